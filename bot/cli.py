@@ -1,0 +1,104 @@
+"""The ``mlc-bot`` command line. Each subcommand imports only what it runs.
+
+``mlc-bot exec`` must start fast, so Slack's and Discord's SDKs (and the
+sandbox's aiohttp server) are imported inside the subcommands that serve them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from collections.abc import Sequence
+
+__all__ = ["main"]
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="mlc-bot", description="Chat-ops bot for MyLiveChat (Slack, Discord, digests)."
+    )
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    demo = sub.add_parser("demo", help="zero-config console on an embedded sandbox")
+    demo.add_argument("--no-scheduler", action="store_true", help="do not run digests")
+
+    run = sub.add_parser("exec", help='run one command, e.g. mlc-bot exec "usage"')
+    run.add_argument("text", help="the command text, as typed after /mlc")
+    run.add_argument("--json", action="store_true", help="print the reply as JSON")
+
+    sandbox = sub.add_parser("sandbox", help="run the MyLiveChat API sandbox")
+    sandbox.add_argument("--port", type=int, default=8765)
+    sandbox.add_argument("--host", default="127.0.0.1")
+    sandbox.add_argument("--rate-limit", type=int, default=60, help="requests per window")
+    sandbox.add_argument("--window", type=float, default=60.0, help="window in seconds")
+
+    sub.add_parser("slack", help="serve the Slack app (HTTP on $PORT, or Socket Mode)")
+
+    discord = sub.add_parser("discord", help="connect the Discord bot to the gateway")
+    discord.add_argument(
+        "--print-commands",
+        action="store_true",
+        help="print the application commands a sync would send, and exit",
+    )
+
+    sub.add_parser("scheduler", help="post scheduled digests")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    from .config import ConfigError, Settings
+    from .logs import configure_logging
+
+    try:
+        settings = Settings.from_env()
+    except ConfigError as exc:
+        print(f"mlc-bot: {exc}", file=sys.stderr)
+        return 2
+    configure_logging(settings.log_level if args.command != "exec" else "WARNING")
+    try:
+        return _run(args, settings)
+    except ConfigError as exc:
+        print(f"mlc-bot: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+def _run(args: argparse.Namespace, settings: object) -> int:
+    command = args.command
+    if command == "exec":
+        from adapters.console import run_exec
+
+        return asyncio.run(run_exec(settings, args.text, as_json=args.json))  # type: ignore[arg-type]
+    if command == "demo":
+        from adapters.console import run_demo
+
+        return asyncio.run(run_demo(settings, scheduler=not args.no_scheduler))  # type: ignore[arg-type]
+    if command == "sandbox":
+        from .sandbox.server import serve_forever
+
+        asyncio.run(
+            serve_forever(args.host, args.port, rate_limit=args.rate_limit, window=args.window)
+        )
+        return 0
+    if command == "slack":
+        from adapters.slack.server import serve
+
+        return asyncio.run(serve(settings))  # type: ignore[arg-type]
+    if command == "discord":
+        from adapters.discord.runner import print_commands, run
+
+        if args.print_commands:
+            return print_commands()
+        return asyncio.run(run(settings))  # type: ignore[arg-type]
+    if command == "scheduler":
+        from .scheduler.runner import run as run_scheduler
+
+        return asyncio.run(run_scheduler(settings))  # type: ignore[arg-type]
+    raise AssertionError(command)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,94 @@
+"""Configuration from environment variables (12-factor). See the README's table."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from .mylivechat import DEFAULT_API_URL
+from .secrets import Secret
+
+__all__ = ["ConfigError", "Settings"]
+
+
+class ConfigError(Exception):
+    """A setting is missing or malformed; the message says which and how to fix it."""
+
+
+def _csv(value: str | None) -> frozenset[str]:
+    return frozenset(v.strip() for v in (value or "").split(",") if v.strip())
+
+
+def _secret(env: Mapping[str, str], name: str) -> Secret | None:
+    value = env.get(name, "").strip()
+    return Secret(value) if value else None
+
+
+def _number(env: Mapping[str, str], name: str, default: float) -> float:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ConfigError(f"{name} must be a number of seconds, not {raw!r}") from None
+    if value <= 0:
+        raise ConfigError(f"{name} must be positive, not {raw!r}")
+    return value
+
+
+@dataclass(frozen=True)
+class Settings:
+    api_url: str = DEFAULT_API_URL
+    api_token: Secret | None = None
+    api_timeout: float = 15.0
+    admins: frozenset[str] = frozenset()
+    members: frozenset[str] | None = None
+    timezone: str = "UTC"
+    database_url: str = "sqlite:///mlc-bot.db"
+    log_level: str = "INFO"
+    slack_bot_token: Secret | None = None
+    slack_signing_secret: Secret | None = None
+    slack_app_token: Secret | None = None
+    slack_api_url: str | None = None
+    port: int = 3000
+    discord_token: Secret | None = None
+    discord_guild_ids: tuple[int, ...] = ()
+    extra: Mapping[str, str] = field(default_factory=dict, repr=False)
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
+        env = os.environ if env is None else env
+        members = _csv(env.get("MLC_BOT_MEMBERS"))
+        guilds = _csv(env.get("DISCORD_GUILD_IDS"))
+        if any(not g.isdigit() for g in guilds):
+            raise ConfigError("DISCORD_GUILD_IDS must be comma-separated numeric guild ids")
+        port = env.get("PORT", "3000").strip() or "3000"
+        if not port.isdigit():
+            raise ConfigError(f"PORT must be a port number, not {port!r}")
+        return cls(
+            api_url=env.get("MLC_API_URL", "").strip() or DEFAULT_API_URL,
+            api_token=_secret(env, "MLC_API_TOKEN"),
+            api_timeout=_number(env, "MLC_API_TIMEOUT", 15.0),
+            admins=_csv(env.get("MLC_BOT_ADMINS")),
+            members=members or None,
+            timezone=env.get("MLC_BOT_TZ", "").strip() or "UTC",
+            database_url=env.get("DATABASE_URL", "").strip() or "sqlite:///mlc-bot.db",
+            log_level=env.get("LOG_LEVEL", "").strip() or "INFO",
+            slack_bot_token=_secret(env, "SLACK_BOT_TOKEN"),
+            slack_signing_secret=_secret(env, "SLACK_SIGNING_SECRET"),
+            slack_app_token=_secret(env, "SLACK_APP_TOKEN"),
+            slack_api_url=env.get("SLACK_API_URL", "").strip() or None,
+            port=int(port),
+            discord_token=_secret(env, "DISCORD_TOKEN"),
+            discord_guild_ids=tuple(int(g) for g in sorted(guilds)),
+        )
+
+    def require_api_token(self) -> str:
+        if self.api_token is None:
+            raise ConfigError(
+                "MLC_API_TOKEN is not set. Issue a token at MyLiveChat's "
+                "/dashboard/config_api_tokens.ascx, or try `mlc-bot demo` (no token needed)."
+            )
+        return self.api_token.reveal()

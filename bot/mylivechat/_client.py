@@ -1,0 +1,434 @@
+"""The async MyLiveChat API client."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import random
+from collections.abc import Mapping, Sequence
+from typing import Any, Literal, Self, TypeVar
+
+import httpx
+
+from ._errors import (
+    RateLimited,
+    ServerError,
+    TransportError,
+    error_for_status,
+)
+from ._models import (
+    AppliedTag,
+    ConversationStarter,
+    DeletedSubscription,
+    Feedback,
+    Handoff,
+    NotifierSettings,
+    Ping,
+    RemovedTag,
+    RotatedSecret,
+    Tag,
+    Transcript,
+    Usage,
+    Visitor,
+    VisitorEvent,
+    WebhookSubscription,
+    WebhookTestResult,
+    WhoAmI,
+    _Model,
+    parse_list,
+)
+from ._ratelimit import RateLimiter, limiter_for_token
+
+__all__ = ["DEFAULT_API_URL", "MyLiveChatClient", "Platform"]
+
+log = logging.getLogger("mlc_bot.api")
+
+DEFAULT_API_URL = "https://www.mylivechat.com/v1/api.ashx"
+DEFAULT_TIMEOUT = httpx.Timeout(15.0, connect=5.0)
+
+Platform = Literal["slack", "discord", "teams"]
+ModelT = TypeVar("ModelT", bound=_Model)
+
+# Writes the reference calls idempotent: repeating one cannot do anything twice.
+_IDEMPOTENT_WRITES = frozenset(
+    {("POST", "tags"), ("DELETE", "tags"), ("POST", "apply_tag"), ("DELETE", "apply_tag")}
+)
+_MAX_RATE_LIMIT_RETRIES = 5
+
+
+def _is_safe_to_repeat(method: str, resource: str) -> bool:
+    return method in ("GET", "HEAD") or (method, resource) in _IDEMPOTENT_WRITES
+
+
+class MyLiveChatClient:
+    """One site's view of the MyLiveChat API, authenticated by one token.
+
+    Every method makes exactly one logical request (retries aside) and returns
+    typed results. Failures raise :class:`~bot.mylivechat.MyLiveChatError`
+    subclasses that carry the code, HTTP status and request id.
+    """
+
+    def __init__(
+        self,
+        token: str,
+        *,
+        base_url: str = DEFAULT_API_URL,
+        timeout: httpx.Timeout | float = DEFAULT_TIMEOUT,
+        max_retries: int = 2,
+        backoff: float = 0.5,
+        transport: httpx.AsyncBaseTransport | None = None,
+        limiter: RateLimiter | None = None,
+    ) -> None:
+        if not token:
+            raise ValueError("a MyLiveChat API token is required")
+        self._token = token
+        self.base_url = base_url
+        self.max_retries = max_retries
+        self.backoff = backoff
+        self._limiter = limiter
+        self._http = httpx.AsyncClient(
+            timeout=timeout,
+            transport=transport,
+            headers={
+                "Authorization": f"Bearer {token}",
+                "Accept": "application/json",
+                "User-Agent": "mlc-bot/0.1",
+            },
+        )
+
+    def __repr__(self) -> str:
+        return f"<MyLiveChatClient {self.base_url} token=***>"
+
+    @property
+    def token_fingerprint(self) -> str:
+        """A short, non-secret name for the token (for cache keys and logs)."""
+        import hashlib
+
+        return hashlib.sha256(self._token.encode()).hexdigest()[:12]
+
+    @property
+    def limiter(self) -> RateLimiter:
+        if self._limiter is None:
+            self._limiter = limiter_for_token(self._token)
+        return self._limiter
+
+    async def aclose(self) -> None:
+        await self._http.aclose()
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.aclose()
+
+    # -- transport -------------------------------------------------------------------------
+
+    async def request(
+        self,
+        method: str,
+        resource: str,
+        *,
+        params: Mapping[str, Any] | None = None,
+        body: Mapping[str, Any] | None = None,
+    ) -> Any:
+        """Send one request and return the envelope's ``data``.
+
+        Waits for the rate limit instead of being refused, retries a 429 after
+        ``Retry-After`` (the server did not process it), and retries timeouts,
+        connection failures and 5xx only when repeating the request is safe.
+        """
+        method = method.upper()
+        query = {"resource": resource}
+        query.update({k: str(v) for k, v in (params or {}).items() if v is not None})
+        safe = _is_safe_to_repeat(method, resource)
+        failures = 0
+        refusals = 0
+        while True:
+            try:
+                return await self._send_once(method, query, body)
+            except RateLimited as exc:
+                refusals += 1
+                if refusals > _MAX_RATE_LIMIT_RETRIES:
+                    raise
+                log.warning(
+                    "rate limited on %s %s; retrying in %.1fs",
+                    method,
+                    resource,
+                    exc.retry_after or 1.0,
+                )
+            except (ServerError, TransportError) as exc:
+                not_sent = isinstance(exc.__cause__, httpx.ConnectError)
+                failures += 1
+                if not (safe or not_sent) or failures > self.max_retries:
+                    raise
+                delay = self.backoff * 2 ** (failures - 1) * (0.5 + random.random())
+                log.warning(
+                    "%s on %s %s (request id %s); retry %d in %.2fs",
+                    exc.code,
+                    method,
+                    resource,
+                    exc.request_id,
+                    failures,
+                    delay,
+                )
+                await asyncio.sleep(delay)
+
+    async def _send_once(
+        self, method: str, query: Mapping[str, str], body: Mapping[str, Any] | None
+    ) -> Any:
+        limiter = self.limiter
+        slot = await limiter.acquire()
+        try:
+            response = await self._http.request(
+                method,
+                self.base_url,
+                params=query,
+                json=dict(body) if body is not None else None,
+            )
+        except httpx.TimeoutException as exc:
+            await limiter.abandon(slot)
+            raise TransportError(
+                f"MyLiveChat did not answer in time ({type(exc).__name__})", code="timeout"
+            ) from exc
+        except httpx.TransportError as exc:
+            await limiter.abandon(slot)
+            raise TransportError(
+                f"could not reach MyLiveChat ({type(exc).__name__})", code="connection_error"
+            ) from exc
+        except BaseException:
+            await limiter.abandon(slot)
+            raise
+        refused = response.status_code == 429
+        await limiter.release(slot, response.headers, refused=refused)
+        if refused:
+            retry_after = _retry_after(response)
+            await limiter.block_for(retry_after)
+        log.debug(
+            "%s %s -> %s (%s)",
+            method,
+            query.get("resource"),
+            response.status_code,
+            response.headers.get("X-MLC-Request-Id"),
+        )
+        return self._unwrap(method, response)
+
+    @staticmethod
+    def _unwrap(method: str, response: httpx.Response) -> Any:
+        status = response.status_code
+        header_request_id = response.headers.get("X-MLC-Request-Id")
+        if method == "HEAD":
+            if status >= 400:
+                cls = error_for_status(status)
+                raise cls(
+                    f"HEAD answered HTTP {status}", status=status, request_id=header_request_id
+                )
+            return None
+        try:
+            payload = response.json()
+        except (json.JSONDecodeError, UnicodeDecodeError):
+            kind = response.headers.get("Content-Type", "unknown content").split(";")[0]
+            raise TransportError(
+                f"MyLiveChat answered HTTP {status} with {kind}, not JSON",
+                code="bad_response" if status < 500 else "bad_gateway",
+                status=status,
+                request_id=header_request_id,
+            ) from None
+        if not isinstance(payload, dict):
+            payload = {"ok": status < 400, "data": payload}
+        if status < 400 and payload.get("ok", True) is not False:
+            return payload.get("data")
+        error = payload.get("error") if isinstance(payload.get("error"), dict) else {}
+        code = error.get("code") if isinstance(error.get("code"), str) else None
+        message = error.get("message") if isinstance(error.get("message"), str) else None
+        request_id = error.get("request_id") or payload.get("request_id") or header_request_id
+        cls = error_for_status(status if status >= 400 else 400)
+        kwargs: dict[str, Any] = {"code": code, "status": status, "request_id": request_id}
+        if cls is RateLimited:
+            kwargs["retry_after"] = _retry_after(response)
+        raise cls(message or f"MyLiveChat answered HTTP {status}", **kwargs)
+
+    async def _get_list(self, model: type[ModelT], resource: str, **params: Any) -> list[ModelT]:
+        return parse_list(model, await self.request("GET", resource, params=params))
+
+    async def _call(
+        self,
+        model: type[ModelT],
+        method: str,
+        resource: str,
+        *,
+        params: Mapping[str, Any] | None = None,
+        body: Mapping[str, Any] | None = None,
+    ) -> ModelT:
+        return model.from_api(await self.request(method, resource, params=params, body=body))
+
+    # -- read resources ---------------------------------------------------------------------
+
+    async def head(self, resource: str = "ping") -> None:
+        """HEAD a resource: checks the token and the resource without a body."""
+        await self.request("HEAD", resource)
+
+    async def ping(self) -> Ping:
+        return await self._call(Ping, "GET", "ping")
+
+    async def whoami(self) -> WhoAmI:
+        return await self._call(WhoAmI, "GET", "whoami")
+
+    async def list_tags(self) -> list[Tag]:
+        return await self._get_list(Tag, "tags")
+
+    async def list_conversation_starters(self) -> list[ConversationStarter]:
+        return await self._get_list(ConversationStarter, "conversation_starters")
+
+    async def list_handoffs(self, limit: int | None = None) -> list[Handoff]:
+        return await self._get_list(Handoff, "handoffs", limit=limit)
+
+    async def list_transcripts(
+        self, limit: int | None = None, session_id: str | None = None
+    ) -> list[Transcript]:
+        return await self._get_list(Transcript, "transcripts", limit=limit, session_id=session_id)
+
+    async def get_usage(self) -> Usage:
+        return await self._call(Usage, "GET", "usage")
+
+    async def list_feedback(self, limit: int | None = None) -> list[Feedback]:
+        return await self._get_list(Feedback, "feedback", limit=limit)
+
+    async def list_webhook_subscriptions(
+        self, event: str | None = None
+    ) -> list[WebhookSubscription]:
+        return await self._get_list(WebhookSubscription, "webhook_subscriptions", event=event)
+
+    async def list_visitors(self, limit: int | None = None) -> list[Visitor]:
+        return await self._get_list(Visitor, "visitors", limit=limit)
+
+    async def get_notifier_settings(self, platform: Platform) -> NotifierSettings:
+        return await self._call(NotifierSettings, "GET", f"{platform}_settings")
+
+    # -- write resources --------------------------------------------------------------------
+
+    async def create_tag(
+        self, name: str, *, color: str | None = None, description: str | None = None
+    ) -> Tag:
+        """Create a tag; an existing name returns that tag with ``created=False``."""
+        body = _present(name=name, color=color, description=description)
+        return await self._call(Tag, "POST", "tags", body=body)
+
+    async def update_tag(
+        self,
+        tag_id: int,
+        *,
+        name: str | None = None,
+        color: str | None = None,
+        description: str | None = None,
+    ) -> Tag:
+        body = _present(id=tag_id, name=name, color=color, description=description)
+        return await self._call(Tag, "PATCH", "tags", body=body)
+
+    async def delete_tag(self, tag_id: int) -> Tag:
+        """Soft-delete a tag (it stays, disabled, for history)."""
+        return await self._call(Tag, "DELETE", "tags", params={"id": tag_id})
+
+    async def apply_tag(self, session_id: str, tag_id: int) -> AppliedTag:
+        body = {"session_id": session_id, "tag_id": tag_id}
+        return await self._call(AppliedTag, "POST", "apply_tag", body=body)
+
+    async def remove_tag(self, session_id: str, tag_id: int) -> RemovedTag:
+        params = {"session_id": session_id, "tag_id": tag_id}
+        return await self._call(RemovedTag, "DELETE", "apply_tag", params=params)
+
+    async def create_webhook_subscription(
+        self, *, url: str, events: Sequence[str] | str, label: str | None = None
+    ) -> WebhookSubscription:
+        """Subscribe ``url``; the answer holds the full secret, this once."""
+        body = _present(label=label or "", url=url, events=_csv(events))
+        return await self._call(WebhookSubscription, "POST", "webhook_subscriptions", body=body)
+
+    async def update_webhook_subscription(
+        self,
+        subscription_id: int,
+        *,
+        label: str | None = None,
+        url: str | None = None,
+        events: Sequence[str] | str | None = None,
+        enabled: bool | None = None,
+    ) -> WebhookSubscription:
+        body = _present(
+            id=subscription_id,
+            label=label,
+            url=url,
+            events=_csv(events) if events is not None else None,
+            enabled=enabled,
+        )
+        return await self._call(WebhookSubscription, "PATCH", "webhook_subscriptions", body=body)
+
+    async def delete_webhook_subscription(self, subscription_id: int) -> DeletedSubscription:
+        return await self._call(
+            DeletedSubscription, "DELETE", "webhook_subscriptions", params={"id": subscription_id}
+        )
+
+    async def rotate_webhook_secret(self, subscription_id: int) -> RotatedSecret:
+        return await self._call(
+            RotatedSecret, "POST", "rotate_webhook_secret", body={"id": subscription_id}
+        )
+
+    async def test_webhook(self, subscription_id: int) -> WebhookTestResult:
+        return await self._call(
+            WebhookTestResult, "POST", "test_webhook", body={"id": subscription_id}
+        )
+
+    async def update_notifier_settings(
+        self,
+        platform: Platform,
+        *,
+        webhook_url: str | None = None,
+        events: Sequence[str] | None = None,
+    ) -> NotifierSettings:
+        body = _present(
+            webhook_url=webhook_url, events=list(events) if events is not None else None
+        )
+        return await self._call(NotifierSettings, "PATCH", f"{platform}_settings", body=body)
+
+    async def upsert_visitor(
+        self,
+        visitor_key: str,
+        *,
+        email: str | None = None,
+        name: str | None = None,
+        plan: str | None = None,
+        attributes: Mapping[str, Any] | None = None,
+    ) -> Visitor:
+        body = _present(
+            visitor_key=visitor_key,
+            email=email,
+            name=name,
+            plan=plan,
+            attributes=dict(attributes) if attributes else None,
+        )
+        return await self._call(Visitor, "POST", "visitors", body=body)
+
+    async def track_visitor_event(
+        self, visitor_key: str, event: str, properties: Mapping[str, Any] | None = None
+    ) -> VisitorEvent:
+        body = _present(
+            visitor_key=visitor_key,
+            event=event,
+            properties=dict(properties) if properties else None,
+        )
+        return await self._call(VisitorEvent, "POST", "visitor_event", body=body)
+
+
+def _present(**fields: Any) -> dict[str, Any]:
+    """The fields that were given (PATCH updates only what is present)."""
+    return {k: v for k, v in fields.items() if v is not None}
+
+
+def _csv(events: Sequence[str] | str) -> str:
+    return events if isinstance(events, str) else ",".join(events)
+
+
+def _retry_after(response: httpx.Response) -> float:
+    try:
+        return max(float(response.headers.get("Retry-After", "1")), 0.0)
+    except ValueError:
+        return 1.0

@@ -1,0 +1,46 @@
+"""Building the shared pieces from settings: the API client, the policy, the core."""
+
+from __future__ import annotations
+
+import httpx
+
+from commands.cache import SiteCache
+from commands.context import Policy
+from commands.dispatch import Dispatcher
+
+from .config import Settings
+from .mylivechat import MyLiveChatClient
+
+__all__ = ["Core", "build_api_client", "build_core", "build_policy"]
+
+
+def build_api_client(settings: Settings, *, token: str | None = None) -> MyLiveChatClient:
+    return MyLiveChatClient(
+        token or settings.require_api_token(),
+        base_url=settings.api_url,
+        timeout=httpx.Timeout(settings.api_timeout, connect=min(5.0, settings.api_timeout)),
+    )
+
+
+def build_policy(settings: Settings) -> Policy:
+    return Policy(
+        admins=settings.admins, members=settings.members, default_timezone=settings.timezone
+    )
+
+
+class Core:
+    """What every adapter process shares: one API client, caches, policy and dispatcher."""
+
+    def __init__(self, settings: Settings, api: MyLiveChatClient | None = None) -> None:
+        self.settings = settings
+        self.api = api or build_api_client(settings)
+        self.policy = build_policy(settings)
+        self.site = SiteCache()
+        self.dispatcher = Dispatcher()
+
+    async def aclose(self) -> None:
+        await self.api.aclose()
+
+
+def build_core(settings: Settings) -> Core:
+    return Core(settings)

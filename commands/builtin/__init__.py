@@ -1,0 +1,1 @@
+"""The commands themselves, one module per area. Declared with ``commands.spec.command``."""

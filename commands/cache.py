@@ -1,0 +1,101 @@
+"""Per-site caches that save API calls: the tag list, whoami, recent handoffs.
+
+Each value is fetched by one caller while concurrent callers wait for it
+(single flight), and kept for a short time. Tag writes drop the tag list.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Generic, TypeVar
+
+from bot.mylivechat import Handoff, MyLiveChatClient, Tag, WhoAmI
+
+__all__ = ["CachedValue", "SiteCache"]
+
+T = TypeVar("T")
+
+
+@dataclass
+class CachedValue(Generic[T]):
+    """One cached value with a time to live and a single-flight fetch."""
+
+    ttl: float
+    clock: Callable[[], float] = time.monotonic
+    _value: T | None = None
+    _expires: float = 0.0
+    _fetched_at: float = 0.0
+    _lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+
+    @property
+    def fresh(self) -> bool:
+        return self._value is not None and self.clock() < self._expires
+
+    def peek(self) -> T | None:
+        """The cached value if fresh, without fetching."""
+        return self._value if self.fresh else None
+
+    async def get(self, fetch: Callable[[], Awaitable[T]], *, refresh: bool = False) -> T:
+        if not refresh and self.fresh:
+            return self._value  # type: ignore[return-value]
+        asked_at = self.clock()
+        async with self._lock:
+            # A fetch that finished while we waited is as new as ours would be.
+            if self.fresh and (not refresh or self._fetched_at >= asked_at):
+                return self._value  # type: ignore[return-value]
+            value = await fetch()
+            self.put(value)
+            return value
+
+    def put(self, value: T) -> None:
+        self._value = value
+        self._fetched_at = self.clock()
+        self._expires = self._fetched_at + self.ttl
+
+    def drop(self) -> None:
+        self._value = None
+        self._expires = 0.0
+
+
+class SiteCache:
+    """What the bot remembers about one site (one API token)."""
+
+    def __init__(
+        self,
+        *,
+        tags_ttl: float = 300.0,
+        whoami_ttl: float = 600.0,
+        handoffs_ttl: float = 30.0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._tags: CachedValue[list[Tag]] = CachedValue(tags_ttl, clock)
+        self._whoami: CachedValue[WhoAmI] = CachedValue(whoami_ttl, clock)
+        self._handoffs: CachedValue[list[Handoff]] = CachedValue(handoffs_ttl, clock)
+
+    async def tags(self, api: MyLiveChatClient, *, refresh: bool = False) -> list[Tag]:
+        """The site's tags (enabled and soft-deleted); one GET tags when not cached."""
+        return await self._tags.get(api.list_tags, refresh=refresh)
+
+    def drop_tags(self) -> None:
+        self._tags.drop()
+
+    async def whoami(self, api: MyLiveChatClient) -> WhoAmI:
+        return await self._whoami.get(api.whoami)
+
+    def peek_whoami(self) -> WhoAmI | None:
+        return self._whoami.peek()
+
+    async def recent_handoffs(self, api: MyLiveChatClient) -> list[Handoff]:
+        """Recent handoffs for completing session ids; one GET handoffs when not cached."""
+
+        async def fetch() -> list[Handoff]:
+            return await api.list_handoffs(limit=50)
+
+        return await self._handoffs.get(fetch)
+
+    def remember_handoffs(self, handoffs: list[Handoff]) -> None:
+        """Seed the completion cache from a handoffs listing a command already made."""
+        self._handoffs.put(list(handoffs))

@@ -1,0 +1,81 @@
+"""What a handler gets besides its parameters: who calls, from where, and the site."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+from bot.mylivechat import MyLiveChatClient
+
+from .cache import SiteCache
+
+if TYPE_CHECKING:
+    from .catalog import Catalog
+
+__all__ = ["Caller", "Context", "Policy", "Surface"]
+
+
+@dataclass(frozen=True, slots=True)
+class Caller:
+    """The person running a command, as the adapter identified them."""
+
+    user_id: str
+    name: str = ""
+    platform_admin: bool = False
+    """Slack workspace admin/owner, Discord Manage Server, or the console."""
+    guest: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Surface:
+    """Where the command was typed and what that place can show."""
+
+    platform: str  # "console" | "slack" | "discord"
+    channel_id: str | None = None
+    workspace_id: str | None = None  # Slack team id, Discord guild id
+    buttons: bool = False
+    timezone: str | None = None
+    """The workspace's time zone when the platform tells us."""
+
+
+@dataclass(frozen=True, slots=True)
+class Policy:
+    """Who may do what, from configuration."""
+
+    admins: frozenset[str] = frozenset()
+    members: frozenset[str] | None = None
+    """Who may write tags and visitors; None means everyone but guests."""
+    default_timezone: str = "UTC"
+
+    def is_admin(self, caller: Caller) -> bool:
+        return caller.platform_admin or caller.user_id in self.admins
+
+    def is_member(self, caller: Caller) -> bool:
+        if self.is_admin(caller):
+            return True
+        if self.members is None:
+            return not caller.guest
+        return caller.user_id in self.members
+
+
+@dataclass(slots=True)
+class Context:
+    """Everything a command handler may use. Built by an adapter for each call."""
+
+    api: MyLiveChatClient
+    caller: Caller
+    surface: Surface
+    policy: Policy = field(default_factory=Policy)
+    site: SiteCache = field(default_factory=SiteCache)
+    catalog: Catalog | None = None
+    clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
+    services: dict[str, Any] = field(default_factory=dict)
+    """Optional wiring by name (e.g. the digest store), for commands that need it."""
+
+    def now(self) -> datetime:
+        return self.clock()
+
+    def with_caller(self, caller: Caller) -> Context:
+        return replace(self, caller=caller)

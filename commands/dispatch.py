@@ -1,0 +1,108 @@
+"""Run a command: parse or bind, check permission, call the handler, never raise."""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import uuid
+from collections.abc import Mapping
+from typing import Any
+
+from bot.mylivechat import MyLiveChatError, ScopeError
+
+from .catalog import Catalog, default_catalog
+from .context import Context
+from .errors import CommandError, PermissionDenied, UsageError
+from .failures import READ_ONLY_HELP, api_error_reply, command_error_reply, usage_reply
+from .parser import Invocation, bind, parse
+from .reply import Failure, Kind, Reply
+from .spec import PUBLIC_FLAG, Command, Permission
+
+__all__ = ["Dispatcher"]
+
+log = logging.getLogger("mlc_bot.commands")
+
+
+class Dispatcher:
+    """The one way adapters run commands. Every outcome is a :class:`Reply`."""
+
+    def __init__(self, catalog: Catalog | None = None) -> None:
+        self.catalog = catalog or default_catalog()
+
+    async def run_text(self, text: str, ctx: Context) -> Reply:
+        """Run command text as typed in Slack or the console."""
+        try:
+            invocation = parse(text, self.catalog)
+        except UsageError as exc:
+            return usage_reply(exc, exc.command)
+        except Exception:
+            return _internal_error("parsing command text")
+        return await self.execute(invocation, ctx)
+
+    async def run(self, command: Command, raw: Mapping[str, Any], ctx: Context) -> Reply:
+        """Run a command with typed values (Discord options, button payloads)."""
+        try:
+            invocation = Invocation(command, bind(command, raw))
+        except UsageError as exc:
+            return usage_reply(exc, command)
+        return await self.execute(invocation, ctx)
+
+    async def execute(self, invocation: Invocation, ctx: Context) -> Reply:
+        command = invocation.command
+        args = dict(invocation.args)
+        public = bool(args.pop(PUBLIC_FLAG.name, False)) if command.public else False
+        if ctx.catalog is None:
+            ctx.catalog = self.catalog
+        try:
+            await self._authorize(command, ctx)
+            reply = await command.handler(ctx, **args)
+        except UsageError as exc:
+            return usage_reply(exc, exc.command or command)
+        except CommandError as exc:
+            return command_error_reply(exc)
+        except ScopeError as exc:
+            return dataclasses.replace(
+                api_error_reply(exc), failure=Failure.DENIED, text=f"{READ_ONLY_HELP}"
+            )
+        except MyLiveChatError as exc:
+            log.info("command %r failed: %r", command.name, exc)
+            return api_error_reply(exc)
+        except Exception:
+            return _internal_error(command.name)
+        if public and not reply.sensitive and reply.ok:
+            reply = dataclasses.replace(reply, private=False)
+        elif reply.sensitive:
+            reply = dataclasses.replace(reply, private=True)
+        return reply
+
+    async def _authorize(self, command: Command, ctx: Context) -> None:
+        policy, caller = ctx.policy, ctx.caller
+        if command.permission is Permission.ADMIN and not policy.is_admin(caller):
+            raise PermissionDenied(
+                f"`{command.name}` is for admins.",
+                hint="Ask a workspace admin, or have your user id added to MLC_BOT_ADMINS.",
+            )
+        if command.permission is Permission.MEMBER_WRITE and not policy.is_member(caller):
+            raise PermissionDenied(
+                f"`{command.name}` changes MyLiveChat data and is for team members.",
+                hint="Ask an admin to add your user id to MLC_BOT_MEMBERS.",
+            )
+        if command.writes:
+            whoami = await ctx.site.whoami(ctx.api)
+            if not whoami.can_write:
+                raise PermissionDenied(f"`{command.name}` cannot run.", hint=READ_ONLY_HELP)
+
+
+def _internal_error(what: str) -> Reply:
+    incident = uuid.uuid4().hex[:10]
+    log.exception("internal error %s while running %r", incident, what)
+    return Reply(
+        title="Something went wrong",
+        text=(
+            "The bot hit an unexpected error and did not finish. "
+            f"It has been logged as incident {incident}; the bot is still running."
+        ),
+        kind=Kind.ERROR,
+        failure=Failure.INTERNAL,
+        error_code="internal",
+    )

@@ -1,0 +1,38 @@
+"""Errors a command raises to give the user a reply instead of a result.
+
+API failures are :class:`bot.mylivechat.MyLiveChatError`; the dispatcher
+turns both into friendly replies.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from .spec import Command
+
+__all__ = ["CommandError", "PermissionDenied", "UsageError"]
+
+
+class CommandError(Exception):
+    """A request that was understood but cannot be done, with a message safe to show."""
+
+    def __init__(self, message: str, *, hint: str = "") -> None:
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+
+
+class UsageError(CommandError):
+    """The text could not be understood; the reply shows the command's usage.
+
+    ``command`` is the command the text was meant for, when that much was understood.
+    """
+
+    def __init__(self, message: str, *, hint: str = "", command: Command | None = None) -> None:
+        super().__init__(message, hint=hint)
+        self.command = command
+
+
+class PermissionDenied(CommandError):
+    """The caller, or the site token, may not run this command."""

@@ -1,0 +1,201 @@
+"""Command text (Slack's ``/mlc ...``, the console) to a command and its arguments."""
+
+from __future__ import annotations
+
+import shlex
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from .catalog import Catalog
+from .errors import UsageError
+from .spec import Command, Param, ParamType
+from .suggest import did_you_mean
+
+__all__ = ["Invocation", "bind", "parse", "tokenize"]
+
+_SMART_QUOTES = str.maketrans({"“": '"', "”": '"', "‘": "'", "’": "'", "\u00a0": " "})
+# Slack turns "--" into an en or em dash when a user types it in some clients.
+_DASHES = ("—", "–")
+
+
+@dataclass(frozen=True, slots=True)
+class Invocation:
+    command: Command
+    args: dict[str, Any]
+
+
+def tokenize(text: str) -> list[str]:
+    """Shell-like words; tolerant of smart quotes and of a leading ``/mlc``."""
+    cleaned = text.translate(_SMART_QUOTES).strip()
+    try:
+        words = shlex.split(cleaned, posix=True)
+    except ValueError:
+        raise UsageError(
+            "There is an unclosed quote in that command. Close it, or leave quotes out."
+        ) from None
+    if words and words[0].lower() in ("/mlc", "mlc"):
+        words = words[1:]
+    return [_fix_dash(w) for w in words]
+
+
+def _fix_dash(word: str) -> str:
+    for dash in _DASHES:
+        if word.startswith(dash) and len(word) > 1:
+            return "--" + word[1:]
+    return word
+
+
+def parse(text: str, catalog: Catalog) -> Invocation:
+    """Parse command text. Raises :class:`UsageError` with a helpful message."""
+    words = tokenize(text)
+    if not words:
+        help_cmd = catalog.get("help")
+        if help_cmd is None:
+            raise UsageError("Type a command.")
+        return Invocation(help_cmd, {"topic": None})
+    words = _hoist_leading_positional(words, catalog)
+    cmd, used = catalog.longest_match(words)
+    if cmd is None:
+        raise UsageError(_unknown_command(words[0], catalog))
+    rest = words[used:]
+    if catalog.is_group(cmd.path) and rest and not rest[0].startswith("-"):
+        # "tags ad vip": a near miss of a subcommand, not an argument to "tags".
+        subs = [c.path[-1] for c in catalog.children(cmd.path)]
+        if not cmd.positionals and rest[0].lower() not in subs:
+            hint = did_you_mean(rest[0], subs)
+            raise UsageError(
+                f"`{cmd.name}` has no subcommand `{rest[0]}`.{hint} It has: {', '.join(subs)}.",
+                command=cmd,
+            )
+    return Invocation(cmd, _bind_words(cmd, rest))
+
+
+def _hoist_leading_positional(words: list[str], catalog: Catalog) -> list[str]:
+    """Accept ``notify slack set URL`` for ``notify set slack URL``.
+
+    When the word after a group is a value of a subcommand's first positional
+    and the word after that names the subcommand, move the value behind it.
+    """
+    if len(words) < 3:
+        return words
+    group = (words[0].lower(),)
+    sub = catalog.get((*group, words[2].lower()))
+    if sub is None or not catalog.is_group(group) or catalog.get((*group, words[1].lower())):
+        return words
+    first = sub.positionals[0] if sub.positionals else None
+    if first is None or first.type is not ParamType.CHOICE:
+        return words
+    if words[1].lower() not in first.choices:
+        return words
+    return [words[0], words[2], words[1], *words[3:]]
+
+
+def _unknown_command(word: str, catalog: Catalog) -> str:
+    hint = did_you_mean(word, catalog.top_words())
+    return f"There is no command `{word}`.{hint} Type `help` to see them all."
+
+
+def _bind_words(cmd: Command, words: list[str]) -> dict[str, Any]:
+    raw: dict[str, Any] = {}
+    positionals: list[str] = []
+    i = 0
+    only_positionals = False
+    while i < len(words):
+        word = words[i]
+        if word == "--" and not only_positionals:
+            only_positionals = True
+        elif word.startswith("--") and len(word) > 2 and not only_positionals:
+            name, _, inline_value = word[2:].partition("=")
+            param = _option(cmd, name)
+            if param.type is ParamType.FLAG:
+                raw[param.name] = True
+            else:
+                if inline_value:
+                    values = [inline_value]
+                else:
+                    values = _option_values(words, i + 1, param)
+                    i += len(values)
+                    if not values:
+                        raise UsageError(
+                            f"{param.option} needs a value, e.g. {param.option} "
+                            f"{param.placeholder}.",
+                            command=cmd,
+                        )
+                if param.type is ParamType.KEY_VALUES:
+                    raw.setdefault(param.name, []).extend(values)
+                else:
+                    raw[param.name] = " ".join(values)
+        else:
+            positionals.append(word)
+        i += 1
+    _assign_positionals(cmd, positionals, raw)
+    return bind(cmd, raw)
+
+
+def _option(cmd: Command, name: str) -> Param:
+    param = cmd.param(name.replace("-", "_").lower())
+    if param is None or param.positional:
+        known = [p.option for p in cmd.options]
+        hint = did_you_mean("--" + name, known)
+        listing = f" It takes: {', '.join(known)}." if known else " It takes no options."
+        raise UsageError(f"`{cmd.name}` has no option `--{name}`.{hint}{listing}", command=cmd)
+    return param
+
+
+def _option_values(words: list[str], start: int, param: Param) -> list[str]:
+    """The words after ``--option``: one, or up to the next option for free text."""
+    if start >= len(words):
+        return []
+    if param.type in (ParamType.TEXT, ParamType.KEY_VALUES):
+        taken = []
+        for word in words[start:]:
+            if word.startswith("--") and len(word) > 2:
+                break
+            taken.append(word)
+        return taken
+    return [words[start]]
+
+
+def _assign_positionals(cmd: Command, words: list[str], raw: dict[str, Any]) -> None:
+    params = cmd.positionals
+    for index, param in enumerate(params):
+        if not words:
+            break
+        if param.type is ParamType.KEY_VALUES:
+            raw[param.name] = list(words)
+            words = []
+        elif param.type is ParamType.TEXT and index == len(params) - 1:
+            raw[param.name] = " ".join(words)
+            words = []
+        else:
+            raw[param.name] = words.pop(0)
+    if words:
+        extra = " ".join(words)
+        raise UsageError(f"`{cmd.name}` did not expect `{extra}`.", command=cmd)
+
+
+def bind(cmd: Command, raw: Mapping[str, Any]) -> dict[str, Any]:
+    """Check and convert raw values (typed text or Discord options) for ``cmd``.
+
+    Missing required parameters and bad values raise :class:`UsageError`.
+    Absent optional parameters get their declared default.
+    """
+    args: dict[str, Any] = {}
+    for param in cmd.params:
+        value = raw.get(param.name)
+        if value is None or value == "" or value == []:
+            if param.required:
+                label = f"<{param.name}>" if param.positional else param.option
+                raise UsageError(f"`{cmd.name}` needs {label}: {param.help}.", command=cmd)
+            args[param.name] = False if param.type is ParamType.FLAG else param.default
+            continue
+        try:
+            args[param.name] = param.convert(value)
+        except UsageError as exc:
+            exc.command = cmd
+            raise
+    unknown = set(raw) - {p.name for p in cmd.params}
+    if unknown:
+        raise UsageError(f"`{cmd.name}` has no parameter {sorted(unknown)[0]!r}.", command=cmd)
+    return args

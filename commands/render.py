@@ -1,0 +1,81 @@
+"""Replies as plain text (terminals, logs, the console) and as JSON."""
+
+from __future__ import annotations
+
+import json
+import unicodedata
+
+from .reply import Kind, Progress, Reply, Table
+
+__all__ = ["render_json", "render_text", "text_width"]
+
+_MARK = {Kind.INFO: "", Kind.SUCCESS: "✓ ", Kind.WARNING: "! ", Kind.ERROR: "✗ "}
+
+
+def text_width(text: str) -> int:
+    """Columns ``text`` takes in a terminal (wide characters count two)."""
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+
+
+def _pad(text: str, width: int) -> str:
+    return text + " " * max(width - text_width(text), 0)
+
+
+def render_table(table: Table, *, max_cell: int = 48) -> list[str]:
+    """Aligned columns; cells longer than ``max_cell`` end in an ellipsis."""
+
+    def clip(cell: str) -> str:
+        cell = " ".join(cell.split())
+        return cell if len(cell) <= max_cell else cell[: max_cell - 1] + "…"
+
+    rows = [[clip(c) for c in row.cells] for row in table.rows]
+    header = [clip(c) for c in table.columns]
+    widths = [text_width(h) for h in header]
+    for row in rows:
+        for i, cell in enumerate(row[: len(widths)]):
+            widths[i] = max(widths[i], text_width(cell))
+    lines = ["  ".join(_pad(h, w) for h, w in zip(header, widths, strict=False)).rstrip()]
+    lines.append("  ".join("-" * w for w in widths))
+    lines.extend(
+        "  ".join(_pad(c, w) for c, w in zip(row, widths, strict=False)).rstrip() for row in rows
+    )
+    return lines
+
+
+def render_progress(progress: Progress) -> str:
+    label = f"{progress.label}  " if progress.label else ""
+    return f"{label}{progress.bar()} {progress.ratio:.0%}"
+
+
+def render_text(reply: Reply) -> str:
+    """The reply for a terminal: readable, aligned, no markup beyond backticks."""
+    out: list[str] = []
+    if reply.title:
+        out.append(f"{_MARK[reply.kind]}{reply.title}")
+    if reply.text:
+        out.append(reply.text)
+    if reply.progress is not None:
+        out.append(render_progress(reply.progress))
+    if reply.fields:
+        width = max(text_width(f.name) for f in reply.fields)
+        out.extend(f"{_pad(f.name + ':', width + 1)} {f.value}" for f in reply.fields)
+    if reply.table is not None and reply.table.rows:
+        out.append("")
+        out.extend(render_table(reply.table))
+    actions = list(reply.actions)
+    if reply.table is not None:
+        for row in reply.table.rows[:1]:
+            actions.extend(row.actions)
+    if actions:
+        out.append("")
+        out.extend(f"→ {a.label}: {a.command}{' <choice>' if a.pick else ''}" for a in actions)
+    if reply.notes:
+        out.append("")
+        out.extend(reply.notes)
+    if reply.request_id:
+        out.append(f"Request id: {reply.request_id}")
+    return "\n".join(out).strip("\n")
+
+
+def render_json(reply: Reply) -> str:
+    return json.dumps(reply.to_dict(), indent=2, ensure_ascii=False, default=str)

@@ -1,0 +1,23 @@
+"""Near-miss suggestions ("did you mean ...?")."""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable
+
+__all__ = ["close_matches", "did_you_mean"]
+
+
+def close_matches(word: str, candidates: Iterable[str], *, n: int = 3) -> list[str]:
+    pool = list(dict.fromkeys(candidates))
+    lowered = {c.lower(): c for c in pool}
+    hits = difflib.get_close_matches(word.lower(), list(lowered), n=n, cutoff=0.6)
+    return [lowered[h] for h in hits]
+
+
+def did_you_mean(word: str, candidates: Iterable[str]) -> str:
+    """`` Did you mean `x`?`` (with a leading space), or an empty string."""
+    hits = close_matches(word, candidates)
+    if not hits:
+        return ""
+    return " Did you mean " + " or ".join(f"`{h}`" for h in hits) + "?"

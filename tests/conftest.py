@@ -1,0 +1,67 @@
+"""Shared fixtures: a real sandbox on 127.0.0.1 and clients and contexts bound to it."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+
+import pytest
+
+from bot.mylivechat import MyLiveChatClient
+from bot.sandbox import SandboxServer
+from commands.cache import SiteCache
+from commands.context import Caller, Context, Policy, Surface
+from commands.dispatch import Dispatcher
+
+
+@pytest.fixture
+async def sandbox() -> AsyncIterator[SandboxServer]:
+    """A fresh sandbox per test, with a budget large enough not to slow tests down."""
+    async with SandboxServer(rate_limit=1000, window=60.0) as server:
+        yield server
+
+
+@pytest.fixture
+async def api(sandbox: SandboxServer) -> AsyncIterator[MyLiveChatClient]:
+    """Site A's read,write client."""
+    async with MyLiveChatClient(sandbox.tokens.site_a_write, base_url=sandbox.url) as client:
+        yield client
+
+
+@pytest.fixture
+async def readonly_api(sandbox: SandboxServer) -> AsyncIterator[MyLiveChatClient]:
+    async with MyLiveChatClient(sandbox.tokens.site_a_read, base_url=sandbox.url) as client:
+        yield client
+
+
+ContextFactory = Callable[..., Context]
+
+
+@pytest.fixture
+def make_context(api: MyLiveChatClient) -> ContextFactory:
+    """Build a command context; defaults to an admin at the console on site A."""
+
+    def build(
+        *,
+        client: MyLiveChatClient | None = None,
+        user_id: str = "U_ADMIN",
+        admin: bool = True,
+        guest: bool = False,
+        platform: str = "console",
+        channel_id: str | None = "C_TEST",
+        policy: Policy | None = None,
+        site: SiteCache | None = None,
+    ) -> Context:
+        return Context(
+            api=client or api,
+            caller=Caller(user_id=user_id, name=user_id, platform_admin=admin, guest=guest),
+            surface=Surface(platform=platform, channel_id=channel_id),
+            policy=policy or Policy(),
+            site=site or SiteCache(),
+        )
+
+    return build
+
+
+@pytest.fixture
+def dispatcher() -> Dispatcher:
+    return Dispatcher()
