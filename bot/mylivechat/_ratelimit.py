@@ -66,11 +66,18 @@ def _int_header(headers: Mapping[str, str], name: str) -> int | None:
 class _Slot:
     """One request's place in the window."""
 
-    __slots__ = ("frees_at", "sent_at")
+    __slots__ = ("answered_at", "fixed_expiry", "sent_at")
 
-    def __init__(self, sent_at: float) -> None:
+    def __init__(self, sent_at: float, *, fixed_expiry: float | None = None) -> None:
         self.sent_at = sent_at
-        self.frees_at = math.inf  # unknown until answered
+        self.answered_at: float | None = None
+        self.fixed_expiry = fixed_expiry
+
+    def expiry(self, window: float) -> float:
+        """When the server has surely forgotten this request; infinite while in flight."""
+        if self.fixed_expiry is not None:
+            return self.fixed_expiry
+        return math.inf if self.answered_at is None else self.answered_at + window
 
 
 class RateLimiter:
@@ -109,13 +116,14 @@ class RateLimiter:
         """Seconds until a new request fits; 0 when it fits now."""
         if now < self.blocked_until:
             return self.blocked_until - now
-        if self.limit is None:
+        if self.limit is None or self.window is None:
             # Nothing learned yet: one request at a time until the first answer.
             return math.inf if self._slots else 0.0
-        self._slots = [s for s in self._slots if s.frees_at > now]
+        window = self.window
+        self._slots = [s for s in self._slots if s.expiry(window) > now]
         if len(self._slots) < self.limit:
             return 0.0
-        return min(s.frees_at for s in self._slots) - now
+        return min(s.expiry(window) for s in self._slots) - now
 
     async def release(self, slot: _Slot, headers: Mapping[str, str], *, refused: bool) -> None:
         """Record the answer to the request that held ``slot``.
@@ -128,24 +136,25 @@ class RateLimiter:
             if refused:
                 self._drop(slot)
             else:
-                self._settle(slot, now)
+                slot.answered_at = now
             if info.limit is not None and info.limit > 0:
                 self.limit = info.limit
                 self.last = info
-                self._learn(slot, info, now, refused=refused)
+                if not refused:
+                    self._learn(slot, info, now)
             elif self.limit is None and not refused:
-                # The server sent no budget headers; do not hold callers back forever.
-                self.limit = 1_000_000
+                # No budget headers at all: nothing to mirror, do not hold callers back.
+                self.limit, self.window = 1_000_000, 0.0
             self._changed.notify_all()
 
     async def abandon(self, slot: _Slot) -> None:
-        """The request got no answer (transport failure): keep its slot a full window."""
+        """The request got no answer: it may have been counted, so keep it a full window."""
         now = self._monotonic()
         async with self._changed:
             if self.window is None:
                 self._drop(slot)  # nothing learned yet; let the next caller probe
             else:
-                self._settle(slot, now)
+                slot.answered_at = now
             self._changed.notify_all()
 
     async def block_for(self, seconds: float) -> None:
@@ -158,36 +167,25 @@ class RateLimiter:
         if slot in self._slots:
             self._slots.remove(slot)
 
-    def _settle(self, slot: _Slot, answered_at: float) -> None:
-        window = self.window if self.window is not None else 60.0
-        slot.frees_at = answered_at + window
-
-    def _learn(self, slot: _Slot, info: RateLimitInfo, now: float, *, refused: bool) -> None:
-        if info.reset_epoch is None or info.remaining is None or refused:
+    def _learn(self, slot: _Slot, info: RateLimitInfo, now: float) -> None:
+        if info.reset_epoch is None or info.remaining is None or info.limit is None:
+            if self.window is None:
+                self.window = 60.0
             return
         reset_at = now + (info.reset_epoch - self._wall())
-        used = info.limit - info.remaining  # type: ignore[operator]
-        if used == 1:
-            # This request is alone in the server's window: the reset is its expiry.
-            estimate = reset_at - slot.sent_at
-            if estimate > 0 and (self.window is None or estimate < self.window):
-                self.window = estimate
-                for s in self._slots:
-                    if s.frees_at is not math.inf and s.frees_at > now + estimate:
-                        s.frees_at = now + estimate
-                slot.frees_at = min(slot.frees_at, now + estimate)
-        if self.window is None:
-            self.window = max(reset_at - slot.sent_at, 1.0)
-            slot.frees_at = now + self.window
-        counted = sum(1 for s in self._slots if s.frees_at > now)
+        used = info.limit - info.remaining
+        estimate = reset_at - slot.sent_at
+        if used == 1 and estimate > 0:
+            # This request is alone in the server's window, so the reset is its expiry.
+            self.window = estimate if self.window is None else min(self.window, estimate)
+        elif self.window is None:
+            self.window = max(estimate, 1.0)
+        counted = sum(1 for s in self._slots if s.expiry(self.window) > now)
         for _ in range(used - counted):
             # Requests the server counted that we did not send: another user of the token.
-            phantom = _Slot(now)
-            phantom.frees_at = max(reset_at, now)
-            self._slots.append(phantom)
+            self._slots.append(_Slot(now, fixed_expiry=max(reset_at, now)))
 
 
-# Keyed by event loop too: an asyncio.Condition belongs to the loop that first used it.
 _limiters: weakref.WeakKeyDictionary[
     asyncio.AbstractEventLoop, weakref.WeakValueDictionary[str, RateLimiter]
 ] = weakref.WeakKeyDictionary()

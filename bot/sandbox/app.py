@@ -3,7 +3,8 @@
 Order of checks for every call (each step can answer early):
 
 1. the request is recorded; configured latency is waited; a pending injected fault is taken
-   ("502" answers an HTML proxy page here, "slow" waits and goes on);
+   (except by OPTIONS): "502" answers an HTML proxy page here without touching the rate limit
+   (the proxy answered, not the app), "slow" waits its delay and goes on;
 2. OPTIONS is a CORS preflight: 204, no auth, no rate limit;
 3. auth (`Authorization: Bearer`, else the `token=` query fallback): 401 unauthorized;
 4. the token's rolling-window bucket: 429 rate_limited with Retry-After;
@@ -62,7 +63,11 @@ _PROXY_502 = """<html>
 
 @dataclass(frozen=True)
 class RecordedRequest:
-    """One API request as the sandbox received it (status 0 while it is still being answered)."""
+    """One API request as the sandbox received it.
+
+    `status` is 0 while the request is being answered, and stays 0 if it never was (the client
+    gave up during a "slow" fault and the server stopped).
+    """
 
     method: str
     resource: str | None
@@ -107,9 +112,7 @@ def build_app(control: SandboxControl) -> web.Application:
     return app
 
 
-def _json_response(
-    status: int, payload: dict[str, Any], headers: dict[str, str]
-) -> web.Response:
+def _json_response(status: int, payload: dict[str, Any], headers: dict[str, str]) -> web.Response:
     return web.json_response(payload, status=status, headers=headers)
 
 

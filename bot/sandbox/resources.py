@@ -2,6 +2,19 @@
 
 Handlers receive an already authenticated, rate-limited, scope-checked `Ctx` whose body is a
 JSON object (POST/PATCH) or empty (GET/HEAD/DELETE, which take their keys in the query).
+
+Where the vendor is silent, the sandbox chooses:
+- every success is HTTP 200 (creation included); unknown body fields are ignored;
+- a field sent as null counts as not sent (except `description` and notifier `webhook_url`,
+  where null or "" clears the value); a PATCH with no updatable field is 400 missing_field;
+- tag names are unique per site case-insensitively, as a SQL Server CI index would make them;
+  PATCH tags also accepts `enabled`; DELETE tags answers with the (now disabled) row;
+- apply_tag DELETE also answers 404 for an unknown/other-site tag or session;
+- `events` is a CSV string for webhook subscriptions and a JSON array for notifiers, as in
+  the vendor's examples; anything else is bad_field; `?event=` must be handoff or feedback;
+- test_webhook delivers even to a disabled subscription (it is a manual test);
+- visitors POST merges `attributes` like identify(); visitor_event's `event_count` is the
+  visitor's total, the same number GET visitors shows.
 """
 
 from __future__ import annotations

@@ -100,6 +100,18 @@ _BAD_COMMENTS = (
     "I was charged twice and nobody could fix it.",
 )
 
+_AI_CLARIFY = (
+    "Could you share the email address on the account so I can look it up?",
+    "Thanks. Just to confirm, is this about your most recent order or invoice?",
+    "I understand. Here is the help article that covers this: /help/articles/212.",
+)
+_VISITOR_REPLIES = (
+    "OK, thanks.",
+    "Can you confirm that by email?",
+    "That helps, thank you.",
+    "How long will that take?",
+)
+
 _TROUBLESHOOT_AGENT = (
     "Could you open Settings > Integrations and tell me what status the connector shows?",
     "Thanks. Please click 'Reconnect' and paste the error text if one appears.",
@@ -525,13 +537,13 @@ def _seed_conversations(
     rng: random.Random,
     now: datetime,
     visitors: list[Visitor],
-) -> list[tuple[str, datetime]]:
-    """Handoffs plus a transcript per session; returns (session_id, ended) for feedback."""
+) -> list[tuple[str, datetime | None]]:
+    """Handoffs plus a transcript per session; returns (session_id, ended or None) for feedback."""
     span = 3 * 24 * 3600
     handoff_ages = sorted(rng.randint(15 * 60, span) for _ in range(p.handoffs - 1))
     handoff_ages.insert(0, rng.randint(2 * 60, 9 * 60))  # the newest is minutes old
     long_index = p.handoffs // 3
-    sessions: list[tuple[str, datetime]] = []
+    sessions: list[tuple[str, datetime | None]] = []
     for index, age in enumerate(handoff_ages):
         at = now - timedelta(seconds=age)
         visitor = rng.choice(visitors) if rng.random() < 0.85 else None
@@ -559,7 +571,7 @@ def _seed_conversations(
             p, rng, now, sid, key, name, at, agent, long=index == long_index, handoff=True
         )
         state.transcripts[sid] = transcript
-        sessions.append((sid, transcript.ended_utc or now))
+        sessions.append((sid, transcript.ended_utc))
     for _ in range(p.ai_only_sessions):
         at = now - timedelta(seconds=rng.randint(10 * 60, span))
         visitor = rng.choice(visitors)
@@ -578,7 +590,7 @@ def _seed_conversations(
             handoff=False,
         )
         state.transcripts[sid] = transcript
-        sessions.append((sid, transcript.ended_utc or now))
+        sessions.append((sid, transcript.ended_utc))
     state.handoffs.sort(key=lambda h: h.created_utc, reverse=True)
     return sessions
 
@@ -604,13 +616,19 @@ def _transcript(
         ("ai", p.ai_name, rng.choice(topic.ai)),
         ("visitor", who, rng.choice(topic.followups)),
     ]
+    if rng.random() < 0.4:
+        before.append(("ai", p.ai_name, rng.choice(_AI_CLARIFY)))
+        before.append(("visitor", who, rng.choice(topic.followups)))
     after: list[tuple[str, str, str]] = []
     if handoff:
         before.append(("ai", p.ai_name, "Let me connect you with a member of our team."))
         if agent:
             first = who.split()[0]
             after.append(("agent", agent, f"Hi {first}, this is {agent}. I'm taking over here."))
-            after.append(("agent", agent, rng.choice(topic.agent)))
+            for line in rng.sample(topic.agent, k=rng.randint(1, len(topic.agent))):
+                after.append(("agent", agent, line))
+                if rng.random() < 0.5:
+                    after.append(("visitor", who, rng.choice(_VISITOR_REPLIES)))
             if long:
                 after.extend(_troubleshooting(agent, who, pivot, steps=80))
             after.append(("visitor", who, rng.choice(("Thanks!", "Thank you so much.", "OK."))))
@@ -661,16 +679,16 @@ def _seed_feedback(
     p: Profile,
     rng: random.Random,
     now: datetime,
-    recent: list[tuple[str, datetime]],
+    recent: list[tuple[str, datetime | None]],
 ) -> None:
     rows: list[Feedback] = []
-    pool = list(recent)
+    pool: list[tuple[str, datetime]] = [(s, e) for s, e in recent if e is not None]
     rng.shuffle(pool)
     for n in range(p.feedback):
         # A quarter rate recent chats; the rest spread over the last 30 days.
         if n < min(len(pool), p.feedback // 4):
-            sid, ended = pool[n]
-            at = min(now, ended + timedelta(seconds=rng.randint(20, 600)))
+            sid, ended_at = pool[n]
+            at = min(now, ended_at + timedelta(seconds=rng.randint(20, 600)))
         else:
             sid = _session_id(state, rng)
             state.add_session(p.site_id, sid)

@@ -11,6 +11,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import urlsplit
 
 import aiohttp
 
@@ -55,9 +56,7 @@ class Delivery:
     receiver_status: int | None
 
 
-async def deliver(
-    url: str, secret: str, payload: dict[str, Any], *, timeout: float = DELIVERY_TIMEOUT
-) -> Delivery:
+async def deliver(url: str, secret: str, payload: dict[str, Any]) -> Delivery:
     """POST the signed payload once; a 2xx answer counts as delivered, no redirects followed."""
     body = json.dumps(payload, separators=(",", ":")).encode("utf-8")
     headers = {
@@ -69,13 +68,21 @@ async def deliver(
     status: int | None = None
     try:
         async with (
-            aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=timeout)) as session,
+            aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=DELIVERY_TIMEOUT)) as session,
             session.post(url, data=body, headers=headers, allow_redirects=False) as resp,
         ):
             status = resp.status
             await resp.read()
     except (aiohttp.ClientError, TimeoutError, OSError) as exc:
-        log.info("webhook delivery %s to %s failed: %s", payload["id"], url, exc)
+        # Only scheme and host: receiver URLs often embed a secret path.
+        parts = urlsplit(url)
+        log.info(
+            "webhook delivery %s to %s://%s failed: %r",
+            payload["id"],
+            parts.scheme,
+            parts.hostname,
+            exc,
+        )
     return Delivery(
         url=url,
         payload=payload,

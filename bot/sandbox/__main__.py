@@ -1,0 +1,5 @@
+"""`python -m bot.sandbox`: run the sandbox until Ctrl+C."""
+
+from bot.sandbox.server import main
+
+main()

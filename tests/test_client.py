@@ -1,0 +1,447 @@
+"""The API client against the sandbox over real HTTP: every resource, every error."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import hmac
+import json
+import logging
+from collections.abc import AsyncIterator
+
+import httpx
+import pytest
+from aiohttp import web
+
+from bot.mylivechat import (
+    AuthError,
+    BadRequest,
+    Conflict,
+    MyLiveChatClient,
+    NotFound,
+    ScopeError,
+    ServerError,
+    TransportError,
+)
+from bot.sandbox import SandboxServer
+
+
+@pytest.fixture
+async def site_b(sandbox: SandboxServer) -> AsyncIterator[MyLiveChatClient]:
+    async with MyLiveChatClient(sandbox.tokens.site_b_write, base_url=sandbox.url) as client:
+        yield client
+
+
+class Receiver:
+    """A local webhook receiver that verifies MyLiveChat's signature like a user's would."""
+
+    def __init__(self) -> None:
+        self.secret = ""
+        self.deliveries: list[tuple[dict[str, str], bytes]] = []
+        self.url = ""
+        self._runner: web.AppRunner | None = None
+
+    async def handle(self, request: web.Request) -> web.Response:
+        body = await request.read()
+        self.deliveries.append((dict(request.headers), body))
+        expected = "sha256=" + hmac.new(self.secret.encode(), body, hashlib.sha256).hexdigest()
+        valid = hmac.compare_digest(request.headers.get("X-MLC-Signature", ""), expected)
+        return web.Response(status=200 if valid else 401)
+
+    async def start(self) -> None:
+        app = web.Application()
+        app.router.add_post("/hook", self.handle)
+        self._runner = web.AppRunner(app)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        await site.start()
+        port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        self.url = f"http://127.0.0.1:{port}/hook"
+
+    async def stop(self) -> None:
+        if self._runner:
+            await self._runner.cleanup()
+
+
+@pytest.fixture
+async def receiver() -> AsyncIterator[Receiver]:
+    r = Receiver()
+    await r.start()
+    yield r
+    await r.stop()
+
+
+# -- every read resource --------------------------------------------------------------------
+
+
+async def test_ping_and_whoami(api: MyLiveChatClient, sandbox: SandboxServer) -> None:
+    pong = await api.ping()
+    assert pong.pong is True and pong.time_utc is not None
+    me = await api.whoami()
+    assert me.site_id == sandbox.site_a_id
+    assert me.scopes == ["read", "write"] and me.can_write
+    assert me.token_prefix and sandbox.tokens.site_a_write.startswith(me.token_prefix)
+    assert me.token_prefix != sandbox.tokens.site_a_write
+    assert me.request_count and me.request_count >= 2
+
+
+async def test_read_lists_are_typed(api: MyLiveChatClient) -> None:
+    tags = await api.list_tags()
+    assert tags and all(t.id and t.name for t in tags)
+    assert any(t.enabled is False for t in tags), "the seed has a soft-deleted tag"
+    starters = await api.list_conversation_starters()
+    assert starters and all(s.text for s in starters)
+    handoffs = await api.list_handoffs(limit=5)
+    assert len(handoffs) == 5
+    times = [h.created_utc for h in handoffs]
+    assert times == sorted(times, reverse=True), "newest first"
+    assert all(h.session_id and h.reason for h in handoffs)
+    visitors = await api.list_visitors(limit=3)
+    assert len(visitors) == 3 and all(v.visitor_key for v in visitors)
+    feedback = await api.list_feedback(limit=200)
+    assert {f.rating for f in feedback} <= {1, 2, 3, 4, 5}
+    assert len({f.rating for f in feedback}) >= 4
+
+
+async def test_transcripts_by_session(api: MyLiveChatClient) -> None:
+    handoff = (await api.list_handoffs(limit=1))[0]
+    (transcript,) = await api.list_transcripts(session_id=handoff.session_id)
+    assert transcript.session_id == handoff.session_id
+    roles = {m.role for m in transcript.messages}
+    assert roles <= {"visitor", "agent", "ai"} and "visitor" in roles
+    assert all(m.at_utc is not None for m in transcript.messages)
+    assert await api.list_transcripts(session_id="no-such-session") == []
+    assert len(await api.list_transcripts(limit=3)) == 3
+
+
+async def test_usage_cycle(api: MyLiveChatClient) -> None:
+    usage = await api.get_usage()
+    assert usage.plan_code and usage.included_replies and usage.included_replies > 0
+    assert usage.cycle_start_utc and usage.cycle_end_utc
+    assert usage.cycle_start_utc < usage.cycle_end_utc
+    assert usage.total_replies is not None and usage.cycle_replies is not None
+    assert usage.total_replies >= usage.cycle_replies
+
+
+async def test_head_checks_without_body(api: MyLiveChatClient, sandbox: SandboxServer) -> None:
+    await api.head("tags")
+    assert sandbox.count(method="HEAD", resource="tags") == 1
+    with pytest.raises(NotFound):
+        await api.head("nope")
+
+
+# -- writes ---------------------------------------------------------------------------------
+
+
+async def test_tag_lifecycle(api: MyLiveChatClient) -> None:
+    created = await api.create_tag("escalated", color="#ff0000", description="needs a lead")
+    assert created.created is True and created.id
+    again = await api.create_tag("escalated")
+    assert again.created is False and again.id == created.id
+    edited = await api.update_tag(created.id, color="#00ff00")
+    assert edited.color == "#00ff00" and edited.name == "escalated", "PATCH is partial"
+    existing = next(t for t in await api.list_tags() if t.id != created.id and t.enabled)
+    with pytest.raises(Conflict) as info:
+        await api.update_tag(created.id, name=existing.name)
+    assert info.value.code == "duplicate_name" and info.value.status == 409
+    await api.delete_tag(created.id)
+    row = next(t for t in await api.list_tags() if t.id == created.id)
+    assert row.enabled is False, "DELETE is a soft delete"
+
+
+async def test_apply_and_remove_tag(api: MyLiveChatClient) -> None:
+    tag = next(t for t in await api.list_tags() if t.enabled)
+    session = (await api.list_handoffs(limit=1))[0].session_id
+    assert session
+    assert (await api.apply_tag(session, tag.id)).created is True  # type: ignore[arg-type]
+    assert (await api.apply_tag(session, tag.id)).created is False  # type: ignore[arg-type]
+    assert (await api.remove_tag(session, tag.id)).removed == 1  # type: ignore[arg-type]
+    assert (await api.remove_tag(session, tag.id)).removed == 0  # type: ignore[arg-type]
+
+
+async def test_webhook_subscription_lifecycle(api: MyLiveChatClient, receiver: Receiver) -> None:
+    sub = await api.create_webhook_subscription(
+        url=receiver.url, events=["handoff", "feedback"], label="ci"
+    )
+    assert sub.secret and len(sub.secret) >= 32
+    assert sub.secret not in repr(sub), "the secret never shows in a repr"
+    listed = next(s for s in await api.list_webhook_subscriptions() if s.id == sub.id)
+    assert listed.secret is None and listed.secret_prefix == sub.secret[:8]
+    assert listed.event_list == ["handoff", "feedback"]
+    only_feedback = await api.list_webhook_subscriptions(event="handoff")
+    assert any(s.id == sub.id for s in only_feedback)
+
+    receiver.secret = sub.secret
+    result = await api.test_webhook(sub.id)  # type: ignore[arg-type]
+    assert result.delivered is True and result.receiver_status == 200
+    headers, body = receiver.deliveries[-1]
+    assert json.loads(body)["event"] == "test"
+    assert headers["X-MLC-Timestamp"].endswith("Z")
+
+    rotated = await api.rotate_webhook_secret(sub.id)  # type: ignore[arg-type]
+    assert rotated.secret and rotated.secret != sub.secret
+    result = await api.test_webhook(sub.id)  # type: ignore[arg-type]
+    assert result.receiver_status == 401, "the old secret stops verifying at once"
+    receiver.secret = rotated.secret
+    assert (await api.test_webhook(sub.id)).receiver_status == 200  # type: ignore[arg-type]
+
+    edited = await api.update_webhook_subscription(sub.id, events="feedback", enabled=False)  # type: ignore[arg-type]
+    assert edited.event_list == ["feedback"] and edited.enabled is False
+    deleted = await api.delete_webhook_subscription(sub.id)  # type: ignore[arg-type]
+    assert deleted.deleted is True
+    assert all(s.id != sub.id for s in await api.list_webhook_subscriptions())
+
+
+async def test_notifier_settings(api: MyLiveChatClient) -> None:
+    url = "https://hooks.slack.com/services/T000/B000/XXXXXXXXXXXXXXXX"
+    updated = await api.update_notifier_settings("slack", webhook_url=url, events=["handoff"])
+    assert updated.webhook_url_present is True and updated.events == ["handoff"]
+    shown = await api.get_notifier_settings("slack")
+    assert shown.webhook_url_prefix and "XXXXXXXXXXXXXXXX" not in shown.webhook_url_prefix
+    with pytest.raises(BadRequest) as info:
+        await api.update_notifier_settings("discord", webhook_url="https://example.com/hook")
+    assert info.value.code == "bad_field"
+    with pytest.raises(BadRequest):
+        await api.update_notifier_settings("teams", events=["handoff", "typing"])
+
+
+async def test_visitors_upsert_and_event(api: MyLiveChatClient) -> None:
+    row = await api.upsert_visitor(
+        "u-ci-1", email="ci@example.com", plan="pro", attributes={"seats": "5"}
+    )
+    assert row.created is True and row.plan == "pro"
+    again = await api.upsert_visitor("u-ci-1", name="CI")
+    assert again.created is False
+    event = await api.track_visitor_event("u-ci-1", "signed_up", {"source": "ci"})
+    assert event.event == "signed_up" and event.event_count == 1
+    with pytest.raises(NotFound):
+        await api.track_visitor_event("u-nobody", "signed_up")
+
+
+# -- errors carry code, status and request id ---------------------------------------------
+
+
+async def test_bad_token_is_auth_error(sandbox: SandboxServer) -> None:
+    async with MyLiveChatClient("mlc_not_a_real_token", base_url=sandbox.url) as client:
+        with pytest.raises(AuthError) as info:
+            await client.list_tags()
+    err = info.value
+    assert (err.code, err.status) == ("unauthorized", 401)
+    assert err.request_id and err.request_id.startswith("req_")
+
+
+async def test_read_token_cannot_write(
+    readonly_api: MyLiveChatClient, sandbox: SandboxServer
+) -> None:
+    with pytest.raises(ScopeError) as info:
+        await readonly_api.create_tag("nope")
+    assert info.value.code == "forbidden_scope" and info.value.status == 403
+    assert "nope" not in [t.name for t in await readonly_api.list_tags()]
+
+
+async def test_other_site_ids_are_not_found(
+    api: MyLiveChatClient, site_b: MyLiveChatClient
+) -> None:
+    theirs = (await site_b.list_tags())[0]
+    with pytest.raises(NotFound) as info:
+        await api.update_tag(theirs.id, name="mine-now")  # type: ignore[arg-type]
+    assert info.value.code == "not_found" and info.value.request_id
+    session = (await api.list_handoffs(limit=1))[0].session_id
+    with pytest.raises(NotFound):
+        await api.apply_tag(session, theirs.id)  # type: ignore[arg-type]
+    assert all(t.name != "mine-now" for t in await site_b.list_tags())
+
+
+async def test_unknown_resource_and_bad_fields(api: MyLiveChatClient) -> None:
+    with pytest.raises(NotFound) as info:
+        await api.request("GET", "no_such_resource")
+    assert info.value.code == "unknown_resource"
+    with pytest.raises(BadRequest) as info:
+        await api.request("POST", "tags", body={})
+    assert info.value.code == "missing_field"
+    with pytest.raises(BadRequest) as info:
+        await api.create_tag("x", color="purple")
+    assert info.value.code == "bad_field"
+    with pytest.raises(BadRequest) as info:
+        await api.list_handoffs(limit=500)
+    assert info.value.code == "bad_field"
+
+
+async def test_server_error_carries_request_id(
+    api: MyLiveChatClient, sandbox: SandboxServer
+) -> None:
+    sandbox.inject_fault("500", count=10)
+    api.backoff = 0.01
+    with pytest.raises(ServerError) as info:
+        await api.get_usage()
+    err = info.value
+    assert err.status == 500 and err.code == "internal_error"
+    assert err.request_id and err.request_id.startswith("req_")
+    assert sandbox.count(method="GET", resource="usage") == 3, "a GET is retried twice"
+
+
+async def test_non_json_gateway_error(api: MyLiveChatClient, sandbox: SandboxServer) -> None:
+    sandbox.inject_fault("502", count=10)
+    api.backoff = 0.01
+    with pytest.raises(TransportError) as info:
+        await api.list_tags()
+    err = info.value
+    assert err.status == 502 and err.request_id, "the header's request id survives"
+    assert "not JSON" in err.message
+
+
+async def test_timeout_and_unreachable(sandbox: SandboxServer) -> None:
+    sandbox.inject_fault("slow", count=10, delay=1.0)
+    async with MyLiveChatClient(
+        sandbox.tokens.site_a_write, base_url=sandbox.url, timeout=0.2, max_retries=1, backoff=0.01
+    ) as client:
+        with pytest.raises(TransportError) as info:
+            await client.ping()
+    assert info.value.code == "timeout"
+    async with MyLiveChatClient(
+        "mlc_x_unreachable", base_url="http://127.0.0.1:9/v1/api.ashx", max_retries=1, backoff=0.01
+    ) as client:
+        with pytest.raises(TransportError) as info:
+            await client.ping()
+    assert info.value.code == "connection_error"
+
+
+# -- retries --------------------------------------------------------------------------------
+
+
+async def test_non_idempotent_write_is_not_repeated(
+    api: MyLiveChatClient, sandbox: SandboxServer
+) -> None:
+    sandbox.inject_fault("500", count=1)
+    with pytest.raises(ServerError):
+        await api.create_webhook_subscription(url="http://127.0.0.1:9/x", events="handoff")
+    assert sandbox.count(method="POST", resource="webhook_subscriptions") == 1
+
+
+async def test_idempotent_write_and_reads_are_retried(
+    api: MyLiveChatClient, sandbox: SandboxServer
+) -> None:
+    api.backoff = 0.01
+    sandbox.inject_fault("500", count=1)
+    tag = await api.create_tag("retried")
+    assert tag.name == "retried"
+    assert sandbox.count(method="POST", resource="tags") == 2
+    sandbox.inject_fault("502", count=2)
+    assert await api.list_tags()
+    assert sandbox.count(method="GET", resource="tags") == 3
+
+
+# -- rate limit -----------------------------------------------------------------------------
+
+
+async def test_burst_of_three_windows_gets_no_429() -> None:
+    async with SandboxServer(rate_limit=10, window=2.0) as server:
+        async with MyLiveChatClient(server.tokens.site_a_write, base_url=server.url) as client:
+            results = await asyncio.gather(*(client.ping() for _ in range(30)))
+        assert len(results) == 30 and all(r.pong for r in results)
+        assert server.rate_limited_count == 0
+
+
+async def test_tokens_do_not_wait_on_each_other() -> None:
+    async with SandboxServer(rate_limit=5, window=3.0) as server:
+        a = MyLiveChatClient(server.tokens.site_a_write, base_url=server.url)
+        b = MyLiveChatClient(server.tokens.site_b_write, base_url=server.url)
+        async with a, b:
+            busy = asyncio.gather(*(a.ping() for _ in range(12)))  # needs three windows
+            await asyncio.sleep(0.2)
+            loop = asyncio.get_running_loop()
+            started = loop.time()
+            await asyncio.gather(*(b.ping() for _ in range(4)))
+            assert loop.time() - started < 1.0, "site B is not held back by site A's budget"
+            await busy
+        assert server.rate_limited_count == 0
+
+
+async def test_a_budget_spent_elsewhere_waits_instead_of_failing() -> None:
+    async with SandboxServer(rate_limit=4, window=2.0) as server:
+        token = server.tokens.site_a_write
+        async with httpx.AsyncClient() as other_process:
+            for _ in range(4):
+                await other_process.get(
+                    server.url,
+                    params={"resource": "ping"},
+                    headers={"Authorization": f"Bearer {token}"},
+                )
+        async with MyLiveChatClient(token, base_url=server.url) as client:
+            results = await asyncio.gather(*(client.ping() for _ in range(6)))
+        assert all(r.pong for r in results)
+        # Only the first, blind request could be refused: the limiter learns from it.
+        assert server.rate_limited_count <= 1
+
+
+# -- secrets ----------------------------------------------------------------------------------
+
+
+async def test_token_never_in_logs_errors_or_reprs(
+    sandbox: SandboxServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    token = sandbox.tokens.site_a_write
+    sandbox.inject_fault("500", count=3)
+    errors: list[Exception] = []
+    async with MyLiveChatClient(token, base_url=sandbox.url, backoff=0.01) as client:
+        assert token not in repr(client)
+        for call in (client.list_tags, client.get_usage, lambda: client.request("GET", "nope")):
+            try:
+                await call()
+            except Exception as exc:
+                errors.append(exc)
+    assert errors
+    for exc in errors:
+        assert token not in str(exc) and token not in repr(exc)
+    for record in caplog.records:
+        assert token not in record.getMessage()
+    assert all(not r.token_in_query for r in sandbox.requests), "never the token= fallback"
+    assert all(r.token == token for r in sandbox.requests)
+
+
+# -- tolerant parsing -----------------------------------------------------------------------
+
+
+def _client_answering(payload: object, status: int = 200) -> MyLiveChatClient:
+    def handler(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(status, json=payload, headers={"X-MLC-Request-Id": "req_mock"})
+
+    return MyLiveChatClient(
+        "mlc_mock_token", base_url="http://mock/v1/api.ashx", transport=httpx.MockTransport(handler)
+    )
+
+
+async def test_lists_as_items_object_or_bare_array() -> None:
+    wrapped = {"ok": True, "data": {"items": [{"id": 1, "name": "vip", "surprise": True}]}}
+    async with _client_answering(wrapped) as client:
+        (tag,) = await client.list_tags()
+    assert (tag.id, tag.name, tag.color) == (1, "vip", None)
+    bare = {"ok": True, "data": [{"id": "2", "rating": 4}]}
+    async with _client_answering(bare) as client:
+        (row,) = await client.list_feedback()
+    assert (row.id, row.rating, row.comment) == (2, 4, None)
+
+
+async def test_missing_and_mistyped_fields_become_none() -> None:
+    payload = {
+        "ok": True,
+        "data": {
+            "cycle_replies": "12",
+            "included_replies": "lots",
+            "cycle_start_utc": "not a date",
+            "new_field": {"x": 1},
+        },
+    }
+    async with _client_answering(payload) as client:
+        usage = await client.get_usage()
+    assert usage.cycle_replies == 12
+    assert usage.included_replies is None and usage.cycle_start_utc is None
+    assert usage.plan_code is None
+
+
+async def test_error_request_id_from_header_when_body_has_none() -> None:
+    async with _client_answering({"ok": False, "error": {"code": "not_found"}}, 404) as client:
+        with pytest.raises(NotFound) as info:
+            await client.list_tags()
+    assert info.value.request_id == "req_mock"
