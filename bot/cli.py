@@ -75,7 +75,10 @@ def _run(args: argparse.Namespace, settings: object) -> int:
     if command == "demo":
         from adapters.console import run_demo
 
-        return asyncio.run(run_demo(settings, scheduler=not args.no_scheduler))  # type: ignore[arg-type]
+        from .scheduler.demo import start_demo_digests
+
+        background = [] if args.no_scheduler else [start_demo_digests]
+        return asyncio.run(run_demo(settings, background=background))  # type: ignore[arg-type]
     if command == "sandbox":
         from .sandbox.server import serve_forever
 

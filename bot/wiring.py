@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import httpx
 
 from commands.cache import SiteCache
@@ -11,7 +13,7 @@ from commands.dispatch import Dispatcher
 from .config import Settings
 from .mylivechat import MyLiveChatClient
 
-__all__ = ["Core", "build_api_client", "build_core", "build_policy"]
+__all__ = ["Core", "build_api_client", "build_core", "build_policy", "build_services"]
 
 
 def build_api_client(settings: Settings, *, token: str | None = None) -> MyLiveChatClient:
@@ -28,8 +30,15 @@ def build_policy(settings: Settings) -> Policy:
     )
 
 
+def build_services(settings: Settings) -> dict[str, Any]:
+    """What commands find in ``ctx.services``. Nothing connects until a command uses one."""
+    from .scheduler.service import build_digest_service
+
+    return {"digests": build_digest_service(settings)}
+
+
 class Core:
-    """What every adapter process shares: one API client, caches, policy and dispatcher."""
+    """What every adapter process shares: the API client, caches, policy, dispatcher, services."""
 
     def __init__(self, settings: Settings, api: MyLiveChatClient | None = None) -> None:
         self.settings = settings
@@ -37,6 +46,7 @@ class Core:
         self.policy = build_policy(settings)
         self.site = SiteCache()
         self.dispatcher = Dispatcher()
+        self.services = build_services(settings)
 
     async def aclose(self) -> None:
         await self.api.aclose()

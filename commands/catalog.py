@@ -20,6 +20,7 @@ HANDLER_MODULES: tuple[str, ...] = (
     "commands.builtin.visitors",
     "commands.builtin.webhooks",
     "commands.builtin.notify",
+    "commands.builtin.digests",
 )
 
 

@@ -12,6 +12,7 @@ from bot.mylivechat import (
     ServerError,
     TransportError,
 )
+from bot.secrets import redact
 
 from .errors import CommandError, PermissionDenied, UsageError
 from .reply import Failure, Kind, Reply
@@ -86,7 +87,8 @@ def api_error_reply(exc: MyLiveChatError) -> Reply:
 
 
 def usage_reply(exc: UsageError, command: Command | None) -> Reply:
-    lines = [exc.message]
+    # The message may quote what was typed, and that may be a webhook URL (a secret).
+    lines = [redact(exc.message)]
     if exc.hint:
         lines.append(exc.hint)
     if command is not None:

@@ -57,15 +57,25 @@ def parse(text: str, catalog: Catalog) -> Invocation:
     words = _hoist_leading_positional(words, catalog)
     cmd, used = catalog.longest_match(words)
     if cmd is None:
-        raise UsageError(_unknown_command(words[0], catalog))
+        raise UsageError(_unknown_command(words, catalog))
     rest = words[used:]
+    if catalog.is_group(cmd.path) and rest and rest[0].lower() == cmd.list_name:
+        rest = rest[1:]  # "tags list", "notify show": the name Discord shows for the root
     if catalog.is_group(cmd.path) and rest and not rest[0].startswith("-"):
         # "tags ad vip": a near miss of a subcommand, not an argument to "tags".
         subs = [c.path[-1] for c in catalog.children(cmd.path)]
-        if not cmd.positionals and rest[0].lower() not in subs:
-            hint = did_you_mean(rest[0], subs)
+        first = cmd.positionals[0] if cmd.positionals else None
+        takes_word = first is not None and (
+            first.type is not ParamType.CHOICE or rest[0].lower() in first.choices
+        )
+        if not takes_word and rest[0].lower() not in subs:
+            values = list(first.choices) if first is not None else []
+            hint = did_you_mean(rest[0], subs + values)
+            takes = f"a subcommand ({', '.join(subs)})"
+            if first is not None:
+                takes += f" or {first.placeholder}"
             raise UsageError(
-                f"`{cmd.name}` has no subcommand `{rest[0]}`.{hint} It has: {', '.join(subs)}.",
+                f"`{cmd.name}` has no subcommand `{rest[0]}`.{hint} It takes {takes}.",
                 command=cmd,
             )
     return Invocation(cmd, _bind_words(cmd, rest))
@@ -91,7 +101,14 @@ def _hoist_leading_positional(words: list[str], catalog: Catalog) -> list[str]:
     return [words[0], words[2], words[1], *words[3:]]
 
 
-def _unknown_command(word: str, catalog: Catalog) -> str:
+def _unknown_command(words: list[str], catalog: Catalog) -> str:
+    word = words[0]
+    subs = [c.path[-1] for c in catalog.children([word.lower()])]
+    if subs:  # a group with no command of its own, e.g. "visitor"
+        if len(words) == 1:
+            return f"`{word}` needs a subcommand: {', '.join(subs)}. Try `help {word.lower()}`."
+        hint = did_you_mean(words[1], subs)
+        return f"`{word}` has no subcommand `{words[1]}`.{hint} It takes: {', '.join(subs)}."
     hint = did_you_mean(word, catalog.top_words())
     return f"There is no command `{word}`.{hint} Type `help` to see them all."
 

@@ -58,7 +58,11 @@ def render_text(reply: Reply) -> str:
         out.append(render_progress(reply.progress))
     if reply.fields:
         width = max(text_width(f.name) for f in reply.fields)
-        out.extend(f"{_pad(f.name + ':', width + 1)} {f.value}" for f in reply.fields)
+        indent = "\n" + " " * (width + 2)  # multi-line values stay in their column
+        out.extend(
+            f"{_pad(f.name + ':', width + 1)} {indent.join(f.value.splitlines())}"
+            for f in reply.fields
+        )
     if reply.table is not None and reply.table.rows:
         out.append("")
         out.extend(render_table(reply.table))

@@ -314,7 +314,9 @@ async def test_non_idempotent_write_is_not_repeated(
 ) -> None:
     sandbox.inject_fault("500", count=1)
     with pytest.raises(ServerError):
-        await api.create_webhook_subscription(url="http://127.0.0.1:9/x", events="handoff")
+        await api.create_webhook_subscription(
+            url="http://127.0.0.1:9/x", events="handoff", label="once"
+        )
     assert sandbox.count(method="POST", resource="webhook_subscriptions") == 1
 
 

@@ -338,10 +338,10 @@ class MyLiveChatClient:
         return await self._call(RemovedTag, "DELETE", "apply_tag", params=params)
 
     async def create_webhook_subscription(
-        self, *, url: str, events: Sequence[str] | str, label: str | None = None
+        self, *, url: str, events: Sequence[str] | str, label: str
     ) -> WebhookSubscription:
         """Subscribe ``url``; the answer holds the full secret, this once."""
-        body = _present(label=label or "", url=url, events=_csv(events))
+        body = {"label": label, "url": url, "events": _csv(events)}
         return await self._call(WebhookSubscription, "POST", "webhook_subscriptions", body=body)
 
     async def update_webhook_subscription(

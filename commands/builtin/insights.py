@@ -1,1 +1,153 @@
-"""Filled in by the command-core work."""
+"""usage, feedback, starters."""
+
+from __future__ import annotations
+
+from commands.context import Context
+from commands.formatting import clip, count, local_zone, na, number, yes_no
+from commands.metrics import feedback_stats, usage_figures
+from commands.reply import Field, Kind, Progress, Reply, Table
+from commands.spec import Param, ParamType, command
+from commands.timefmt import ago, days, short_datetime
+
+COMMENTS_SHOWN = 10
+
+
+@command(
+    "usage",
+    help="AI replies this billing cycle against the plan, and where the current pace leads.",
+    examples=["usage", "usage --public"],
+    public=True,
+    cost="1 call: GET usage",
+)
+async def usage(ctx: Context) -> Reply:
+    figures = usage_figures(await ctx.api.get_usage(), ctx.now())
+    tz = local_zone(ctx)
+    percent = f" ({figures.percent:.0f}%)" if figures.percent is not None else ""
+    text = f"{number(figures.used)} of {number(figures.included)} included replies used{percent}."
+    projected = number(figures.projected)
+    if figures.projected_percent is not None:
+        projected += f" ({figures.projected_percent:.0f}% of the plan)"
+    fields = (
+        Field("Plan", na(figures.plan)),
+        Field(
+            "Cycle",
+            f"{short_datetime(figures.cycle_start, tz)} to {short_datetime(figures.cycle_end, tz)}",
+            inline=False,
+        ),
+        Field("Days left", days(figures.days_left)),
+        Field("Projected at cycle end", projected),
+        Field("Replies all time", number(figures.total)),
+    )
+    kind = Kind.INFO
+    notes: tuple[str, ...] = ()
+    if figures.over_plan:
+        kind = Kind.WARNING
+        over = (figures.projected or 0) - (figures.included or 0)
+        text += (
+            f"\nAt this pace the cycle ends near {projected}: about {number(over)} replies "
+            "over the plan."
+        )
+        notes = ("Consider a larger plan before the cycle ends, or watch `usage` daily.",)
+    progress = None
+    if figures.used is not None and figures.included:
+        progress = Progress(figures.used, figures.included, label="This cycle")
+    return Reply(
+        title=f"AI usage: {figures.plan} plan" if figures.plan else "AI usage",
+        text=text,
+        progress=progress,
+        fields=fields,
+        kind=kind,
+        notes=notes,
+    )
+
+
+@command(
+    "feedback",
+    help="Visitor ratings: the average, how the 1-5 ratings spread, and recent comments.",
+    examples=["feedback", "feedback --max-rating 2 --limit 200"],
+    params=[
+        Param(
+            "limit",
+            ParamType.INTEGER,
+            "how many recent ratings to look at",
+            default=50,
+            min=1,
+            max=200,
+            metavar="N",
+        ),
+        Param(
+            "max_rating",
+            ParamType.INTEGER,
+            "only ratings up to this many stars (2 shows the unhappy ones)",
+            min=1,
+            max=5,
+            metavar="N",
+        ),
+    ],
+    public=True,
+    cost="1 call: GET feedback",
+)
+async def feedback(ctx: Context, limit: int = 50, max_rating: int | None = None) -> Reply:
+    rows = await ctx.api.list_feedback(limit=limit)
+    scope = f"the last {count(len(rows), 'rating')}"
+    if max_rating is not None:
+        rows = [r for r in rows if r.rating is not None and r.rating <= max_rating]
+    stats = feedback_stats(rows)
+    if max_rating is not None:
+        scope += f" (those of {max_rating} stars or fewer)"
+    if stats.count == 0:
+        return Reply(title="No feedback", text=f"No visitor rated a chat among {scope}.")
+    average = f"{stats.average:.1f}" if stats.average is not None else "n/a"
+    spread = stats.distribution
+    fields = tuple(
+        Field(f"{star} ★", f"{_bar(spread[star], stats.count)} {spread[star]}")
+        for star in range(5, 0, -1)
+    )
+    commented = [r for r in rows if r.comment and r.comment.strip() and r.rating is not None]
+    now = ctx.now()
+    table = Table.of(
+        ["rating", "comment", "session", "when"],
+        [
+            [f"{r.rating}/5", clip(r.comment, 120), na(r.session_id), ago(r.created_utc, now)]
+            for r in commented[:COMMENTS_SHOWN]
+        ],
+    )
+    notes: list[str] = []
+    if len(commented) > COMMENTS_SHOWN:
+        notes.append(f"{count(len(commented) - COMMENTS_SHOWN, 'older comment')} not shown.")
+    if max_rating is None:
+        notes.append("`feedback --max-rating 2` shows only the unhappy ones.")
+    return Reply(
+        title=f"Visitor feedback: {average} / 5",
+        text=f"Average {average} from {count(stats.count, 'rating')} ({scope}).",
+        fields=fields,
+        table=table if commented else None,
+        notes=tuple(notes),
+    )
+
+
+def _bar(amount: int, total: int, width: int = 12) -> str:
+    return Progress(amount, total).bar(width)
+
+
+@command(
+    "starters",
+    help="The conversation starters visitors see above the chat input.",
+    examples=["starters"],
+    cost="1 call: GET conversation_starters",
+)
+async def starters(ctx: Context) -> Reply:
+    rows = await ctx.api.list_conversation_starters()
+    if not rows:
+        return Reply(title="No conversation starters", text="This site shows no starter chips.")
+    ordered = sorted(rows, key=lambda s: (s.sort_order is None, s.sort_order or 0))
+    table = Table.of(
+        ["order", "text", "shown"],
+        [[na(s.sort_order), clip(s.text, 80), yes_no(s.enabled)] for s in ordered],
+    )
+    shown = sum(1 for s in rows if s.enabled is not False)
+    return Reply(
+        title="Conversation starters",
+        text=f"{shown} of {count(len(rows), 'starter')} shown to visitors.",
+        table=table,
+    )

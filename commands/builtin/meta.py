@@ -73,7 +73,7 @@ async def ping(ctx: Context) -> Reply:
     "whoami",
     help="Show which MyLiveChat site and token the bot uses (never the token itself).",
     examples=["whoami"],
-    cost="1 call: GET whoami (then cached for 10 minutes)",
+    cost="1 call: GET whoami (always fresh; write checks use a copy cached for 10 minutes)",
 )
 async def whoami(ctx: Context) -> Reply:
     me = await ctx.api.whoami()

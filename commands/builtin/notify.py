@@ -1,1 +1,166 @@
-"""Filled in by the command-core work."""
+"""notify, notify set, notify events, notify off: MyLiveChat's own Slack/Discord/Teams posts.
+
+Webhook URLs are secrets: replies show only the allowed prefix or the API's
+short ``webhook_url_prefix``, never the URL that was typed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import cast
+
+from bot.mylivechat import NotifierSettings, Platform
+from bot.secrets import register_secret
+from commands.context import Context
+from commands.formatting import joined
+from commands.notifier_rules import (
+    EVENTS,
+    PLATFORMS,
+    check_events,
+    check_webhook_url,
+    clean_url,
+    rule_for,
+)
+from commands.reply import Kind, Reply, Table
+from commands.spec import Param, ParamType, Permission, command
+
+
+def _platform(required: bool) -> Param:
+    return Param(
+        "platform",
+        ParamType.CHOICE,
+        "the chat platform MyLiveChat posts to",
+        positional=True,
+        required=required,
+        choices=PLATFORMS,
+    )
+
+
+_EVENTS_HELP = "which events to post: handoff, feedback or both"
+
+
+@command(
+    "notify",
+    help="Show where MyLiveChat posts handoff and feedback notifications.",
+    examples=["notify", "notify slack"],
+    params=[_platform(required=False)],
+    list_name="show",
+    cost="1 call per platform: GET <platform>_settings (3 calls without a platform)",
+)
+async def notify(ctx: Context, platform: str | None = None) -> Reply:
+    platforms = [platform] if platform else list(PLATFORMS)
+    found = await asyncio.gather(
+        *(ctx.api.get_notifier_settings(cast(Platform, p)) for p in platforms)
+    )
+    rows = [
+        [rule_for(p).title, _where(s), joined(s.events)]
+        for p, s in zip(platforms, found, strict=True)
+    ]
+    return Reply(
+        title="Chat notifications from MyLiveChat",
+        table=Table.of(["platform", "webhook", "events"], rows),
+        notes=(
+            "Change them with `notify <platform> set <webhook_url> --events handoff,feedback`.",
+        ),
+    )
+
+
+def _where(settings: NotifierSettings) -> str:
+    if not settings.webhook_url_present:
+        return "not set"
+    return settings.webhook_url_prefix or "set"
+
+
+@command(
+    "notify set",
+    help="Point a platform's notifications at a webhook URL (the URL is kept secret).",
+    examples=[
+        "notify slack set https://hooks.slack.com/services/T000/B000/XXXX --events handoff",
+        "notify discord set https://discord.com/api/webhooks/123/abc",
+    ],
+    params=[
+        _platform(required=True),
+        Param(
+            "webhook_url",
+            ParamType.STRING,
+            "the platform's incoming-webhook URL",
+            positional=True,
+            required=True,
+        ),
+        Param("events", ParamType.CHOICES, _EVENTS_HELP, choices=EVENTS),
+    ],
+    permission=Permission.ADMIN,
+    writes=True,
+    cost="1 call: PATCH <platform>_settings (none when the URL or events break the rules)",
+)
+async def notify_set(
+    ctx: Context, platform: str, webhook_url: str, events: list[str] | None = None
+) -> Reply:
+    url = clean_url(webhook_url)
+    register_secret(url)  # logs show *** wherever it would appear
+    rule = check_webhook_url(platform, url)
+    chosen = check_events(events) if events is not None else None
+    saved = await ctx.api.update_notifier_settings(
+        cast(Platform, platform), webhook_url=url, events=chosen
+    )
+    text = f"{rule.title} notifications go to {rule.hint(url)} for: {joined(saved.events)}."
+    return _saved_reply(rule.title, platform, saved, text)
+
+
+@command(
+    "notify events",
+    help="Choose which events a platform's notifications post.",
+    examples=["notify slack events handoff,feedback", "notify teams events handoff"],
+    params=[
+        _platform(required=True),
+        Param(
+            "events",
+            ParamType.CHOICES,
+            _EVENTS_HELP,
+            positional=True,
+            required=True,
+            choices=EVENTS,
+        ),
+    ],
+    permission=Permission.ADMIN,
+    writes=True,
+    cost="1 call: PATCH <platform>_settings (none when the events break the rules)",
+)
+async def notify_events(ctx: Context, platform: str, events: list[str]) -> Reply:
+    chosen = check_events(events)
+    saved = await ctx.api.update_notifier_settings(cast(Platform, platform), events=chosen)
+    title = rule_for(platform).title
+    text = f"{title} notifications now post: {joined(saved.events)}."
+    return _saved_reply(title, platform, saved, text)
+
+
+@command(
+    "notify off",
+    help="Stop a platform's notifications by removing its webhook URL.",
+    examples=["notify slack off"],
+    params=[_platform(required=True)],
+    permission=Permission.ADMIN,
+    writes=True,
+    cost="1 call: PATCH <platform>_settings",
+)
+async def notify_off(ctx: Context, platform: str) -> Reply:
+    await ctx.api.update_notifier_settings(cast(Platform, platform), webhook_url="")
+    title = rule_for(platform).title
+    return Reply(
+        title=f"{title} notifications off",
+        text=f"MyLiveChat no longer posts to {title}.",
+        kind=Kind.SUCCESS,
+        notes=(f"Turn them back on with `notify {platform} set <webhook_url>`.",),
+    )
+
+
+def _saved_reply(title: str, platform: str, saved: NotifierSettings, text: str) -> Reply:
+    notes: list[str] = []
+    kind = Kind.SUCCESS
+    if not saved.events:
+        kind = Kind.WARNING
+        notes.append(f"No events are chosen, so nothing is posted: `notify {platform} events ...`.")
+    if saved.webhook_url_present is False:
+        kind = Kind.WARNING
+        notes.append(f"No webhook URL is set yet: `notify {platform} set <webhook_url>`.")
+    return Reply(title=f"{title} notifications saved", text=text, kind=kind, notes=tuple(notes))

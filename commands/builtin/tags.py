@@ -1,1 +1,272 @@
-"""Filled in by the command-core work."""
+"""tag, untag, tags, tags add, tags edit, tags delete."""
+
+from __future__ import annotations
+
+from bot.mylivechat import BadRequest, Tag
+from commands.context import Context
+from commands.errors import CommandError, UsageError
+from commands.formatting import count, na, tag_label, tag_row
+from commands.reply import Action, Field, Kind, Reply, Table
+from commands.spec import Param, ParamType, Permission, command
+from commands.tagging import enabled_tags, find_tag, resolve_tag
+
+_SESSION = Param(
+    "session_id",
+    ParamType.STRING,
+    "the chat session id, as shown by `handoffs`",
+    positional=True,
+    required=True,
+    complete="session",
+)
+_TAG_REF = Param(
+    "tag",
+    ParamType.TEXT,
+    "a tag name (any case) or its numeric id",
+    positional=True,
+    required=True,
+    complete="tag",
+)
+_COLOR = Param("color", ParamType.COLOR, "the tag's colour")
+_DESCRIPTION = Param("description", ParamType.TEXT, "what the tag is for", metavar="text")
+
+
+async def _tag_for_session(
+    ctx: Context, session_id: str, ref: str, *, allow_deleted: bool = False
+) -> Tag:
+    """The tag to apply or remove; spots ``tag vip s_123`` (arguments swapped)."""
+    try:
+        found = await resolve_tag(ctx, ref, allow_deleted=allow_deleted)
+    except CommandError:
+        # The failed lookup just refreshed the list, so this costs no call.
+        if find_tag(await ctx.site.tags(ctx.api), session_id) is not None:
+            raise UsageError(
+                f"`{session_id}` is a tag, not a session id: the session comes first."
+            ) from None
+        raise
+    return _with_id(found)
+
+
+def _with_id(tag: Tag) -> Tag:
+    if tag.id is None:
+        raise CommandError(f"MyLiveChat sent the tag `{tag.name}` without an id; try again.")
+    return tag
+
+
+@command(
+    "tag",
+    help="Tag a chat session, by tag name or id.",
+    examples=["tag s_8f2a91c0d4e1 vip", "tag s_8f2a91c0d4e1 42"],
+    params=[_SESSION, _TAG_REF],
+    writes=True,
+    cost="1 call: POST apply_tag (tag list cached; +1 GET tags when cold or on a miss)",
+)
+async def tag(ctx: Context, session_id: str, tag: str) -> Reply:
+    found = await _tag_for_session(ctx, session_id, tag)
+    try:
+        applied = await ctx.api.apply_tag(session_id, found.id)  # type: ignore[arg-type]
+    except BadRequest:
+        ctx.site.drop_tags()  # e.g. the tag was deleted in the dashboard since we cached it
+        raise
+    if applied.created is False:
+        return Reply(
+            title="Already tagged",
+            text=f"Session `{session_id}` already has the tag `{found.name}`.",
+        )
+    return Reply(
+        title="Tagged",
+        text=f"Session `{session_id}` is now tagged `{found.name}`.",
+        kind=Kind.SUCCESS,
+        actions=(Action("Undo", f"untag {session_id} {found.id}"),),
+    )
+
+
+@command(
+    "untag",
+    help="Take a tag off a chat session, by tag name or id.",
+    examples=["untag s_8f2a91c0d4e1 vip"],
+    params=[_SESSION, _TAG_REF],
+    writes=True,
+    cost="1 call: DELETE apply_tag (tag list cached; +1 GET tags when cold or on a miss)",
+)
+async def untag(ctx: Context, session_id: str, tag: str) -> Reply:
+    found = await _tag_for_session(ctx, session_id, tag, allow_deleted=True)
+    removed = await ctx.api.remove_tag(session_id, found.id)  # type: ignore[arg-type]
+    if not removed.removed:
+        return Reply(
+            title="Was not tagged",
+            text=f"Session `{session_id}` did not have the tag `{found.name}`; nothing changed.",
+        )
+    return Reply(
+        title="Tag removed",
+        text=f"Session `{session_id}` no longer has the tag `{found.name}`.",
+        kind=Kind.SUCCESS,
+    )
+
+
+@command(
+    "tags",
+    help="List the site's conversation tags.",
+    examples=["tags", "tags --all"],
+    params=[Param("all", ParamType.FLAG, "include deleted tags")],
+    cost="1 call: GET tags (also refreshes the cached list)",
+)
+async def tags(ctx: Context, all: bool = False) -> Reply:
+    rows = await ctx.site.tags(ctx.api, refresh=True)
+    shown = rows if all else enabled_tags(rows)
+    if not shown:
+        return Reply(
+            title="No tags yet",
+            text="This site has no tags.",
+            notes=("Create one with `tags add vip --color #7c3aed`.",),
+        )
+    hidden = len(rows) - len(shown)
+    notes = (
+        [f"{count(hidden, 'deleted tag')} not shown; `tags --all` lists them."] if hidden else []
+    )
+    notes.append("Tag a session with `tag <session_id> <tag>`.")
+    return Reply(
+        title=f"Tags ({len(shown)})",
+        table=Table.of(["id", "name", "colour", "description"], [tag_row(t) for t in shown]),
+        notes=tuple(notes),
+    )
+
+
+@command(
+    "tags add",
+    help="Create a tag. Adding a name that exists returns that tag unchanged.",
+    examples=["tags add vip --color #7c3aed --description Priority customer"],
+    params=[
+        Param("name", ParamType.TEXT, "the new tag's name", positional=True, required=True),
+        _COLOR,
+        _DESCRIPTION,
+    ],
+    permission=Permission.MEMBER_WRITE,
+    writes=True,
+    cost="1 call: POST tags",
+)
+async def tags_add(
+    ctx: Context, name: str, color: str | None = None, description: str | None = None
+) -> Reply:
+    try:
+        created = await ctx.api.create_tag(name, color=color, description=description)
+    finally:
+        ctx.site.drop_tags()
+    if created.created is False:
+        state = (
+            "It is deleted, and MyLiveChat kept it that way."
+            if created.enabled is False
+            else "It is enabled and can be applied."
+        )
+        kept = (color is not None and color != created.color) or (
+            description is not None and description != created.description
+        )
+        notes = ("Its colour and description were kept; change them with `tags edit`.",)
+        return Reply(
+            title="Tag already exists",
+            text=f"The tag `{created.name}` already exists (id {na(created.id)}). {state}",
+            fields=_tag_fields(created),
+            notes=notes if kept else (),
+        )
+    return Reply(
+        title=f"Created tag {created.name}", fields=_tag_fields(created), kind=Kind.SUCCESS
+    )
+
+
+@command(
+    "tags edit",
+    help="Rename a tag, or change its colour or description.",
+    examples=["tags edit vip --name high-value --color #16a34a", "tags edit 42 --description VIPs"],
+    params=[
+        Param(
+            "tag",
+            ParamType.TEXT,
+            "the tag's name or id",
+            positional=True,
+            required=True,
+            complete="tag",
+            metavar="name|id",
+        ),
+        Param("name", ParamType.TEXT, "the new name"),
+        _COLOR,
+        _DESCRIPTION,
+    ],
+    permission=Permission.MEMBER_WRITE,
+    writes=True,
+    cost="1 call: PATCH tags (tag list cached; +1 GET tags when cold or on a miss)",
+)
+async def tags_edit(
+    ctx: Context,
+    tag: str,
+    name: str | None = None,
+    color: str | None = None,
+    description: str | None = None,
+) -> Reply:
+    if name is None and color is None and description is None:
+        raise UsageError("Say what to change: --name, --color or --description.")
+    found = _with_id(await resolve_tag(ctx, tag, allow_deleted=True))
+    if name is not None:
+        clash = find_tag(await ctx.site.tags(ctx.api), name, by_id=False)
+        if clash is not None and clash.id != found.id:
+            raise CommandError(
+                f"There is already a tag called `{clash.name}` (id {clash.id}).",
+                hint="Pick another name, or delete that tag first with `tags delete`.",
+            )
+    try:
+        updated = await ctx.api.update_tag(
+            found.id,  # type: ignore[arg-type]
+            name=name,
+            color=color,
+            description=description,
+        )
+    finally:
+        ctx.site.drop_tags()
+    return Reply(
+        title=f"Updated tag {updated.name or found.name}",
+        fields=_tag_fields(updated),
+        kind=Kind.SUCCESS,
+    )
+
+
+@command(
+    "tags delete",
+    help="Delete a tag. Sessions keep it in their history; it can no longer be applied.",
+    examples=["tags delete legacy-promo"],
+    params=[
+        Param(
+            "tag",
+            ParamType.TEXT,
+            "the tag's name or id",
+            positional=True,
+            required=True,
+            complete="tag",
+            metavar="name|id",
+        ),
+    ],
+    permission=Permission.MEMBER_WRITE,
+    writes=True,
+    cost="1 call: DELETE tags (tag list cached; +1 GET tags when cold or on a miss)",
+)
+async def tags_delete(ctx: Context, tag: str) -> Reply:
+    found = _with_id(await resolve_tag(ctx, tag, allow_deleted=True))
+    if found.enabled is False:
+        return Reply(
+            title="Already deleted", text=f"The tag {tag_label(found)} is already deleted."
+        )
+    try:
+        await ctx.api.delete_tag(found.id)  # type: ignore[arg-type]
+    finally:
+        ctx.site.drop_tags()
+    return Reply(
+        title=f"Deleted tag {found.name}",
+        text="Sessions tagged with it keep it in their history; it can no longer be applied.",
+        kind=Kind.SUCCESS,
+    )
+
+
+def _tag_fields(tag: Tag) -> tuple[Field, ...]:
+    return (
+        Field("Name", na(tag.name)),
+        Field("Id", na(tag.id)),
+        Field("Colour", na(tag.color)),
+        Field("Description", na(tag.description), inline=False),
+    )

@@ -1,1 +1,166 @@
-"""Filled in by the command-core work."""
+"""visitors, visitor set, visitor event."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bot.mylivechat import Visitor
+from commands.context import Context
+from commands.errors import UsageError
+from commands.formatting import clip, count, na, number
+from commands.reply import Field, Kind, Reply, Table
+from commands.spec import Param, ParamType, Permission, command
+from commands.timefmt import ago
+
+_KEY = Param(
+    "visitor_key",
+    ParamType.STRING,
+    "the visitor's key, as your site identifies them (e.g. u-12345)",
+    positional=True,
+    required=True,
+    metavar="key",
+)
+
+
+@command(
+    "visitors",
+    help="Recently seen visitors from the visitor CRM.",
+    examples=["visitors", "visitors --limit 50"],
+    params=[
+        Param(
+            "limit",
+            ParamType.INTEGER,
+            "how many visitors to show",
+            default=20,
+            min=1,
+            max=200,
+            metavar="N",
+        )
+    ],
+    cost="1 call: GET visitors",
+)
+async def visitors(ctx: Context, limit: int = 20) -> Reply:
+    rows = await ctx.api.list_visitors(limit=limit)
+    if not rows:
+        return Reply(title="No visitors", text="The visitor CRM is empty for this site.")
+    now = ctx.now()
+    table = Table.of(
+        ["key", "name", "email", "plan", "last seen", "events"],
+        [
+            [
+                na(v.visitor_key),
+                clip(v.name, 30) or "n/a",
+                na(v.email),
+                na(v.plan),
+                ago(v.last_seen_utc, now),
+                number(v.event_count),
+            ]
+            for v in rows
+        ],
+    )
+    return Reply(title=f"Visitors ({len(rows)})", table=table)
+
+
+@command(
+    "visitor set",
+    help="Create or update a visitor (like the widget's identify call).",
+    examples=[
+        "visitor set u-12345 --email jane@acme.com --name Jane Doe --plan pro",
+        "visitor set u-12345 --attr seats=12 --attr company=Acme",
+    ],
+    params=[
+        _KEY,
+        Param("email", ParamType.STRING, "their email address"),
+        Param("name", ParamType.TEXT, "their name"),
+        Param("plan", ParamType.STRING, "their plan, e.g. pro"),
+        Param("attr", ParamType.KEY_VALUES, "a custom attribute as key=value; repeat for more"),
+    ],
+    permission=Permission.MEMBER_WRITE,
+    writes=True,
+    cost="1 call: POST visitors",
+)
+async def visitor_set(
+    ctx: Context,
+    visitor_key: str,
+    email: str | None = None,
+    name: str | None = None,
+    plan: str | None = None,
+    attr: dict[str, str] | None = None,
+) -> Reply:
+    if email is None and name is None and plan is None and not attr:
+        raise UsageError("Say what to set: --email, --name, --plan or --attr key=value.")
+    if email is not None and not _looks_like_email(email):
+        raise UsageError(f"--email must be an email address like jane@acme.com, not {email!r}.")
+    saved = await ctx.api.upsert_visitor(
+        visitor_key,
+        email=email,
+        name=name,
+        plan=plan,
+        attributes={k: _typed(v) for k, v in (attr or {}).items()} or None,
+    )
+    verb = "Created" if saved.created else "Updated"
+    return Reply(
+        title=f"{verb} visitor {saved.visitor_key or visitor_key}",
+        fields=_visitor_fields(saved),
+        kind=Kind.SUCCESS,
+    )
+
+
+@command(
+    "visitor event",
+    help="Record an event for a visitor, with optional properties.",
+    examples=["visitor event u-12345 upgraded plan=pro seats=12"],
+    params=[
+        _KEY,
+        Param(
+            "event",
+            ParamType.STRING,
+            "the event's name, e.g. upgraded",
+            positional=True,
+            required=True,
+        ),
+        Param("properties", ParamType.KEY_VALUES, "properties as key=value", positional=True),
+    ],
+    permission=Permission.MEMBER_WRITE,
+    writes=True,
+    cost="1 call: POST visitor_event",
+)
+async def visitor_event(
+    ctx: Context, visitor_key: str, event: str, properties: dict[str, str] | None = None
+) -> Reply:
+    typed = {k: _typed(v) for k, v in (properties or {}).items()}
+    recorded = await ctx.api.track_visitor_event(visitor_key, event, typed or None)
+    total = count(recorded.event_count, "event") if recorded.event_count is not None else "n/a"
+    return Reply(
+        title=f"Recorded {recorded.event or event}",
+        text=f"Visitor `{recorded.visitor_key or visitor_key}` now has {total}.",
+        kind=Kind.SUCCESS,
+    )
+
+
+def _visitor_fields(visitor: Visitor) -> tuple[Field, ...]:
+    attributes = ", ".join(f"{k}={v}" for k, v in sorted(visitor.attributes.items()))
+    return (
+        Field("Name", na(visitor.name)),
+        Field("Email", na(visitor.email)),
+        Field("Plan", na(visitor.plan)),
+        Field("Events", number(visitor.event_count)),
+        Field("Attributes", attributes or "none", inline=False),
+    )
+
+
+def _looks_like_email(text: str) -> bool:
+    local, at, domain = text.partition("@")
+    return bool(local and at and "." in domain.strip(".") and not any(c.isspace() for c in text))
+
+
+def _typed(value: str) -> Any:
+    """``12`` as 12 and ``true`` as True, so attributes keep the types the widget sends.
+
+    Only exact round trips convert: ``007`` or ``1e3`` stay text.
+    """
+    if value in ("true", "false"):
+        return value == "true"
+    if value.lstrip("-").isdigit() and str(int(value)) == value:
+        return int(value)
+    return value

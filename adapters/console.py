@@ -1,0 +1,359 @@
+"""The console adapter: ``mlc-bot exec`` (one command) and ``mlc-bot demo`` (a local console).
+
+Both run commands as an admin at the console. ``exec`` must start fast, so this
+module imports nothing of Slack, Discord, aiohttp, APScheduler or SQLAlchemy at
+the top; the demo imports the sandbox (aiohttp) when it starts.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import signal
+import sys
+import threading
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TextIO
+
+from bot.config import Settings
+from bot.mylivechat import MyLiveChatClient
+from bot.wiring import Core
+from commands.context import Caller, Context, Surface
+from commands.render import render_json, render_text
+from commands.reply import Reply
+
+if TYPE_CHECKING:
+    from bot.sandbox import SandboxServer
+
+__all__ = [
+    "BackgroundStarter",
+    "DemoSession",
+    "Stopper",
+    "console_context",
+    "run_demo",
+    "run_exec",
+]
+
+PROMPT = "/mlc "
+HISTORY_FILE = Path("~/.mlc_bot_history")
+HISTORY_LENGTH = 1000
+EXIT_WORDS = frozenset({"exit", "quit", r"\q", ":q"})
+
+
+def console_context(core: Core) -> Context:
+    """A command context for the person at this terminal: an admin, on the console."""
+    return Context(
+        api=core.api,
+        caller=Caller(user_id="console", name="console", platform_admin=True),
+        surface=Surface("console"),
+        policy=core.policy,
+        site=core.site,
+        services=core.services,
+    )
+
+
+def _show(reply: Reply, *, as_json: bool = False, stream: TextIO | None = None) -> None:
+    text = render_json(reply) if as_json else render_text(reply)
+    if stream is None:
+        stream = sys.stdout if as_json or reply.ok else sys.stderr
+    print(text, file=stream, flush=True)
+
+
+# -- mlc-bot exec --------------------------------------------------------------------------------
+
+
+async def run_exec(settings: Settings, text: str, *, as_json: bool = False) -> int:
+    """Run one command against MLC_API_URL with MLC_API_TOKEN and print the reply.
+
+    Exit status: 0 done, 1 refused (by MyLiveChat or the bot), 2 not understood.
+    A missing token raises :class:`bot.config.ConfigError` (the CLI prints it, status 2).
+    """
+    core = Core(settings)
+    try:
+        reply = await core.dispatcher.run_text(text, console_context(core))
+    finally:
+        await core.aclose()
+    _show(reply, as_json=as_json)
+    return reply.exit_status
+
+
+# -- mlc-bot demo --------------------------------------------------------------------------------
+
+Stopper = Callable[[], Awaitable[None]]
+"""Stops something a :data:`BackgroundStarter` started."""
+
+
+@dataclass(frozen=True, slots=True)
+class DemoSession:
+    """What a background job in the demo can use: the core on the sandbox, and the console."""
+
+    core: Core
+    context: Context
+    sandbox: SandboxServer
+    post: Callable[[Reply], Awaitable[None]]
+    """Print a reply on the console (e.g. a digest) without disturbing the prompt."""
+
+
+BackgroundStarter = Callable[[DemoSession], Awaitable[Stopper | None]]
+"""Starts a background job (e.g. the digest scheduler) for the demo; returns how to stop it."""
+
+
+async def run_demo(
+    settings: Settings,
+    *,
+    scheduler: bool = True,
+    background: Sequence[BackgroundStarter] = (),
+) -> int:
+    """Start the sandbox on a free port and open a console on it (no configuration needed).
+
+    ``background`` jobs start after the banner when ``scheduler`` is true, and are
+    stopped when the console closes. Lines come from the terminal with line
+    editing and history, or from a pipe (``printf 'usage\\nexit\\n' | mlc-bot demo``).
+    """
+    root_log, level = logging.getLogger(), logging.getLogger().level
+    if not root_log.isEnabledFor(logging.DEBUG):
+        # INFO lines (sandbox started, command failed) would repeat what the console shows.
+        root_log.setLevel(logging.WARNING)
+    try:
+        return await _demo(settings, scheduler=scheduler, background=background)
+    finally:
+        root_log.setLevel(level)
+
+
+async def _demo(
+    settings: Settings, *, scheduler: bool, background: Sequence[BackgroundStarter]
+) -> int:
+    from bot.sandbox import SandboxServer
+
+    interactive = sys.stdin.isatty()
+    async with SandboxServer() as sandbox:
+        api = MyLiveChatClient(sandbox.tokens.site_a_write, base_url=sandbox.url)
+        core = Core(settings, api=api)
+        console = _Console(interactive)
+        session = DemoSession(core, console_context(core), sandbox, console.post)
+        print(_banner(sandbox), flush=True)
+        stoppers: list[Stopper] = []
+        try:
+            if scheduler:
+                stoppers = await _start_background(session, background)
+            await console.serve(session)
+        finally:
+            for stop in reversed(stoppers):
+                with contextlib.suppress(Exception):
+                    await stop()
+            await core.aclose()
+    return 0
+
+
+def _banner(sandbox: SandboxServer) -> str:
+    site = sandbox.state.sites.get(sandbox.site_a_id)
+    name = site.name if site is not None else "a demo site"
+    return "\n".join(
+        [
+            "MyLiveChat bot demo",
+            f"A local sandbox of the MyLiveChat API, seeded with data for {name}"
+            f" (site {sandbox.site_a_id}).",
+            "Nothing here touches a real account; changes vanish when you leave.",
+            "Try: handoffs, usage, feedback --max-rating 2, tags, tag <session_id> vip, help",
+            "Type exit (or press Ctrl-D) to leave.",
+            "",
+        ]
+    )
+
+
+async def _start_background(
+    session: DemoSession, starters: Sequence[BackgroundStarter]
+) -> list[Stopper]:
+    stoppers: list[Stopper] = []
+    for start in starters:
+        try:
+            stop = await start(session)
+        except Exception as exc:
+            name = getattr(start, "__name__", "a background job")
+            print(f"! {name} did not start ({type(exc).__name__}); the console works without it.")
+            continue
+        if stop is not None:
+            stoppers.append(stop)
+    return stoppers
+
+
+class _Console:
+    """The read-run-print loop. Lines are read on a daemon thread so the event loop stays free.
+
+    A daemon thread rather than ``asyncio.to_thread``: a pending ``input()`` must not
+    keep the process alive (the default executor is joined at shutdown).
+    """
+
+    def __init__(self, interactive: bool) -> None:
+        self.interactive = interactive
+        self._running: asyncio.Task[Reply] | None = None
+        self._interrupted = asyncio.Event()
+        self._readline: Any = None
+
+    async def serve(self, session: DemoSession) -> None:
+        loop = asyncio.get_running_loop()
+        restore_terminal = self._save_terminal()
+        if self.interactive:
+            self._readline = await asyncio.to_thread(_setup_readline, session)
+        with contextlib.suppress(NotImplementedError, RuntimeError):
+            loop.add_signal_handler(signal.SIGINT, self._on_interrupt)
+        try:
+            while True:
+                line = await self._next_line()
+                if line is None:
+                    break
+                line = line.strip()
+                if not line:
+                    continue
+                if not self.interactive:
+                    print(f"{PROMPT}{line}", flush=True)
+                if line.lower() in EXIT_WORDS:
+                    break
+                reply = await self._run(session, line)
+                if reply is not None:
+                    _show(reply, stream=sys.stdout)
+                    print(flush=True)
+        finally:
+            with contextlib.suppress(NotImplementedError, RuntimeError):
+                loop.remove_signal_handler(signal.SIGINT)
+            if self._readline is not None:
+                await asyncio.to_thread(_save_history, self._readline)
+            restore_terminal()
+            if self.interactive:
+                print("Bye.", flush=True)
+
+    async def post(self, reply: Reply) -> None:
+        print("\n" + render_text(reply) + "\n", flush=True)
+        if self.interactive and self._readline is not None:
+            # Show the prompt again, with whatever was typed so far.
+            sys.stdout.write(PROMPT + self._readline.get_line_buffer())
+            sys.stdout.flush()
+
+    async def _run(self, session: DemoSession, line: str) -> Reply | None:
+        self._running = asyncio.ensure_future(
+            session.core.dispatcher.run_text(line, session.context)
+        )
+        try:
+            return await self._running
+        except asyncio.CancelledError:
+            if self._running.cancelled() and not _current_task_cancelling():
+                print("(interrupted)", flush=True)
+                return None
+            raise
+        finally:
+            self._running = None
+
+    async def _next_line(self) -> str | None:
+        """The next line typed or piped; None at end of input or on Ctrl-C."""
+        self._interrupted.clear()
+        read = asyncio.ensure_future(_read_line(PROMPT if self.interactive else None))
+        interrupted = asyncio.ensure_future(self._interrupted.wait())
+        try:
+            done, _ = await asyncio.wait({read, interrupted}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            interrupted.cancel()
+        if read in done:
+            return read.result()
+        read.cancel()
+        print(flush=True)  # end the prompt's line
+        return None
+
+    def _on_interrupt(self) -> None:
+        """Ctrl-C stops a running command, or leaves the console at the prompt."""
+        if self._running is not None and not self._running.done():
+            self._running.cancel()
+        else:
+            self._interrupted.set()
+
+    def _save_terminal(self) -> Callable[[], None]:
+        """Readline may hold the terminal in its own mode when we leave mid-line."""
+        if not self.interactive:
+            return lambda: None
+        try:
+            import termios
+
+            fd = sys.stdin.fileno()
+            saved = termios.tcgetattr(fd)
+        except (ImportError, OSError, ValueError):
+            return lambda: None
+
+        def restore() -> None:
+            with contextlib.suppress(OSError, termios.error):
+                termios.tcsetattr(fd, termios.TCSADRAIN, saved)
+
+        return restore
+
+
+def _current_task_cancelling() -> bool:
+    task = asyncio.current_task()
+    return bool(task is not None and task.cancelling())
+
+
+async def _read_line(prompt: str | None) -> str | None:
+    """One line from stdin on a daemon thread; None at end of input."""
+    loop = asyncio.get_running_loop()
+    future: asyncio.Future[str | None] = loop.create_future()
+
+    def deliver(value: str | None, error: BaseException | None) -> None:
+        if future.done():
+            return
+        if error is not None:
+            future.set_exception(error)
+        else:
+            future.set_result(value)
+
+    def read() -> None:
+        value: str | None = None
+        error: BaseException | None = None
+        try:
+            if prompt is None:
+                raw = sys.stdin.readline()
+                value = raw if raw else None
+            else:
+                value = input(prompt)
+        except EOFError:
+            value = None
+        except Exception as exc:
+            error = exc
+        with contextlib.suppress(RuntimeError):  # the loop closed while we waited
+            loop.call_soon_threadsafe(deliver, value, error)
+
+    threading.Thread(target=read, name="mlc-console-input", daemon=True).start()
+    return await future
+
+
+def _history_path() -> Path:
+    return HISTORY_FILE.expanduser()
+
+
+def _setup_readline(session: DemoSession) -> Any:
+    """Line editing, history and command-name completion; None where readline is missing."""
+    try:
+        import readline
+    except ImportError:
+        return None
+    with contextlib.suppress(OSError):
+        readline.read_history_file(_history_path())
+    readline.set_history_length(HISTORY_LENGTH)
+    catalog = session.core.dispatcher.catalog
+    names = sorted({*catalog.names(), "exit"})
+
+    def complete(text: str, state: int) -> str | None:
+        matches = [n + " " for n in names if n.startswith(text.lower())]
+        return matches[state] if state < len(matches) else None
+
+    readline.set_completer_delims("")
+    readline.set_completer(complete)
+    readline.parse_and_bind("tab: complete")
+    return readline
+
+
+def _save_history(readline: Any) -> None:
+    with contextlib.suppress(OSError):
+        path = _history_path()
+        readline.write_history_file(path)
+        os.chmod(path, 0o600)  # commands may hold webhook URLs

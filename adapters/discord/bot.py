@@ -1,0 +1,113 @@
+"""The Discord client: the ``/mlc`` command tree, its components, and the command sync."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from typing import Any, Protocol
+
+import discord
+from discord import app_commands
+
+from commands.catalog import Catalog
+from commands.reply import Failure, Kind, Reply
+
+from .embeds import render_embeds
+from .tree import CommandHandlers, build_root
+from .views import DYNAMIC_ITEMS, ActionHandlers
+
+__all__ = ["Handlers", "MlcBot", "MlcCommandTree"]
+
+log = logging.getLogger("mlc_bot.discord")
+
+
+class Handlers(CommandHandlers, ActionHandlers, Protocol):
+    """Everything the bot hands interactions to (``InteractionHandler`` in production)."""
+
+
+class MlcCommandTree(app_commands.CommandTree["MlcBot"]):
+    """Answers interactions discord.py itself refuses, instead of leaving them unanswered."""
+
+    async def on_error(
+        self, interaction: discord.Interaction, error: app_commands.AppCommandError, /
+    ) -> None:
+        if isinstance(error, app_commands.CommandSignatureMismatch):
+            reply = Reply(
+                title="This command changed",
+                text=(
+                    "Discord still shows an older version of this command. Try again in a "
+                    "minute; if it persists, an admin can restart the bot to sync commands."
+                ),
+                kind=Kind.WARNING,
+                failure=Failure.USAGE,
+                error_code="stale_command",
+            )
+        else:
+            log.error("interaction failed: %r", error, exc_info=error)
+            reply = Reply(
+                title="Something went wrong",
+                text="The bot could not run that. The error has been logged.",
+                kind=Kind.ERROR,
+                failure=Failure.INTERNAL,
+                error_code="internal",
+            )
+        embeds = render_embeds(reply)
+        try:
+            if interaction.response.is_done():
+                await interaction.followup.send(embeds=embeds, ephemeral=True)
+            else:
+                await interaction.response.send_message(embeds=embeds, ephemeral=True)
+        except Exception as exc:  # reporting is best effort: the interaction may be gone
+            log.warning("could not report an interaction error: %r", exc)
+
+
+class MlcBot(discord.Client):
+    """A gateway client serving ``/mlc`` from ``catalog``.
+
+    ``guild_ids`` set: commands are synced to those guilds at login (they show
+    at once, for setup); otherwise one global sync.
+    """
+
+    def __init__(
+        self,
+        handlers: Handlers,
+        catalog: Catalog,
+        *,
+        guild_ids: Sequence[int] = (),
+        sync: bool = True,
+        **options: Any,
+    ) -> None:
+        # The bot has no voice: skip discord.py's warnings about missing voice libraries.
+        discord.VoiceClient.warn_nacl = False
+        discord.VoiceClient.warn_dave = False
+        options.setdefault("intents", discord.Intents(guilds=True))
+        options.setdefault("allowed_mentions", discord.AllowedMentions.none())
+        super().__init__(**options)
+        self.mlc_handlers = handlers
+        self.guild_ids = tuple(guild_ids)
+        self.sync_on_login = sync
+        self.tree = MlcCommandTree(self)
+        self.tree.add_command(build_root(catalog, handlers))
+
+    def command_payloads(self) -> list[dict[str, Any]]:
+        """The body of Discord's bulk-overwrite call that a sync sends."""
+        return [command.to_dict(self.tree) for command in self.tree.get_commands()]
+
+    async def setup_hook(self) -> None:
+        self.add_dynamic_items(*DYNAMIC_ITEMS)
+        if self.sync_on_login:
+            await self.sync_commands()
+
+    async def sync_commands(self) -> None:
+        if not self.guild_ids:
+            synced = await self.tree.sync()
+            log.info("synced %d global command(s); they may take a while to show", len(synced))
+            return
+        for guild_id in self.guild_ids:
+            guild = discord.Object(id=guild_id)
+            self.tree.copy_global_to(guild=guild)
+            await self.tree.sync(guild=guild)
+            log.info("synced commands to guild %s", guild_id)
+
+    async def on_ready(self) -> None:
+        log.info("connected to Discord as %s", self.user)

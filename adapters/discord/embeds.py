@@ -1,0 +1,173 @@
+"""Replies as Discord embeds, always within Discord's limits.
+
+:func:`render_embeds` gives the embeds of one message: at most 10, 25 fields
+each, 6000 characters in all. Long text continues in further embeds; what
+still does not fit is left out and a note in the footer says how much.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import discord
+
+from commands.render import render_progress
+from commands.reply import Kind, Reply
+
+from .limits import (
+    EMBED_DESCRIPTION,
+    EMBED_TOTAL,
+    EMBEDS_PER_MESSAGE,
+    FIELD_NAME,
+    FIELD_VALUE,
+    FIELDS_PER_EMBED,
+    FOOTER,
+    TITLE,
+    fit,
+)
+
+__all__ = ["COLOURS", "render_embeds"]
+
+COLOURS: dict[Kind, int] = {
+    Kind.INFO: 0x5865F2,
+    Kind.SUCCESS: 0x57F287,
+    Kind.WARNING: 0xFEE75C,
+    Kind.ERROR: 0xED4245,
+}
+_BLANK = "\u200b"  # Discord refuses empty field names and values
+_NOTE_RESERVE = 160  # room kept for the "not shown" note
+
+
+@dataclass(slots=True)
+class _Field:
+    name: str
+    value: str
+    inline: bool
+
+    @property
+    def size(self) -> int:
+        return len(self.name) + len(self.value)
+
+
+@dataclass(slots=True)
+class _Page:
+    description: str = ""
+    fields: list[_Field] = field(default_factory=list)
+
+
+def render_embeds(reply: Reply) -> list[discord.Embed]:
+    """The embeds for ``reply``: title, text, fields, table rows, notes; coloured by kind."""
+    title = fit(reply.title, TITLE)
+    footer = _footer(reply)
+    budget = EMBED_TOTAL - len(title) - len(footer) - _NOTE_RESERVE
+    pages: list[_Page] = [_Page()]
+    dropped_chars = 0
+    for chunk in _chunks(_description(reply), EMBED_DESCRIPTION):
+        if pages[-1].description:
+            if len(pages) == EMBEDS_PER_MESSAGE:
+                dropped_chars += len(chunk)
+                continue
+            pages.append(_Page())
+        if len(chunk) > budget:
+            dropped_chars += len(chunk) - max(budget, 0)
+            chunk = fit(chunk, budget) if budget > 1 else ""
+        pages[-1].description = chunk
+        budget -= len(chunk)
+    fields = _fields(reply)
+    dropped_fields = 0
+    for index, item in enumerate(fields):
+        if len(pages[-1].fields) == FIELDS_PER_EMBED:
+            if len(pages) == EMBEDS_PER_MESSAGE:
+                dropped_fields = len(fields) - index
+                break
+            pages.append(_Page())
+        if item.size > budget:
+            dropped_fields = len(fields) - index
+            break
+        pages[-1].fields.append(item)
+        budget -= item.size
+    notes = []
+    if dropped_chars:
+        notes.append(f"Text shortened: {dropped_chars} characters not shown.")
+    if dropped_fields:
+        rows = "rows" if reply.table is not None and reply.table.rows else "entries"
+        notes.append(f"{dropped_fields} more {rows} not shown (Discord's size limit).")
+    footer = fit("\n".join([*notes, footer] if footer else notes), FOOTER)
+    return _build(reply, title, footer, pages)
+
+
+def _build(reply: Reply, title: str, footer: str, pages: list[_Page]) -> list[discord.Embed]:
+    colour = COLOURS.get(reply.kind, COLOURS[Kind.INFO])
+    embeds: list[discord.Embed] = []
+    for index, page in enumerate(pages):
+        embed = discord.Embed(
+            title=title if index == 0 and title else None,
+            description=page.description or None,
+            colour=colour,
+        )
+        for item in page.fields:
+            embed.add_field(name=item.name, value=item.value, inline=item.inline)
+        embeds.append(embed)
+    if footer:
+        embeds[-1].set_footer(text=footer)
+    first = embeds[0]
+    if not (first.title or first.description or first.fields or footer):
+        first.description = "Done."
+    return embeds
+
+
+def _description(reply: Reply) -> str:
+    parts = [reply.text.strip()] if reply.text.strip() else []
+    if reply.progress is not None:
+        parts.append(f"`{render_progress(reply.progress)}`")
+    table = reply.table
+    if table is not None and table.rows and len(table.columns) > 1:
+        first, *rest = table.columns
+        parts.append(f"**{first}** — {' · '.join(rest)}")
+    return "\n\n".join(parts)
+
+
+def _fields(reply: Reply) -> list[_Field]:
+    fields = [
+        _Field(_cell(f.name, FIELD_NAME), _cell(f.value, FIELD_VALUE), f.inline)
+        for f in reply.fields
+    ]
+    if reply.table is not None:
+        for row in reply.table.rows:
+            name, *rest = row.cells or ("",)
+            value = " · ".join(c for c in rest if c.strip())
+            fields.append(_Field(_cell(name, FIELD_NAME), _cell(value, FIELD_VALUE), False))
+    return fields
+
+
+def _cell(text: str, limit: int) -> str:
+    text = text.strip()
+    return fit(text, limit) if text else _BLANK
+
+
+def _footer(reply: Reply) -> str:
+    lines = list(reply.notes)
+    failed = reply.kind is Kind.ERROR or reply.failure is not None
+    ids = []
+    if failed and reply.error_code:
+        ids.append(f"Error code: {reply.error_code}")
+    if reply.request_id:
+        ids.append(f"Request id: {reply.request_id}")
+    if ids:
+        lines.append(" · ".join(ids))
+    return fit("\n".join(lines), FOOTER - _NOTE_RESERVE)
+
+
+def _chunks(text: str, size: int) -> list[str]:
+    """``text`` in pieces of at most ``size`` characters, cut at line ends where possible."""
+    chunks: list[str] = []
+    rest = text
+    while len(rest) > size:
+        cut = rest.rfind("\n", 0, size)
+        if cut < size // 2:
+            cut = size
+        chunks.append(rest[:cut].rstrip("\n"))
+        rest = rest[cut:].lstrip("\n")
+    if rest:
+        chunks.append(rest)
+    return chunks

@@ -1,0 +1,223 @@
+"""Interactions in, core replies out: defer, dispatch, follow up; and autocomplete.
+
+Every handler acknowledges the interaction first (``defer``) with no I/O
+before it, so Discord's 3-second window is met however slow MyLiveChat is;
+the answer follows as a follow-up message.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Mapping
+from typing import Any
+
+import discord
+from discord import app_commands
+
+from bot.wiring import Core
+from commands.completion import complete
+from commands.context import Context
+from commands.errors import UsageError
+from commands.failures import usage_reply
+from commands.parser import tokenize
+from commands.reply import Kind, Reply
+from commands.spec import PUBLIC_FLAG, Command, Param, ParamType
+
+from .embeds import render_embeds
+from .identity import caller_of, surface_of
+from .limits import CHOICE_VALUE, CHOICES_PER_OPTION, fit
+from .views import build_view, pick_view
+
+__all__ = ["InteractionHandler", "send_reply"]
+
+log = logging.getLogger("mlc_bot.discord")
+
+_NO_MENTIONS = discord.AllowedMentions.none()
+_PRIVATE_NOTE = "Answered privately: only the person who asked can see the answer."
+
+
+class InteractionHandler:
+    """Runs core commands for Discord interactions. Holds no state of its own."""
+
+    def __init__(
+        self,
+        core: Core,
+        *,
+        services: Mapping[str, Any] | None = None,
+        autocomplete_timeout: float = 2.0,
+    ) -> None:
+        self.core = core
+        self.services = dict(core.services if services is None else services)
+        self.autocomplete_timeout = autocomplete_timeout
+        self._background: set[asyncio.Future[Any]] = set()
+
+    def context(self, interaction: discord.Interaction) -> Context:
+        core = self.core
+        return Context(
+            api=core.api,
+            caller=caller_of(interaction),
+            surface=surface_of(interaction),
+            policy=core.policy,
+            site=core.site,
+            catalog=core.dispatcher.catalog,
+            services=dict(self.services),
+        )
+
+    # --- slash commands -----------------------------------------------------------------
+
+    async def run_command(
+        self, interaction: discord.Interaction, command: Command, options: Mapping[str, Any]
+    ) -> None:
+        """``/mlc ...``: defer (public only when asked and allowed), run, follow up."""
+        public = command.public and bool(options.get(PUBLIC_FLAG.name))
+        await interaction.response.defer(ephemeral=not public, thinking=True)
+        try:
+            raw = _raw_options(command, options)
+        except UsageError as exc:
+            reply = usage_reply(exc, command)
+        else:
+            reply = await self.core.dispatcher.run(command, raw, self.context(interaction))
+        await send_reply(interaction, reply, deferred_public=public)
+
+    # --- buttons and menus --------------------------------------------------------------
+
+    async def run_action(self, interaction: discord.Interaction, text: str) -> None:
+        """A button or menu: run its command text for whoever used it; answer privately."""
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        reply = await self.core.dispatcher.run_text(text, self.context(interaction))
+        await send_reply(interaction, reply, deferred_public=False)
+
+    async def offer_pick(self, interaction: discord.Interaction, source: str, text: str) -> None:
+        """A ``pick`` button: offer the source's choices; picking one runs ``text <choice>``."""
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        choices = await complete(source, self.context(interaction), "", CHOICES_PER_OPTION)
+        if not choices:
+            reply = Reply(
+                title=f"No {source} to pick",
+                text=(
+                    f"There is no {source} to choose from, or MyLiveChat did not answer. "
+                    f"Type the command instead: `/mlc {text} <{source}>`."
+                ),
+                kind=Kind.WARNING,
+            )
+            await send_reply(interaction, reply, deferred_public=False)
+            return
+        view = pick_view(text, [(c.label, c.value) for c in choices], f"Pick a {source}…")
+        await interaction.followup.send(
+            content=f"Pick a {source} for `{text}`:",
+            view=view,
+            ephemeral=True,
+            allowed_mentions=_NO_MENTIONS,
+        )
+
+    # --- autocomplete -------------------------------------------------------------------
+
+    async def autocomplete(
+        self, interaction: discord.Interaction, command: Command, param: Param, current: str
+    ) -> list[app_commands.Choice[Any]]:
+        """Suggestions for ``param`` from cached data; empty rather than late."""
+        lookup = asyncio.ensure_future(self._suggest(interaction, param, current))
+        # A slow first fetch keeps running (shielded) so the cache is warm for the next key.
+        self._background.add(lookup)
+        lookup.add_done_callback(self._settled)
+        try:
+            pairs = await asyncio.wait_for(asyncio.shield(lookup), self.autocomplete_timeout)
+        except TimeoutError:
+            log.info("autocomplete for %s %s took too long", command.name, param.name)
+            return []
+        except Exception:
+            log.warning("autocomplete for %s %s failed", command.name, param.name, exc_info=True)
+            return []
+        return _choices(param, pairs)
+
+    def _settled(self, lookup: asyncio.Future[Any]) -> None:
+        self._background.discard(lookup)
+        if not lookup.cancelled() and lookup.exception() is not None:
+            log.debug("a late autocomplete lookup failed: %r", lookup.exception())
+
+    async def _suggest(
+        self, interaction: discord.Interaction, param: Param, current: str
+    ) -> list[tuple[str, str]]:
+        if param.type is ParamType.CHOICES:
+            return _complete_list(param.choices, current)
+        if param.complete:
+            found = await complete(
+                param.complete, self.context(interaction), current.strip(), CHOICES_PER_OPTION
+            )
+            return [(c.label, c.value) for c in found]
+        typed = current.strip().lower()
+        return [(c, c) for c in param.choices if typed in c]
+
+
+async def send_reply(
+    interaction: discord.Interaction, reply: Reply, *, deferred_public: bool
+) -> None:
+    """Follow up a deferred interaction with ``reply``.
+
+    The first follow-up replaces the "thinking" message and keeps its
+    visibility, so a private reply (a secret, or a failure) to a publicly
+    deferred command first turns the public message into a short note, then
+    goes to the caller alone.
+    """
+    embeds = render_embeds(reply)
+    view = build_view(reply) if reply.ok else None
+    private = reply.private or reply.sensitive
+    if deferred_public and private:
+        await interaction.edit_original_response(
+            content=_PRIVATE_NOTE, embeds=[], allowed_mentions=_NO_MENTIONS
+        )
+    extra: dict[str, Any] = {"view": view} if view is not None else {}
+    try:
+        await interaction.followup.send(
+            embeds=embeds, ephemeral=private, allowed_mentions=_NO_MENTIONS, **extra
+        )
+    except discord.HTTPException as exc:
+        log.error("Discord refused a reply to %r: %s", reply.title, exc)
+        if exc.status == 400:
+            await interaction.followup.send(
+                content="The answer could not be shown in Discord; it was logged.",
+                ephemeral=True,
+                allowed_mentions=_NO_MENTIONS,
+            )
+
+
+def _raw_options(command: Command, options: Mapping[str, Any]) -> dict[str, Any]:
+    """Discord's option values as the core's raw values (absent options left out)."""
+    raw: dict[str, Any] = {}
+    for name, value in options.items():
+        if value is None:
+            continue
+        param = command.param(name)
+        if param is not None and param.type is ParamType.KEY_VALUES and isinstance(value, str):
+            value = tokenize(value)
+        raw[name] = value
+    return raw
+
+
+def _complete_list(allowed: tuple[str, ...], current: str) -> list[tuple[str, str]]:
+    """Comma-separated values, completed one at a time: ``handoff,fe`` -> ``handoff,feedback``."""
+    *done, last = [part.strip().lower() for part in current.split(",")]
+    chosen = list(dict.fromkeys(d for d in done if d in allowed))
+    if last in allowed and last not in chosen:
+        chosen.append(last)
+        last = ""
+    head = ",".join(chosen)
+    offers = [head] if head and not last else []
+    rest = [v for v in allowed if v not in chosen and v.startswith(last)]
+    offers += [f"{head},{v}" if head else v for v in rest]
+    return [(text, text) for text in offers]
+
+
+def _choices(param: Param, pairs: list[tuple[str, str]]) -> list[app_commands.Choice[Any]]:
+    result: list[app_commands.Choice[Any]] = []
+    for label, value in pairs:
+        if param.type is ParamType.INTEGER:
+            if not value.lstrip("-").isdigit():
+                continue
+            result.append(app_commands.Choice(name=fit(label, CHOICE_VALUE), value=int(value)))
+        elif value and len(value) <= CHOICE_VALUE:
+            result.append(app_commands.Choice(name=fit(label, CHOICE_VALUE), value=value))
+        if len(result) == CHOICES_PER_OPTION:
+            break
+    return result

@@ -1,0 +1,1 @@
+"""The Slack adapter: Bolt listeners in, the command core, Block Kit out."""

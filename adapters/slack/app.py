@@ -1,0 +1,271 @@
+"""The Bolt app: ``/mlc``, ``@mlc-bot`` mentions and reply buttons, translated to the core.
+
+Every listener acknowledges first and hands its work to a background task on the bot's main
+loop (listeners may run on the front thread, see :mod:`.front`), so Slack gets its answer
+before any Slack or MyLiveChat API call is made. Then the command runs through the core's
+dispatcher (which checks permission) and the reply goes back as Block Kit:
+
+- ``/mlc`` replies through the command's response URL, privately unless the command was
+  asked for ``--public`` (then in the channel, with who asked).
+- Mentions are answered in the thread: public replies as a thread reply, private ones as an
+  ephemeral message (in the thread when the mention is in one; Slack hides ephemeral
+  messages aimed at a thread that does not exist yet).
+- A button's result arrives privately beside the original message, in its thread when it
+  is in one; the original stays. A picker (e.g. Tag's list of tags) is replaced by the
+  outcome of the choice made in it.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import shlex
+from collections.abc import Mapping
+from typing import Any
+
+from slack_bolt.async_app import AsyncApp
+from slack_bolt.logger.messages import warning_client_prioritized_and_token_skipped
+from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetryHandler
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.config import ConfigError, Settings
+from bot.wiring import Core
+from commands.completion import complete
+from commands.context import Context
+
+from .auth import BotAuthorization
+from .blocks import (
+    CHOOSE_ACTION,
+    MAX_OPTIONS,
+    PICK_ACTION,
+    RUN_ACTION,
+    render_picker,
+)
+from .dedupe import DropRepeats
+from .delivery import Delivery
+from .identity import Directory, SlackUser
+from .mrkdwn import command_text
+from .tasks import BackgroundTasks
+
+__all__ = ["SlackBot", "build_app", "build_web_client"]
+
+log = logging.getLogger("mlc_bot.slack")
+
+SLACK_API_URL = "https://slack.com/api/"
+BOLT_LOGGER = "mlc_bot.slack.bolt"
+
+
+def build_web_client(settings: Settings) -> AsyncWebClient:
+    """The Web API client (``SLACK_API_URL`` when set); tokens are passed per call."""
+    client = AsyncWebClient(base_url=settings.slack_api_url or SLACK_API_URL, timeout=10)
+    client.retry_handlers.append(AsyncRateLimitErrorRetryHandler(max_retry_count=2))
+    return client
+
+
+class SlackBot:
+    """The Bolt app and what its listeners share: caches and the reply tasks."""
+
+    def __init__(
+        self,
+        core: Core,
+        settings: Settings,
+        *,
+        client: AsyncWebClient | None = None,
+        services: Mapping[str, Any] | None = None,
+    ) -> None:
+        """``services`` (default: the core's) reach commands as ``ctx.services``."""
+        if settings.slack_bot_token is None:
+            raise ConfigError(
+                "SLACK_BOT_TOKEN is not set: copy the Bot User OAuth Token (xoxb-...) from your "
+                "Slack app's OAuth & Permissions page."
+            )
+        self.core = core
+        self.services = dict(core.services if services is None else services)
+        self.client = client or build_web_client(settings)
+        self.authorization = BotAuthorization(self.client, settings.slack_bot_token.reveal())
+        self.directory = Directory()
+        self.tasks = BackgroundTasks()
+        self.delivery = Delivery()
+        secret = settings.slack_signing_secret
+        bolt_logger = logging.getLogger(BOLT_LOGGER)
+        # Bolt warns that SLACK_BOT_TOKEN from the environment goes unused because a client is
+        # given; the token does reach Slack, through `authorize`, so the warning would mislead.
+        unused_token_notice = _DropMessage(warning_client_prioritized_and_token_skipped())
+        bolt_logger.addFilter(unused_token_notice)
+        try:
+            self.app = AsyncApp(
+                name="mlc-bot",
+                client=self.client,
+                signing_secret=secret.reveal() if secret else "",
+                authorize=self.authorization.for_bolt(),
+                # Listeners only ack and start a task, so the ack goes out as they return.
+                process_before_response=True,
+                logger=bolt_logger,
+            )
+        finally:
+            bolt_logger.removeFilter(unused_token_notice)
+        self.app.use(DropRepeats())
+        # Any slash command of this app: the manifest declares /mlc, a team may rename it.
+        self.app.command(re.compile(r"^/"))(self._on_command)
+        self.app.event("app_mention")(self._on_mention)
+        self.app.action(re.compile(rf"^{re.escape(RUN_ACTION)}\."))(self._on_run)
+        self.app.action(re.compile(rf"^{re.escape(PICK_ACTION)}\."))(self._on_pick)
+        self.app.action(CHOOSE_ACTION)(self._on_choose)
+
+    async def start(self) -> None:
+        """Open the shared HTTP session and learn the bot's identity (``auth.test``), so that
+        no request waits for either."""
+        self.tasks.bind()
+        self.client.session = await self.delivery.open()
+        await self.authorization.warm()
+
+    async def aclose(self, grace: float = 10.0) -> None:
+        """Let replies in flight finish (up to ``grace`` seconds), then close the session."""
+        await self.tasks.drain(grace)
+        await self.delivery.aclose()
+
+    # --- listeners: ack, then hand the work to a task -----------------------------------------
+
+    async def _on_command(self, ack: Any, body: dict[str, Any], client: AsyncWebClient) -> None:
+        await ack()
+        self.tasks.spawn(self._run_command(body, client), name="slack /mlc")
+
+    async def _on_mention(
+        self, ack: Any, event: dict[str, Any], body: dict[str, Any], client: AsyncWebClient
+    ) -> None:
+        await ack()
+        team_id = body.get("team_id")
+        self.tasks.spawn(self._run_mention(event, team_id, client), name="slack mention")
+
+    async def _on_run(
+        self, ack: Any, body: dict[str, Any], action: dict[str, Any], client: AsyncWebClient
+    ) -> None:
+        await ack()
+        work = self._run_button(body, str(action.get("value", "")), client)
+        self.tasks.spawn(work, name="slack button")
+
+    async def _on_pick(
+        self, ack: Any, body: dict[str, Any], action: dict[str, Any], client: AsyncWebClient
+    ) -> None:
+        await ack()
+        source = str(action.get("action_id", "")).split(".")[2]
+        work = self._offer_choices(body, str(action.get("value", "")), source, client)
+        self.tasks.spawn(work, name="slack picker")
+
+    async def _on_choose(
+        self, ack: Any, body: dict[str, Any], action: dict[str, Any], client: AsyncWebClient
+    ) -> None:
+        await ack()
+        base = str(action.get("block_id", "")).removeprefix(f"{CHOOSE_ACTION}:")
+        choice = (action.get("selected_option") or {}).get("value")
+        if not base or not choice:
+            return
+        command = f"{base} {shlex.quote(str(choice))}"
+        work = self._run_button(body, command, client, replace_original=True)
+        self.tasks.spawn(work, name="slack choice")
+
+    # --- the work -----------------------------------------------------------------------------
+
+    async def _run_command(self, body: dict[str, Any], client: AsyncWebClient) -> None:
+        user = await self.directory.lookup(client, str(body.get("user_id", "")))
+        ctx = self._context(user, body.get("channel_id"), body.get("team_id"))
+        reply = await self.core.dispatcher.run_text(command_text(body.get("text") or ""), ctx)
+        await self.delivery.respond(str(body["response_url"]), reply, user.id)
+
+    async def _run_mention(
+        self, event: dict[str, Any], team_id: str | None, client: AsyncWebClient
+    ) -> None:
+        user_id, channel = event.get("user"), event.get("channel")
+        if not user_id or not channel:
+            return
+        user = await self.directory.lookup(client, user_id)
+        ctx = self._context(user, channel, team_id)
+        text = command_text(event.get("text") or "", mention=self.authorization.bot_user_id)
+        reply = await self.core.dispatcher.run_text(text, ctx)
+        await self.delivery.answer_mention(
+            client,
+            reply,
+            user_id=user.id,
+            channel=channel,
+            ts=event.get("ts"),
+            thread_ts=event.get("thread_ts"),
+        )
+
+    async def _run_button(
+        self,
+        body: dict[str, Any],
+        command: str,
+        client: AsyncWebClient,
+        *,
+        replace_original: bool = False,
+    ) -> None:
+        if not command:
+            return
+        user = await self._clicker(body, client)
+        ctx = self._context(user, _channel_of(body), _team_of(body))
+        reply = await self.core.dispatcher.run_text(command, ctx)
+        await self.delivery.respond(
+            str(body["response_url"]),
+            reply,
+            user.id,
+            thread_ts=None if replace_original else _thread_of(body),
+            replace=replace_original,
+        )
+
+    async def _offer_choices(
+        self, body: dict[str, Any], command: str, source: str, client: AsyncWebClient
+    ) -> None:
+        user = await self._clicker(body, client)
+        ctx = self._context(user, _channel_of(body), _team_of(body))
+        choices = await complete(source, ctx, limit=MAX_OPTIONS)
+        picker = render_picker(command, source, [(c.label, c.value) for c in choices])
+        await self.delivery.post(
+            str(body["response_url"]), picker, "ephemeral", thread_ts=_thread_of(body)
+        )
+
+    async def _clicker(self, body: dict[str, Any], client: AsyncWebClient) -> SlackUser:
+        return await self.directory.lookup(client, str((body.get("user") or {}).get("id", "")))
+
+    def _context(self, user: SlackUser, channel_id: str | None, team_id: str | None) -> Context:
+        core = self.core
+        return Context(
+            api=core.api,
+            caller=user.caller(),
+            surface=user.surface(channel_id=channel_id, team_id=team_id),
+            policy=core.policy,
+            site=core.site,
+            catalog=core.dispatcher.catalog,
+            services=dict(self.services),
+        )
+
+
+def build_app(core: Core, settings: Settings) -> AsyncApp:
+    """The Bolt app alone (it calls ``auth.test`` on its first request); see :class:`SlackBot`."""
+    return SlackBot(core, settings).app
+
+
+class _DropMessage(logging.Filter):
+    def __init__(self, message: str) -> None:
+        super().__init__()
+        self.message = message
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.getMessage() != self.message
+
+
+# --- where a click came from ------------------------------------------------------------------
+
+
+def _channel_of(body: dict[str, Any]) -> str | None:
+    return (body.get("channel") or {}).get("id") or (body.get("container") or {}).get("channel_id")
+
+
+def _team_of(body: dict[str, Any]) -> str | None:
+    return (body.get("team") or {}).get("id") or (body.get("user") or {}).get("team_id")
+
+
+def _thread_of(body: dict[str, Any]) -> str | None:
+    """The thread the clicked message is in, if any."""
+    message = body.get("message") or {}
+    container = body.get("container") or {}
+    return message.get("thread_ts") or container.get("thread_ts")

@@ -1,0 +1,237 @@
+"""What a digest says: usage and feedback as neutral replies, built with one API call each.
+
+The figures come from :mod:`commands.metrics`, as in the ``usage`` and ``feedback``
+commands. A snapshot of each posted digest is stored with its subscription so the next
+one can say what changed since.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from bot.mylivechat import Feedback, MyLiveChatClient, MyLiveChatError
+from commands.failures import api_error_reply
+from commands.metrics import FeedbackStats, feedback_stats, usage_figures
+from commands.reply import Field, Kind, Progress, Reply, Row, Table
+
+__all__ = ["KINDS", "Digest", "build_digest", "failure_notice"]
+
+KINDS = ("usage", "feedback")
+FEEDBACK_LIMIT = 200  # the API's maximum page; one call
+LOWEST_SHOWN = 5
+
+
+@dataclass(frozen=True, slots=True)
+class Digest:
+    reply: Reply
+    snapshot: dict[str, Any]
+    """Stored when the digest is posted; the next digest compares against it."""
+
+
+async def build_digest(
+    kind: str,
+    api: MyLiveChatClient,
+    *,
+    now: datetime,
+    zone: ZoneInfo,
+    previous: Mapping[str, Any] | None,
+    window: timedelta,
+) -> Digest:
+    """Build one digest. ``previous`` is the last posted digest's snapshot (or None);
+    ``window`` is how far back a first feedback digest looks. Raises MyLiveChatError."""
+    if kind == "usage":
+        return await usage_digest(api, now=now, previous=previous)
+    if kind == "feedback":
+        return await feedback_digest(api, now=now, zone=zone, previous=previous, window=window)
+    raise ValueError(f"unknown digest kind {kind!r}")
+
+
+def _instant(value: object) -> datetime | None:
+    """A timestamp this module stored in a snapshot (ISO 8601 with offset)."""
+    if not isinstance(value, str):
+        return None
+    try:
+        return datetime.fromisoformat(value)
+    except ValueError:
+        return None
+
+
+def _number(value: int | None) -> str:
+    return f"{value:,}" if value is not None else "n/a"
+
+
+async def usage_digest(
+    api: MyLiveChatClient, *, now: datetime, previous: Mapping[str, Any] | None
+) -> Digest:
+    """1 call: GET usage."""
+    figures = usage_figures(await api.get_usage(), now)
+    used, included = figures.used, figures.included
+    share = f" ({figures.percent:.1f}%)" if figures.percent is not None else ""
+    fields = [
+        Field("Cycle replies", f"{_number(used)} of {_number(included)} included{share}"),
+        Field("Since the previous digest", _change(figures.used, figures.cycle_start, previous)),
+        Field(
+            "Days left in the cycle",
+            f"{figures.days_left:.1f}" if figures.days_left is not None else "n/a",
+        ),
+    ]
+    if figures.projected is not None:
+        projected = _number(figures.projected)
+        if figures.projected_percent is not None:
+            projected += f" ({figures.projected_percent:.0f}% of the plan)"
+        fields.append(Field("Projected at cycle end", projected))
+    # The first line is what Slack shows in notifications.
+    text = f"{_number(used)} AI replies so far this cycle{share}." if used is not None else ""
+    kind = Kind.INFO
+    if figures.over_plan and figures.projected is not None and included:
+        kind = Kind.WARNING
+        text = (
+            f"At this pace the cycle ends near {figures.projected:,} AI replies, "
+            f"{figures.projected - included:,} more than the {included:,} the plan includes."
+        )
+    plan = f" ({figures.plan} plan)" if figures.plan else ""
+    progress = Progress(used or 0, included, label="Cycle replies") if included else None
+    reply = Reply(
+        title=f"Usage digest{plan}",
+        text=text,
+        progress=progress,
+        fields=tuple(fields),
+        kind=kind,
+        private=False,
+    )
+    snapshot = {
+        "kind": "usage",
+        "at_utc": now.isoformat(),
+        "cycle_replies": used,
+        "cycle_start_utc": figures.cycle_start.isoformat() if figures.cycle_start else None,
+    }
+    return Digest(reply, snapshot)
+
+
+def _change(
+    used: int | None, cycle_start: datetime | None, previous: Mapping[str, Any] | None
+) -> str:
+    if used is None:
+        return "n/a"
+    if not previous or previous.get("cycle_replies") is None:
+        return "n/a (first digest)"
+    before_start = _instant(previous.get("cycle_start_utc"))
+    if cycle_start is not None and before_start is not None and cycle_start > before_start:
+        return f"a new cycle began; {used:,} replies in it so far"
+    delta = used - int(previous["cycle_replies"])
+    return f"{delta:+,} replies"
+
+
+async def feedback_digest(
+    api: MyLiveChatClient,
+    *,
+    now: datetime,
+    zone: ZoneInfo,
+    previous: Mapping[str, Any] | None,
+    window: timedelta,
+) -> Digest:
+    """1 call: GET feedback?limit=200, split locally into this period and the one before."""
+    since = _instant((previous or {}).get("at_utc")) or now - window
+    length = now - since
+    rows = await api.list_feedback(limit=FEEDBACK_LIMIT)
+    current = [r for r in rows if _within(r, since, now)]
+    before = [r for r in rows if _within(r, since - length, since)]
+    stats, earlier = feedback_stats(current), feedback_stats(before)
+    span = f"{_local(since, zone)} to {_local(now, zone)}"
+    notes = [f"Ratings from {span}."]
+    if len(rows) >= FEEDBACK_LIMIT and _oldest(rows) > since - length:
+        notes.append(f"Only the newest {FEEDBACK_LIMIT} ratings were read; counts may be low.")
+    snapshot = {
+        "kind": "feedback",
+        "at_utc": now.isoformat(),
+        "count": stats.count,
+        "average": stats.average,
+    }
+    if stats.count == 0:
+        reply = Reply(
+            title="Feedback digest",
+            text="No visitor rated a chat since the previous digest.",
+            notes=tuple(notes),
+            private=False,
+        )
+        return Digest(reply, snapshot)
+    fields = (
+        Field("Ratings", f"{stats.count} ({_count_change(stats, earlier)})"),
+        Field("Average", f"{stats.average:.2f} / 5 ({_average_change(stats, earlier)})"),
+        Field("By rating", _distribution(stats), inline=False),
+    )
+    lowest = stats.lowest[:LOWEST_SHOWN]
+    table = (
+        Table(
+            ("rating", "session", "lowest-rated comments"),
+            tuple(Row((f"{r.rating}★", r.session_id or "n/a", r.comment or "")) for r in lowest),
+        )
+        if lowest
+        else None
+    )
+    plural = "s" if stats.count != 1 else ""
+    text = f"{stats.count} rating{plural} since the previous digest, averaging {stats.average:.2f}."
+    if not lowest:
+        text += " None of them came with a comment."
+    low = stats.average is not None and stats.average < 3
+    reply = Reply(
+        title="Feedback digest",
+        text=text,
+        fields=fields,
+        table=table,
+        notes=tuple(notes),
+        kind=Kind.WARNING if low else Kind.INFO,
+        private=False,
+    )
+    return Digest(reply, snapshot)
+
+
+def _within(row: Feedback, start: datetime, end: datetime) -> bool:
+    return row.created_utc is not None and start < row.created_utc <= end
+
+
+def _oldest(rows: list[Feedback]) -> datetime:
+    stamps = [r.created_utc for r in rows if r.created_utc is not None]
+    return min(stamps) if stamps else datetime.max.replace(tzinfo=ZoneInfo("UTC"))
+
+
+def _local(when: datetime, zone: ZoneInfo) -> str:
+    return when.astimezone(zone).strftime("%a %Y-%m-%d %H:%M %Z")
+
+
+def _count_change(stats: FeedbackStats, earlier: FeedbackStats) -> str:
+    return f"{stats.count - earlier.count:+d} on the period before"
+
+
+def _average_change(stats: FeedbackStats, earlier: FeedbackStats) -> str:
+    if stats.average is None or earlier.average is None:
+        return "no ratings the period before"
+    return f"{stats.average - earlier.average:+.2f} on the period before"
+
+
+def _distribution(stats: FeedbackStats) -> str:
+    peak = max(stats.distribution.values()) or 1
+    lines = []
+    for star in range(5, 0, -1):
+        count = stats.distribution[star]
+        bar = Progress(count, peak).bar(width=10)
+        lines.append(f"{star}★ {bar} {count}")
+    return "\n".join(lines)
+
+
+def failure_notice(kind: str, exc: MyLiveChatError, next_run: str) -> Reply:
+    """The short notice posted instead of a digest when MyLiveChat fails."""
+    explained = api_error_reply(exc)
+    what = explained.text.splitlines()[0]
+    return Reply(
+        title=f"The {kind} digest could not be prepared",
+        text=f"{what} (error `{exc.code}`). It will be tried again at the next run, {next_run}.",
+        kind=Kind.ERROR,
+        request_id=exc.request_id,
+        error_code=exc.code,
+        private=False,
+    )

@@ -1,0 +1,64 @@
+"""Where digests go: the small interface Slack, Discord and the console implement."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Protocol, runtime_checkable
+
+from commands.render import render_text
+from commands.reply import Reply
+
+__all__ = ["ChannelGone", "ChannelRef", "ConsolePoster", "Poster", "close_poster"]
+
+
+@dataclass(frozen=True, slots=True)
+class ChannelRef:
+    """A place to post: a channel of a workspace, or a user's direct messages."""
+
+    platform: str  # "slack" | "discord" | "console"
+    channel_id: str
+    workspace_id: str | None = None
+    direct: bool = False
+    """``channel_id`` is a user id: send a direct message to that user."""
+
+
+class ChannelGone(Exception):
+    """The bot can no longer post there (removed from it, archived, deleted).
+
+    Retrying will not help; the scheduler pauses the subscription instead.
+    ``reason`` is the platform's word for it, e.g. ``is_archived``.
+    """
+
+    def __init__(self, channel: ChannelRef, reason: str) -> None:
+        where = f"{channel.platform} {'user' if channel.direct else 'channel'} {channel.channel_id}"
+        super().__init__(f"cannot post to {where}: {reason}")
+        self.channel = channel
+        self.reason = reason
+
+
+@runtime_checkable
+class Poster(Protocol):
+    """Posts a neutral reply into a channel, rendered the platform's way."""
+
+    async def post(self, channel: ChannelRef, reply: Reply) -> None:
+        """Post ``reply``. Raises :class:`ChannelGone` when the channel is out of reach."""
+        ...
+
+
+class ConsolePoster:
+    """Prints digests (the demo's "channel" is the terminal)."""
+
+    def __init__(self, write: Callable[[str], object] = print) -> None:
+        self._write = write
+
+    async def post(self, channel: ChannelRef, reply: Reply) -> None:
+        where = f"@{channel.channel_id}" if channel.direct else f"#{channel.channel_id}"
+        self._write(f"[digest → {where}]\n{render_text(reply)}")
+
+
+async def close_poster(poster: Poster) -> None:
+    """Close a poster that holds connections (``aclose``); others need nothing."""
+    aclose = getattr(poster, "aclose", None)
+    if aclose is not None:
+        await aclose()

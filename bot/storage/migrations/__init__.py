@@ -1,0 +1,1 @@
+"""Alembic migrations of the bot's database (a package so wheels ship them)."""

@@ -1,0 +1,279 @@
+"""digest add, list, remove, pause, resume, now: scheduled digests of a channel."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable
+from typing import TYPE_CHECKING, TypeVar
+
+from bot.scheduler.content import KINDS
+from bot.scheduler.schedule import (
+    Schedule,
+    ScheduleError,
+    format_run,
+    parse_days,
+    parse_time,
+    parse_timezone,
+)
+from commands.context import Context
+from commands.errors import CommandError, UsageError
+from commands.reply import Action, Field, Kind, Reply, Row, Table
+from commands.spec import Param, ParamType, Permission, command
+
+if TYPE_CHECKING:
+    from bot.scheduler.service import DigestService, Place
+    from bot.storage import Subscription
+
+T = TypeVar("T")
+
+_KIND = Param(
+    "kind",
+    ParamType.CHOICE,
+    "which digest: usage (AI replies against the plan) or feedback (visitor ratings)",
+    positional=True,
+    required=True,
+    choices=KINDS,
+)
+_ID = Param(
+    "id",
+    ParamType.INTEGER,
+    "the digest's number, from `digest list`",
+    positional=True,
+    required=True,
+    min=1,
+)
+_NO_CALL = "no API call (the bot's database only)"
+
+
+def _service(ctx: Context) -> DigestService:
+    service = ctx.services.get("digests")
+    if service is None:
+        raise CommandError(
+            "Digests need the bot's database, and this process was started without it.",
+            hint="Run `digest` commands in Slack, Discord or `mlc-bot demo`.",
+        )
+    return service  # type: ignore[no-any-return]
+
+
+def _place(ctx: Context) -> Place:
+    from bot.scheduler.service import Place
+
+    surface = ctx.surface
+    channel = surface.channel_id or ("console" if surface.platform == "console" else None)
+    if channel is None:
+        raise CommandError("Run this in the channel that should get the digest.")
+    return Place(surface.platform, surface.workspace_id, channel)
+
+
+async def _storage(call: Awaitable[T]) -> T:
+    """The database call's result; an unreachable database becomes a friendly reply."""
+    from bot.scheduler.service import StorageUnavailable
+
+    try:
+        return await call
+    except StorageUnavailable as exc:
+        raise CommandError(str(exc)) from None
+
+
+def _default_zone(ctx: Context) -> str:
+    """The workspace's zone, else MLC_BOT_TZ's."""
+    name = ctx.surface.timezone or ctx.policy.default_timezone
+    try:
+        return parse_timezone(name)
+    except ScheduleError:
+        raise CommandError(
+            f"The default time zone {name!r} is not one the bot knows.",
+            hint="Pass --tz Area/City, or ask an admin to fix MLC_BOT_TZ.",
+        ) from None
+
+
+def _schedule(at: str, tz: str, days: str) -> Schedule:
+    try:
+        return Schedule(parse_time(at), parse_timezone(tz), parse_days(days))
+    except ScheduleError as exc:
+        raise UsageError(str(exc)) from None
+
+
+def _next(sub: Subscription, ctx: Context) -> str:
+    schedule = Schedule.of(sub)
+    run = schedule.next_run(ctx.now())
+    return format_run(run, schedule.timezone)
+
+
+@command(
+    "digest add",
+    help="""
+Post a usage or feedback digest in this channel on a schedule.
+The usage digest shows the cycle's AI replies against the plan and where the pace leads;
+the feedback digest shows the ratings since the previous digest and the lowest-rated
+comments. Defaults: 09:00 on weekdays, in the workspace's time zone (or MLC_BOT_TZ).
+""",
+    examples=[
+        "digest add usage",
+        "digest add feedback --at 17:30 --tz Europe/Berlin --days mon,wed,fri",
+    ],
+    params=[
+        _KIND,
+        Param(
+            "at", ParamType.STRING, "time of day, 24-hour HH:MM", default="09:00", metavar="HH:MM"
+        ),
+        Param(
+            "tz",
+            ParamType.STRING,
+            "time zone (default: the workspace's, or MLC_BOT_TZ)",
+            metavar="Area/City",
+        ),
+        Param(
+            "days",
+            ParamType.STRING,
+            "daily, weekdays, weekends, or days like mon,wed,fri",
+            default="weekdays",
+            metavar="DAYS",
+        ),
+    ],
+    permission=Permission.ADMIN,
+    cost=_NO_CALL,
+)
+async def digest_add(
+    ctx: Context, kind: str, at: str = "09:00", tz: str | None = None, days: str = "weekdays"
+) -> Reply:
+    schedule = _schedule(at, tz or _default_zone(ctx), days)
+    service, place = _service(ctx), _place(ctx)
+    sub, created = await _storage(
+        service.add(place, kind=kind, schedule=schedule, created_by=ctx.caller.user_id)
+    )
+    what = f"the {kind} digest {schedule.describe()}"
+    fields = (Field("Digest", f"#{sub.id}"), Field("Next run", _next(sub, ctx)))
+    if not created:
+        return Reply(
+            title=f"Already scheduled as #{sub.id}",
+            text=f"This channel already gets {what}.",
+            fields=fields,
+        )
+    return Reply(
+        title=f"{kind.capitalize()} digest scheduled",
+        text=f"This channel gets {what}.",
+        fields=fields,
+        kind=Kind.SUCCESS,
+        notes=(
+            f"`digest now {kind}` shows one now; add `--public` to post it here.",
+            "`digest list` shows this workspace's digests.",
+        ),
+    )
+
+
+@command(
+    "digest list",
+    help="List this workspace's digests, each with its next run in its own time zone.",
+    examples=["digest list"],
+    cost=_NO_CALL,
+)
+async def digest_list(ctx: Context) -> Reply:
+    service, surface = _service(ctx), ctx.surface
+    subs = await _storage(service.list(surface.platform, surface.workspace_id))
+    if not subs:
+        return Reply(
+            title="No digests yet",
+            text="No channel here gets a digest. An admin can type `digest add usage` "
+            "in a channel to start one.",
+        )
+    admin = ctx.policy.is_admin(ctx.caller)
+    here = surface.channel_id
+    rows = []
+    for sub in subs:
+        channel = sub.channel_id + (" (here)" if sub.channel_id == here else "")
+        if sub.paused:
+            state = "paused" + (f": {sub.paused_reason}" if sub.paused_reason else "")
+            next_run = "—"
+            toggle = Action("Resume", f"digest resume {sub.id}", style="primary")
+        else:
+            state = f"last sent {sub.last_sent_period}" if sub.last_sent_period else "active"
+            next_run = _next(sub, ctx)
+            toggle = Action("Pause", f"digest pause {sub.id}")
+        actions = (toggle, Action("Remove", f"digest remove {sub.id}", style="danger"))
+        cells = (f"#{sub.id}", sub.kind, channel, Schedule.of(sub).describe(), next_run, state)
+        rows.append(Row(cells, actions if admin else ()))
+    columns = ("id", "digest", "channel", "schedule", "next run", "state")
+    return Reply(title="Digests", table=Table(columns, tuple(rows)))
+
+
+async def _toggle(ctx: Context, sub_id: int, paused: bool) -> Subscription:
+    sub = await _storage(_service(ctx).set_paused(sub_id, _place(ctx), paused))
+    if sub is None:
+        raise CommandError(
+            f"There is no digest #{sub_id} in this workspace.", hint="`digest list` shows them."
+        )
+    return sub
+
+
+@command(
+    "digest remove",
+    help="Stop a digest for good (`digest pause` keeps it for later).",
+    examples=["digest remove 3"],
+    params=[_ID],
+    permission=Permission.ADMIN,
+    cost=_NO_CALL,
+)
+async def digest_remove(ctx: Context, id: int) -> Reply:
+    sub = await _storage(_service(ctx).remove(id, _place(ctx)))
+    if sub is None:
+        raise CommandError(
+            f"There is no digest #{id} in this workspace.", hint="`digest list` shows them."
+        )
+    return Reply(
+        title=f"Digest #{id} removed",
+        text=f"The {sub.kind} digest of channel {sub.channel_id} "
+        f"({Schedule.of(sub).describe()}) will not be posted again.",
+        kind=Kind.SUCCESS,
+    )
+
+
+@command(
+    "digest pause",
+    help="Pause a digest; `digest resume` starts it again without replaying missed runs.",
+    examples=["digest pause 3"],
+    params=[_ID],
+    permission=Permission.ADMIN,
+    cost=_NO_CALL,
+)
+async def digest_pause(ctx: Context, id: int) -> Reply:
+    await _toggle(ctx, id, paused=True)
+    return Reply(
+        title=f"Digest #{id} paused",
+        text=f"`digest resume {id}` starts it again; runs missed meanwhile are not replayed.",
+        kind=Kind.SUCCESS,
+    )
+
+
+@command(
+    "digest resume",
+    help="Resume a paused digest from its next run (missed runs are not replayed).",
+    examples=["digest resume 3"],
+    params=[_ID],
+    permission=Permission.ADMIN,
+    cost=_NO_CALL,
+)
+async def digest_resume(ctx: Context, id: int) -> Reply:
+    sub = await _toggle(ctx, id, paused=False)
+    return Reply(
+        title=f"Digest #{id} resumed",
+        text=f"The {sub.kind} digest runs {Schedule.of(sub).describe()}.",
+        fields=(Field("Next run", _next(sub, ctx)),),
+        kind=Kind.SUCCESS,
+    )
+
+
+@command(
+    "digest now",
+    help="""
+Show a usage or feedback digest now, as the channel would get it; `--public` posts it here.
+It compares against this channel's scheduled digest of that kind when there is one, and
+changes nothing: the scheduled digests go on as before.
+""",
+    examples=["digest now usage", "digest now feedback --public"],
+    params=[_KIND],
+    public=True,
+    cost="1 call: GET usage, or GET feedback?limit=200",
+)
+async def digest_now(ctx: Context, kind: str) -> Reply:
+    service, place = _service(ctx), _place(ctx)
+    return await _storage(service.preview(ctx.api, kind, place, zone_name=_default_zone(ctx)))

@@ -1,0 +1,130 @@
+"""Choices for parameters declared with ``complete=...`` (Discord autocomplete, Slack selects).
+
+Sources read cached data where there is some: ``tag`` from the site's tag
+list, ``session`` from the recent handoffs (``handoffs`` seeds them), and
+``webhook`` from a short-lived subscription list. Adapters call this on every
+keystroke, so it never raises for an API failure: it offers nothing instead.
+"""
+
+from __future__ import annotations
+
+import logging
+import weakref
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TypeVar
+
+from bot.mylivechat import Handoff, MyLiveChatError, Tag, WebhookSubscription
+
+from .cache import CachedValue, SiteCache
+from .context import Context
+from .formatting import clip, joined, visitor_label
+from .tagging import enabled_tags
+from .timefmt import ago
+
+__all__ = ["SOURCES", "Choice", "complete", "drop_webhooks"]
+
+log = logging.getLogger("mlc_bot.commands")
+
+SOURCES: tuple[str, ...] = ("tag", "session", "webhook")
+MAX_CHARS = 100
+"""Discord's limit for a choice's name and value; Slack's option text is shorter still (75)."""
+WEBHOOKS_TTL = 60.0
+
+T = TypeVar("T")
+_webhook_lists: weakref.WeakKeyDictionary[SiteCache, CachedValue[list[WebhookSubscription]]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Choice:
+    """One offered value: ``label`` is shown, ``value`` is what the command receives."""
+
+    label: str
+    value: str
+
+
+async def complete(source: str, ctx: Context, prefix: str = "", limit: int = 25) -> list[Choice]:
+    """Up to ``limit`` choices from ``source`` matching what was typed so far, best first."""
+    if source not in SOURCES:
+        raise ValueError(f"unknown completion source {source!r}; known: {', '.join(SOURCES)}")
+    typed = prefix.strip().casefold()
+    try:
+        if source == "tag":
+            return _tags(await ctx.site.tags(ctx.api), typed, limit)
+        if source == "session":
+            return _sessions(ctx, await ctx.site.recent_handoffs(ctx.api), typed, limit)
+        return _webhooks(await _webhook_list(ctx), typed, limit)
+    except MyLiveChatError as exc:
+        log.info("no %s completions: %r", source, exc)
+        return []
+
+
+def drop_webhooks(site: SiteCache) -> None:
+    """Forget the cached subscription list (after any subscription change)."""
+    cached = _webhook_lists.get(site)
+    if cached is not None:
+        cached.drop()
+
+
+async def _webhook_list(ctx: Context) -> list[WebhookSubscription]:
+    cached = _webhook_lists.get(ctx.site)
+    if cached is None:
+        cached = _webhook_lists.setdefault(ctx.site, CachedValue(WEBHOOKS_TTL))
+    return await cached.get(ctx.api.list_webhook_subscriptions)
+
+
+def _tags(tags: list[Tag], typed: str, limit: int) -> list[Choice]:
+    rows = enabled_tags(tags)
+    ranked = _rank(rows, typed, lambda t: [t.name or "", str(t.id or "")], limit)
+    return [
+        _choice(f"{t.name} · {t.description}" if t.description else t.name or "", t.name or "")
+        for t in ranked
+    ]
+
+
+def _sessions(ctx: Context, handoffs: list[Handoff], typed: str, limit: int) -> list[Choice]:
+    now = ctx.now()
+    rows = [h for h in handoffs if h.session_id]
+    ranked = _rank(
+        rows,
+        typed,
+        lambda h: [h.session_id or "", h.visitor_name or "", h.visitor_key or ""],
+        limit,
+    )
+    return [
+        _choice(
+            f"{h.session_id} · {visitor_label(h)} · {h.reason or 'handoff'} · "
+            f"{ago(h.created_utc, now)}",
+            h.session_id or "",
+        )
+        for h in ranked
+    ]
+
+
+def _webhooks(subs: list[WebhookSubscription], typed: str, limit: int) -> list[Choice]:
+    rows = [s for s in subs if s.id is not None]
+    ranked = _rank(rows, typed, lambda s: [str(s.id), s.label or ""], limit)
+    return [
+        _choice(f"{s.id} · {s.label or 'webhook'} · {joined(s.event_list)}", str(s.id))
+        for s in ranked
+    ]
+
+
+def _rank(rows: list[T], typed: str, keys: Callable[[T], list[str]], limit: int) -> list[T]:
+    """Rows whose keys start with ``typed`` first, then rows that contain it; order kept."""
+    if not typed:
+        return rows[:limit]
+    starts, contains = [], []
+    for row in rows:
+        words = [k.casefold() for k in keys(row)]
+        if any(w.startswith(typed) for w in words):
+            starts.append(row)
+        elif any(typed in w for w in words):
+            contains.append(row)
+    return (starts + contains)[:limit]
+
+
+def _choice(label: str, value: str) -> Choice:
+    return Choice(clip(label, MAX_CHARS), value[:MAX_CHARS])

@@ -1,0 +1,203 @@
+"""`mlc-bot exec` and `mlc-bot demo`, run as a user would: a real process, a real sandbox."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import json
+import os
+import signal
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from adapters.console import DemoSession, run_demo
+from bot.config import Settings
+from bot.sandbox import SandboxServer
+from commands.reply import Reply
+
+HEAVY = ("slack_bolt", "slack_sdk", "discord", "aiohttp", "apscheduler", "sqlalchemy")
+
+
+def _env(home: Path, **extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("MLC_", "LOG_LEVEL"))}
+    env.update(HOME=str(home), PYTHONUNBUFFERED="1", **extra)
+    return env
+
+
+async def _mlc_bot(
+    *args: str, env: dict[str, str], stdin: bytes | None = None
+) -> tuple[int, str, str]:
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "bot.cli",
+        *args,
+        env=env,
+        stdin=asyncio.subprocess.PIPE,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    out, err = await asyncio.wait_for(proc.communicate(stdin), timeout=30)
+    assert proc.returncode is not None
+    return proc.returncode, out.decode(), err.decode()
+
+
+@pytest.fixture
+def exec_env(sandbox: SandboxServer, tmp_path: Path) -> dict[str, str]:
+    return _env(tmp_path, MLC_API_URL=sandbox.url, MLC_API_TOKEN=sandbox.tokens.site_a_write)
+
+
+async def test_exec_prints_the_reply_and_exits_0(exec_env: dict[str, str]) -> None:
+    status, out, err = await _mlc_bot("exec", "usage", env=exec_env)
+
+    assert status == 0, err
+    assert "AI usage: business plan" in out and "included replies used" in out
+
+
+async def test_exec_json_prints_the_neutral_reply(exec_env: dict[str, str]) -> None:
+    status, out, _ = await _mlc_bot("exec", "tags", "--json", env=exec_env)
+
+    reply = json.loads(out)
+    assert status == 0 and reply["ok"] is True
+    assert reply["table"]["columns"] == ["id", "name", "colour", "description"]
+
+
+async def test_exec_exits_1_when_the_api_refuses(exec_env: dict[str, str]) -> None:
+    status, out, err = await _mlc_bot("exec", "tag s_missing vip", env=exec_env)
+
+    assert status == 1
+    assert "MyLiveChat found nothing like that" in err and "Request id: req_" in err
+    assert out == ""
+
+
+async def test_exec_exits_1_when_the_bot_refuses_a_read_only_token(
+    sandbox: SandboxServer, tmp_path: Path
+) -> None:
+    env = _env(tmp_path, MLC_API_URL=sandbox.url, MLC_API_TOKEN=sandbox.tokens.site_a_read)
+
+    status, _, err = await _mlc_bot("exec", "tags add urgent", env=env)
+
+    assert status == 1 and "read-only" in err
+    assert sandbox.count(method="POST") == 0
+
+
+async def test_exec_exits_2_on_a_usage_error(exec_env: dict[str, str]) -> None:
+    status, _, err = await _mlc_bot("exec", "tgas", env=exec_env)
+
+    assert status == 2 and "Did you mean `tags`?" in err
+
+
+async def test_exec_without_a_token_is_a_clean_message_and_exit_2(tmp_path: Path) -> None:
+    status, out, err = await _mlc_bot("exec", "usage", env=_env(tmp_path))
+
+    assert status == 2 and out == ""
+    assert "MLC_API_TOKEN is not set" in err and "mlc-bot demo" in err
+    assert "Traceback" not in err
+
+
+async def test_exec_imports_no_chat_sdk_server_or_database(exec_env: dict[str, str]) -> None:
+    script = (
+        "import json, sys\n"
+        "from bot.cli import main\n"
+        "status = main(['exec', 'ping'])\n"
+        f"heavy = sorted({{m.split('.')[0] for m in sys.modules}} & set({HEAVY!r}))\n"
+        "print(json.dumps({'status': status, 'heavy': heavy}))\n"
+    )
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-c", script, env=exec_env, stdout=asyncio.subprocess.PIPE
+    )
+    out, _ = await proc.communicate()
+
+    result = json.loads(out.decode().splitlines()[-1])
+    assert result == {"status": 0, "heavy": []}
+
+
+async def test_demo_runs_piped_commands_on_its_own_sandbox(tmp_path: Path) -> None:
+    lines = b"usage\nhelp tag\ntag nope vip\nexit\nping\n"
+
+    status, out, err = await _mlc_bot("demo", env=_env(tmp_path), stdin=lines)
+
+    assert status == 0, err
+    assert "MyLiveChat bot demo" in out and "seeded with data" in out
+    assert "/mlc usage\n" in out and "AI usage: business plan" in out
+    assert "Usage:" in out and "`/mlc tag <session_id> <tag ...>`" in out
+    assert "session 'nope' not found" in out and "Request id: req_" in out
+    assert "/mlc ping" not in out  # nothing runs after exit
+    assert "Traceback" not in out + err
+
+
+async def test_demo_ends_cleanly_at_end_of_input(tmp_path: Path) -> None:
+    status, out, _ = await _mlc_bot("demo", env=_env(tmp_path), stdin=b"tags\n")
+
+    assert status == 0 and "Tags (7)" in out
+
+
+async def test_demo_starts_and_stops_background_jobs(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setattr(sys, "stdin", io.StringIO("whoami\nexit\n"))
+    events: list[str] = []
+
+    async def digest_job(session: DemoSession):  # type: ignore[no-untyped-def]
+        reply = await session.core.dispatcher.run_text("usage", session.context)
+        await session.post(Reply(title="Scheduled digest", text=reply.title))
+        events.append("started")
+
+        async def stop() -> None:
+            events.append("stopped")
+
+        return stop
+
+    status = await run_demo(Settings(), background=[digest_job])
+    skipped = await run_demo(Settings(), scheduler=False, background=[digest_job])
+
+    out = capsys.readouterr().out
+    assert (status, skipped) == (0, 0)
+    assert events == ["started", "stopped"]
+    assert "Scheduled digest\nAI usage: business plan" in out
+    assert "Token label:   acme-support" in out
+
+
+async def test_demo_survives_a_background_job_that_fails_to_start(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setattr(sys, "stdin", io.StringIO("ping\n"))
+
+    async def broken(session: DemoSession) -> None:
+        raise RuntimeError("no database")
+
+    status = await run_demo(Settings(), background=[broken])
+
+    out = capsys.readouterr().out
+    assert status == 0
+    assert "! broken did not start (RuntimeError)" in out and "MyLiveChat is reachable" in out
+
+
+async def test_ctrl_c_stops_a_slow_command_and_the_console_goes_on(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    read_end, write_end = os.pipe()
+    monkeypatch.setattr(sys, "stdin", os.fdopen(read_end, "r"))
+
+    async def slow_api(session: DemoSession) -> None:
+        session.sandbox.latency = 5.0
+
+    async def type_and_interrupt() -> None:
+        os.write(write_end, b"usage\n")
+        await asyncio.sleep(0.5)
+        os.kill(os.getpid(), signal.SIGINT)
+        await asyncio.sleep(0.2)
+        os.write(write_end, b"exit\n")
+
+    started = time.monotonic()
+    typist = asyncio.create_task(type_and_interrupt())
+    status = await run_demo(Settings(), background=[slow_api])
+    await typist
+    os.close(write_end)
+
+    out = capsys.readouterr().out
+    assert status == 0 and time.monotonic() - started < 4
+    assert "/mlc usage\n(interrupted)" in out and "AI usage" not in out

@@ -1,0 +1,218 @@
+"""The webhooks group, with a real receiver that verifies signatures as the reply says to."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import re
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+
+import pytest
+from aiohttp import web
+
+from bot.sandbox import SandboxServer
+from commands.render import render_json, render_text
+from commands.reply import Failure, Kind, Reply
+
+from .conftest import Run, writes_sent
+
+
+@dataclass
+class Receiver:
+    """A webhook receiver on 127.0.0.1 that accepts only correctly signed deliveries."""
+
+    url: str = ""
+    secret: str = ""
+    accepted: list[dict] = field(default_factory=list)  # type: ignore[type-arg]
+
+    async def handle(self, request: web.Request) -> web.Response:
+        body = await request.read()
+        expected = "sha256=" + hmac.new(self.secret.encode(), body, hashlib.sha256).hexdigest()
+        given = request.headers.get("X-MLC-Signature", "")
+        if not request.headers.get("X-MLC-Timestamp") or not hmac.compare_digest(given, expected):
+            return web.Response(status=401)
+        self.accepted.append(await request.json())
+        return web.Response(status=204)
+
+
+@pytest.fixture
+async def receiver() -> AsyncIterator[Receiver]:
+    hook = Receiver()
+    app = web.Application()
+    app.router.add_post("/hooks/mlc/a1b2c3", hook.handle)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    hook.url = f"http://127.0.0.1:{runner.addresses[0][1]}/hooks/mlc/a1b2c3"
+    yield hook
+    await runner.cleanup()
+
+
+def _secret(reply: Reply) -> str:
+    match = re.search(r"Secret: `([A-Za-z0-9_\-]{20,})`", reply.text)
+    assert match, reply.text
+    return match.group(1)
+
+
+def _shows(reply: Reply, text: str) -> bool:
+    return text in render_text(reply) or text in render_json(reply)
+
+
+async def test_add_shows_the_secret_once_privately_with_how_to_verify(
+    run: Run, receiver: Receiver, sandbox: SandboxServer
+) -> None:
+    reply = await run(f"webhooks add {receiver.url} --events handoff,feedback --label CRM")
+
+    assert reply.ok and reply.sensitive and reply.private
+    secret = _secret(reply)
+    stored = next(iter(sandbox.state.webhooks.values()))
+    assert secret == stored.secret
+    assert (stored.label, stored.events) == ("CRM", ["handoff", "feedback"])
+    how = " ".join(reply.notes)
+    assert "X-MLC-Signature: sha256=" in how and "HMAC-SHA256" in how
+    assert "constant time" in how and "X-MLC-Timestamp" in how
+    assert not _shows(reply, "/hooks/mlc/a1b2c3")  # the receiver's path may be a secret
+
+
+async def test_add_cannot_be_made_public(run: Run, receiver: Receiver) -> None:
+    reply = await run(f"webhooks add {receiver.url} --events handoff --public")
+
+    assert reply.failure is Failure.USAGE and "has no option `--public`" in reply.text
+    assert "/hooks/mlc/a1b2c3" not in reply.text
+
+
+async def test_secret_never_appears_outside_its_sensitive_reply(
+    run: Run, receiver: Receiver
+) -> None:
+    added = await run(f"webhooks add {receiver.url} --events handoff")
+    secret = _secret(added)
+    sub_id = next(f.value for f in added.fields if f.name == "Id")
+
+    others = [
+        await run("webhooks"),
+        await run("webhooks --event handoff"),
+        await run(f"webhooks edit {sub_id} --label renamed"),
+        await run(f"webhooks test {sub_id}"),
+        await run("help webhooks add"),
+    ]
+
+    for reply in others:
+        assert not reply.sensitive
+        assert not _shows(reply, secret), reply.title
+        assert not _shows(reply, "/hooks/mlc/a1b2c3"), reply.title
+    listing = others[0]
+    assert listing.table is not None
+    assert listing.table.rows[0].cells[5] == secret[:8] + "…"
+    assert listing.table.rows[0].cells[2] == "http://127.0.0.1/…"
+
+
+async def test_signed_test_event_reaches_a_receiver_using_the_secret(
+    run: Run, receiver: Receiver
+) -> None:
+    added = await run(f"webhooks add {receiver.url} --events feedback")
+    receiver.secret = _secret(added)
+    sub_id = next(f.value for f in added.fields if f.name == "Id")
+
+    reply = await run(f"webhooks test {sub_id}")
+
+    assert reply.ok and reply.kind is Kind.SUCCESS
+    assert {f.name: f.value for f in reply.fields}["Receiver answered"] == "HTTP 204"
+    assert receiver.accepted[0]["event"] == "test"
+
+
+async def test_rotate_gives_a_new_secret_and_the_old_one_stops_verifying(
+    run: Run, receiver: Receiver
+) -> None:
+    added = await run(f"webhooks add {receiver.url} --events handoff")
+    receiver.secret = _secret(added)
+    sub_id = next(f.value for f in added.fields if f.name == "Id")
+
+    rotated = await run(f"webhooks rotate {sub_id}")
+    refused = await run(f"webhooks test {sub_id}")
+
+    assert rotated.ok and rotated.sensitive and rotated.private
+    assert _secret(rotated) != receiver.secret
+    assert "old secret stopped verifying" in rotated.text
+    assert refused.ok and refused.kind is Kind.WARNING
+    assert "HTTP 401" in render_text(refused) and "current secret" in refused.text
+
+
+async def test_test_to_an_unreachable_receiver_says_so(run: Run) -> None:
+    added = await run("webhooks add http://127.0.0.1:9/nothing --events handoff")
+    sub_id = next(f.value for f in added.fields if f.name == "Id")
+
+    reply = await run(f"webhooks test {sub_id}")
+
+    assert reply.kind is Kind.WARNING and "could not be reached" in reply.text
+
+
+async def test_edit_pauses_and_changes_events(
+    run: Run, receiver: Receiver, sandbox: SandboxServer
+) -> None:
+    added = await run(f"webhooks add {receiver.url} --events handoff")
+    sub_id = int(next(f.value for f in added.fields if f.name == "Id"))
+
+    reply = await run(f"webhooks edit {sub_id} --events feedback --enabled no")
+
+    assert reply.ok and reply.table is not None
+    assert reply.table.rows[0].cells[3:5] == ("feedback", "paused")
+    stored = sandbox.state.webhooks[sub_id]
+    assert (stored.events, stored.enabled) == (["feedback"], False)
+
+
+async def test_edit_needs_a_change_and_valid_events(run: Run, sandbox: SandboxServer) -> None:
+    nothing = await run("webhooks edit 3")
+    bad_event = await run("webhooks edit 3 --events handof")
+
+    assert nothing.failure is Failure.USAGE and "--label, --url, --events" in nothing.text
+    assert bad_event.failure is Failure.USAGE and "Did you mean `handoff`?" in bad_event.text
+    assert writes_sent(sandbox) == 0
+
+
+async def test_delete_removes_the_subscription(
+    run: Run, receiver: Receiver, sandbox: SandboxServer
+) -> None:
+    added = await run(f"webhooks add {receiver.url} --events handoff")
+    sub_id = int(next(f.value for f in added.fields if f.name == "Id"))
+
+    reply = await run(f"webhooks delete {sub_id}")
+    again = await run(f"webhooks delete {sub_id}")
+
+    assert reply.ok and sub_id not in sandbox.state.webhooks
+    assert again.failure is Failure.API and again.error_code == "not_found" and again.request_id
+
+
+async def test_another_sites_subscription_is_not_found(
+    run: Run, receiver: Receiver, sandbox: SandboxServer, make_context, dispatcher
+) -> None:  # type: ignore[no-untyped-def]
+    from bot.mylivechat import MyLiveChatClient
+
+    async with MyLiveChatClient(sandbox.tokens.site_b_write, base_url=sandbox.url) as site_b:
+        theirs = await site_b.create_webhook_subscription(
+            url=receiver.url, events="handoff", label="theirs"
+        )
+
+    reply = await run(f"webhooks rotate {theirs.id}")
+
+    assert reply.failure is Failure.API and reply.error_code == "not_found"
+    assert "ids of other sites are not visible" in reply.text
+    assert sandbox.state.webhooks[theirs.id].secret == theirs.secret
+
+
+async def test_add_checks_url_and_events_before_sending(run: Run, sandbox: SandboxServer) -> None:
+    no_scheme = await run("webhooks add hooks.example.com/x --events handoff")
+    no_events = await run("webhooks add https://example.com/x")
+    bad_event = await run("webhooks add https://example.com/x --events handoff,chat")
+
+    assert no_scheme.failure is Failure.USAGE and "must start with https://" in no_scheme.text
+    assert no_events.failure is Failure.USAGE and "needs --events" in no_events.text
+    assert bad_event.failure is Failure.USAGE and "not 'chat'" in bad_event.text
+    assert writes_sent(sandbox) == 0
+
+
+async def test_id_must_be_a_number(run: Run) -> None:
+    reply = await run("webhooks test abc")
+
+    assert reply.failure is Failure.USAGE and "<id> must be a whole number" in reply.text

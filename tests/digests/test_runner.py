@@ -1,0 +1,151 @@
+"""``mlc-bot scheduler`` as a process, and the scheduler inside ``mlc-bot demo``."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import sys
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from bot.config import Settings
+from bot.mylivechat import MyLiveChatClient
+from bot.sandbox import SandboxServer
+from bot.scheduler.demo import start_demo_scheduler
+from bot.scheduler.runner import run
+from bot.scheduler.schedule import Schedule
+from bot.scheduler.service import Place
+from bot.storage import DigestStore, NewSubscription
+from commands.reply import Reply
+from tests.fakes.slack_api import FakeSlack
+
+from .conftest import FakeClock, local
+
+
+async def test_the_scheduler_process_catches_up_posts_to_slack_and_stops_on_sigterm(
+    sandbox: SandboxServer, tmp_path: Path
+) -> None:
+    database_url = f"sqlite:///{tmp_path / 'bot.db'}"
+    now = datetime.now(UTC)
+    due = now - timedelta(minutes=2)
+    store = DigestStore.from_url(database_url)
+    await store.migrate()
+    new = NewSubscription(
+        "slack", "T0TEAM", "C_DIGESTS", "usage", due.strftime("%H:%M"), "UTC", "daily", "U_ADMIN"
+    )
+    await store.add(new, now - timedelta(hours=1))
+    await store.aclose()
+    async with FakeSlack() as slack:
+        env = {
+            **os.environ,
+            "MLC_API_URL": sandbox.url,
+            "MLC_API_TOKEN": sandbox.tokens.site_a_write,
+            "DATABASE_URL": database_url,
+            "SLACK_BOT_TOKEN": slack.bot_token,
+            "SLACK_API_URL": slack.url,
+            "LOG_LEVEL": "INFO",
+        }
+        env.pop("DISCORD_TOKEN", None)
+        process = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            "bot.cli",
+            "scheduler",
+            env=env,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
+        )
+        try:
+            [message] = await slack.wait_for_messages(1, within=20)
+        finally:
+            process.send_signal(signal.SIGTERM)
+            _, stderr = await asyncio.wait_for(process.communicate(), 20)
+        log = stderr.decode()
+        assert process.returncode == 0, log
+    assert message.channel == "C_DIGESTS" and message.text.startswith("Usage digest")
+    assert "missed its run" in log and "stopping the digest scheduler" in log
+    assert sandbox.tokens.site_a_write not in log and slack.bot_token not in log
+
+
+async def test_the_scheduler_refuses_to_start_with_nowhere_to_post(
+    sandbox: SandboxServer, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    settings = Settings.from_env(
+        {
+            "MLC_API_URL": sandbox.url,
+            "MLC_API_TOKEN": sandbox.tokens.site_a_write,
+            "DATABASE_URL": f"sqlite:///{tmp_path / 'bot.db'}",
+        }
+    )
+    assert await run(settings) == 2
+    assert "set SLACK_BOT_TOKEN and/or DISCORD_TOKEN" in caplog.text
+
+
+async def test_the_scheduler_reports_an_unreachable_database_without_its_password(
+    sandbox: SandboxServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    settings = Settings.from_env(
+        {
+            "MLC_API_URL": sandbox.url,
+            "MLC_API_TOKEN": sandbox.tokens.site_a_write,
+            "DATABASE_URL": "postgresql://bot:pa55-word-x@127.0.0.1:1/bot",
+            "SLACK_BOT_TOKEN": "xoxb-1-2-unused",
+        }
+    )
+    assert await run(settings) == 1
+    assert "127.0.0.1:1/bot" in caplog.text and "pa55-word-x" not in caplog.text
+
+
+async def test_the_demo_scheduler_prints_digests_of_console_subscriptions(
+    site: SandboxServer, site_api: MyLiveChatClient, clock: FakeClock
+) -> None:
+    printed: list[str] = []
+    clock.set(local("2026-04-22 08:00", "UTC"))
+    demo = await start_demo_scheduler(site_api, printed.append, clock=clock)
+    tempdir = demo.tempdir
+    assert tempdir is not None and tempdir.exists()
+    try:
+        place = Place("console", None, "console")
+        schedule = Schedule("09:00", "UTC", "daily")
+        sub, created = await demo.service.add(
+            place, kind="feedback", schedule=schedule, created_by="console"
+        )
+        assert created
+        assert await demo.scheduler.refresh()
+        assert demo.scheduler.job_ids() == [f"digest-{sub.id}"]
+        clock.set(local("2026-04-22 09:00:01", "UTC"))
+        await demo.scheduler.fire(sub.id)
+        [post] = printed
+        assert post.startswith("[digest → #console]\nFeedback digest")
+    finally:
+        await demo.aclose()
+    assert not tempdir.exists()
+
+
+async def test_the_console_demo_gets_working_digest_commands(
+    site: SandboxServer, site_api: MyLiveChatClient
+) -> None:
+    from adapters.console import DemoSession, console_context
+    from bot.scheduler.demo import start_demo_digests
+    from bot.wiring import Core
+
+    core = Core(Settings(api_url=site.url), api=site_api)
+    shown: list[Reply] = []
+
+    async def post(reply: Reply) -> None:
+        shown.append(reply)
+
+    session = DemoSession(core, console_context(core), site, post)
+    stop = await start_demo_digests(session)
+    try:
+        added = await core.dispatcher.run_text("digest add feedback --days daily", session.context)
+        assert added.ok, added.text
+        listing = await core.dispatcher.run_text("digest list", session.context)
+        assert listing.table is not None and listing.table.rows[0].cells[2] == "console"
+        preview = await core.dispatcher.run_text("digest now usage", session.context)
+        assert preview.ok and preview.title.startswith("Usage digest")
+    finally:
+        await stop()

@@ -1,0 +1,450 @@
+"""A local fake of the Slack platform for tests: the Web API, response URLs and Socket Mode.
+
+Start it with ``async with FakeSlack() as slack:`` and point the code under test at it:
+
+- ``slack.url`` is a Web API base URL (ends with ``/``) for
+  ``AsyncWebClient(base_url=...)`` or ``SLACK_API_URL``. It serves ``auth.test``,
+  ``users.info``, ``chat.postMessage``, ``chat.postEphemeral``, ``chat.update`` and
+  ``apps.connections.open``; :meth:`FakeSlack.reply_with` adds any other method.
+- ``slack.response_url()`` mints a response URL like the one Slack puts in slash-command and
+  interaction payloads; what is posted there lands in ``slack.responses``.
+- Socket Mode: ``apps.connections.open`` hands out a WebSocket URL on this server;
+  :meth:`FakeSlack.send_envelope` pushes an envelope to the connected app and returns its ack.
+
+Every Web API call is recorded in ``slack.calls`` (method, merged query/form/JSON arguments,
+token); every message a channel would show is in ``slack.messages``. Failures are
+configurable per channel (:meth:`fail_channel`) and per method (:meth:`rate_limit`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+import uuid
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from types import TracebackType
+from typing import Any, Literal, Self
+
+from aiohttp import WSMsgType, web
+
+__all__ = [
+    "FakeSlack",
+    "FakeUser",
+    "PostedMessage",
+    "ResponsePost",
+    "SlackCall",
+]
+
+Role = Literal["primary_owner", "owner", "admin", "member", "guest", "single_channel_guest"]
+
+CHANNEL_ERRORS = ("channel_not_found", "is_archived", "not_in_channel", "restricted_action")
+_CHAT_METHODS = ("chat.postMessage", "chat.postEphemeral", "chat.update")
+
+
+@dataclass
+class FakeUser:
+    """A workspace member as ``users.info`` describes them."""
+
+    id: str
+    name: str = ""
+    role: Role = "member"
+    tz: str = "Europe/Paris"
+    deleted: bool = False
+
+    def to_api(self, team_id: str) -> dict[str, Any]:
+        role = self.role
+        return {
+            "id": self.id,
+            "team_id": team_id,
+            "name": self.name or self.id.lower(),
+            "real_name": (self.name or self.id).title(),
+            "deleted": self.deleted,
+            "tz": self.tz,
+            "tz_label": self.tz,
+            "tz_offset": 0,
+            "is_admin": role in ("admin", "owner", "primary_owner"),
+            "is_owner": role in ("owner", "primary_owner"),
+            "is_primary_owner": role == "primary_owner",
+            "is_restricted": role in ("guest", "single_channel_guest"),
+            "is_ultra_restricted": role == "single_channel_guest",
+            "is_bot": False,
+            "profile": {"display_name": self.name or self.id.lower()},
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class SlackCall:
+    """One Web API call as the fake received it."""
+
+    method: str
+    args: dict[str, Any]
+    token: str | None
+    http_method: str
+    at: float
+
+
+@dataclass(frozen=True, slots=True)
+class PostedMessage:
+    """A message a channel now shows (``user`` is set for ephemeral messages)."""
+
+    method: str
+    channel: str
+    ts: str
+    text: str
+    blocks: list[dict[str, Any]]
+    thread_ts: str | None = None
+    user: str | None = None
+
+    @property
+    def ephemeral(self) -> bool:
+        return self.user is not None
+
+
+@dataclass(frozen=True, slots=True)
+class ResponsePost:
+    """A body posted to a response URL (what ``respond()`` sends)."""
+
+    key: str
+    body: dict[str, Any]
+    at: float
+
+    @property
+    def response_type(self) -> str:
+        return str(self.body.get("response_type") or "ephemeral")
+
+    @property
+    def blocks(self) -> list[dict[str, Any]]:
+        return list(self.body.get("blocks") or [])
+
+    @property
+    def text(self) -> str:
+        return str(self.body.get("text") or "")
+
+
+@dataclass
+class _RateLimit:
+    times: int
+    retry_after: int
+
+
+@dataclass
+class _SocketLink:
+    ws: web.WebSocketResponse
+    acks: dict[str, asyncio.Future[dict[str, Any]]] = field(default_factory=dict)
+
+
+class FakeSlack:
+    """Slack's Web API, response URLs and Socket Mode, served on 127.0.0.1."""
+
+    def __init__(
+        self,
+        *,
+        bot_token: str = "xoxb-1111-2222-fakebottoken",
+        app_token: str = "xapp-1-A0001-3333-fakeapptoken",
+        team_id: str = "T0TEAM",
+        team: str = "Acme Support",
+        bot_user_id: str = "U0BOT",
+        bot_id: str = "B0BOT",
+        users: Sequence[FakeUser] = (),
+        latency: float = 0.0,
+    ) -> None:
+        self.bot_token = bot_token
+        self.app_token = app_token
+        self.team_id = team_id
+        self.team = team
+        self.bot_user_id = bot_user_id
+        self.bot_id = bot_id
+        self.latency = latency
+        """Seconds every Web API call waits before answering."""
+        self.users: dict[str, FakeUser] = {u.id: u for u in users}
+        self.calls: list[SlackCall] = []
+        self.messages: list[PostedMessage] = []
+        self.responses: list[ResponsePost] = []
+        self.response_status = 200
+        """HTTP status response URLs answer with (Slack answers 404 for expired ones)."""
+        self.url = ""
+        self.base_url = ""
+        self._channel_errors: dict[str, str] = {}
+        self._rate_limits: dict[str, _RateLimit] = {}
+        self._canned: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {}
+        self._ts = 1_700_000_000_000_100
+        self._changed = asyncio.Condition()
+        self._links: list[_SocketLink] = []
+        self._linked = asyncio.Event()
+        self._runner: web.AppRunner | None = None
+
+    # --- configuration ------------------------------------------------------------------------
+
+    def add_user(
+        self, user_id: str, role: Role = "member", *, tz: str = "Europe/Paris", name: str = ""
+    ) -> FakeUser:
+        user = FakeUser(user_id, name=name, role=role, tz=tz)
+        self.users[user_id] = user
+        return user
+
+    def fail_channel(self, channel: str, error: str = "channel_not_found") -> None:
+        """Make chat.* calls to ``channel`` answer ``{"ok": false, "error": error}``."""
+        self._channel_errors[channel] = error
+
+    def heal_channel(self, channel: str) -> None:
+        self._channel_errors.pop(channel, None)
+
+    def rate_limit(self, method: str, *, times: int = 1, retry_after: int = 1) -> None:
+        """Answer the next ``times`` calls of ``method`` with HTTP 429 and ``Retry-After``."""
+        self._rate_limits[method] = _RateLimit(times, retry_after)
+
+    def reply_with(
+        self, method: str, answer: dict[str, Any] | Callable[[dict[str, Any]], dict[str, Any]]
+    ) -> None:
+        """Serve ``method`` with a fixed JSON answer, or one computed from the call's args."""
+        self._canned[method] = answer if callable(answer) else (lambda _args, a=answer: a)
+
+    def response_url(self, key: str | None = None) -> str:
+        """A fresh response URL; posts to it are recorded under ``key``."""
+        return f"{self.base_url}/response/{key or uuid.uuid4().hex}"
+
+    # --- inspection ---------------------------------------------------------------------------
+
+    def calls_to(self, method: str) -> list[SlackCall]:
+        return [c for c in self.calls if c.method == method]
+
+    def responses_to(self, response_url: str) -> list[ResponsePost]:
+        key = response_url.rstrip("/").rsplit("/", 1)[-1]
+        return [r for r in self.responses if r.key == key]
+
+    async def wait_for_responses(
+        self, count: int = 1, *, within: float = 5.0, response_url: str | None = None
+    ) -> list[ResponsePost]:
+        """Wait until ``count`` posts reached response URLs (or ``response_url``)."""
+
+        def matching() -> list[ResponsePost]:
+            return self.responses_to(response_url) if response_url else list(self.responses)
+
+        await self._wait(lambda: len(matching()) >= count, within, f"{count} response(s)")
+        return matching()
+
+    async def wait_for_messages(
+        self, count: int = 1, *, within: float = 5.0
+    ) -> list[PostedMessage]:
+        """Wait until channels show ``count`` messages."""
+        await self._wait(lambda: len(self.messages) >= count, within, f"{count} message(s)")
+        return list(self.messages)
+
+    async def _wait(self, done: Callable[[], bool], within: float, what: str) -> None:
+        async with self._changed:
+            try:
+                await asyncio.wait_for(self._changed.wait_for(done), within)
+            except TimeoutError:
+                raise AssertionError(
+                    f"timed out after {within} s waiting for {what}; "
+                    f"got {len(self.responses)} response(s), {len(self.messages)} message(s)"
+                ) from None
+
+    async def _notify(self) -> None:
+        async with self._changed:
+            self._changed.notify_all()
+
+    # --- Socket Mode --------------------------------------------------------------------------
+
+    async def wait_for_socket(self, within: float = 5.0) -> None:
+        """Wait until an app has connected over Socket Mode."""
+        await asyncio.wait_for(self._linked.wait(), within)
+
+    async def send_envelope(
+        self,
+        kind: Literal["slash_commands", "interactive", "events_api"],
+        payload: dict[str, Any],
+        *,
+        within: float = 3.0,
+    ) -> dict[str, Any]:
+        """Push an envelope to the connected app; return its ack message."""
+        if not self._links:
+            raise AssertionError("no app is connected over Socket Mode")
+        link = self._links[-1]
+        envelope_id = uuid.uuid4().hex
+        ack: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
+        link.acks[envelope_id] = ack
+        await link.ws.send_json(
+            {
+                "envelope_id": envelope_id,
+                "type": kind,
+                "payload": payload,
+                "accepts_response_payload": kind != "events_api",
+                "retry_attempt": 0,
+                "retry_reason": "",
+            }
+        )
+        return await asyncio.wait_for(ack, within)
+
+    # --- lifecycle ----------------------------------------------------------------------------
+
+    async def start(self, host: str = "127.0.0.1", port: int = 0) -> None:
+        app = web.Application()
+        app.router.add_post("/api/{method}", self._api)
+        app.router.add_get("/api/{method}", self._api)
+        app.router.add_post("/response/{key}", self._response)
+        app.router.add_get("/link", self._socket)
+        self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=0.5)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, host, port)
+        await site.start()
+        bound = self._runner.addresses[0][1]
+        self.base_url = f"http://{host}:{bound}"
+        self.url = f"{self.base_url}/api/"
+
+    async def stop(self) -> None:
+        for link in self._links:
+            await link.ws.close()
+        runner, self._runner = self._runner, None
+        if runner is not None:
+            await runner.cleanup()
+
+    async def __aenter__(self) -> Self:
+        await self.start()
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.stop()
+
+    # --- handlers -----------------------------------------------------------------------------
+
+    async def _api(self, request: web.Request) -> web.Response:
+        method = request.match_info["method"]
+        args = await _arguments(request)
+        token = _bearer(request) or args.pop("token", None)
+        self.calls.append(SlackCall(method, args, token, request.method, time.time()))
+        if self.latency:
+            await asyncio.sleep(self.latency)
+        limit = self._rate_limits.get(method)
+        if limit is not None and limit.times > 0:
+            limit.times -= 1
+            return web.json_response(
+                {"ok": False, "error": "ratelimited"},
+                status=429,
+                headers={"Retry-After": str(limit.retry_after)},
+            )
+        expected = self.app_token if method == "apps.connections.open" else self.bot_token
+        if not token:
+            return _error("not_authed")
+        if token != expected:
+            return _error("invalid_auth")
+        answer = self._answer(method, args)
+        if method in _CHAT_METHODS:
+            await self._notify()
+        return web.json_response(answer)
+
+    def _answer(self, method: str, args: dict[str, Any]) -> dict[str, Any]:
+        if method in self._canned:
+            return self._canned[method](args)
+        if method == "auth.test":
+            return {
+                "ok": True,
+                "url": "https://acme.slack.com/",
+                "team": self.team,
+                "user": "mlc-bot",
+                "team_id": self.team_id,
+                "user_id": self.bot_user_id,
+                "bot_id": self.bot_id,
+                "is_enterprise_install": False,
+            }
+        if method == "users.info":
+            user = self.users.get(str(args.get("user", "")))
+            if user is None:
+                return {"ok": False, "error": "user_not_found"}
+            return {"ok": True, "user": user.to_api(self.team_id)}
+        if method in _CHAT_METHODS:
+            return self._chat(method, args)
+        if method == "apps.connections.open":
+            ws_url = self.base_url.replace("http://", "ws://") + "/link"
+            return {"ok": True, "url": ws_url}
+        return {"ok": False, "error": "unknown_method"}
+
+    def _chat(self, method: str, args: dict[str, Any]) -> dict[str, Any]:
+        channel = str(args.get("channel") or "")
+        if not channel:
+            return {"ok": False, "error": "channel_not_found"}
+        if channel in self._channel_errors:
+            return {"ok": False, "error": self._channel_errors[channel]}
+        text, blocks = str(args.get("text") or ""), _blocks(args.get("blocks"))
+        if not text and not blocks:
+            return {"ok": False, "error": "no_text"}
+        if method == "chat.update":
+            ts = str(args.get("ts") or "")
+            for i, message in enumerate(self.messages):
+                if message.channel == channel and message.ts == ts and not message.ephemeral:
+                    self.messages[i] = PostedMessage(
+                        method, channel, ts, text, blocks, message.thread_ts
+                    )
+                    return {"ok": True, "channel": channel, "ts": ts, "text": text}
+            return {"ok": False, "error": "message_not_found"}
+        self._ts += 100
+        ts = f"{self._ts // 1_000_000}.{self._ts % 1_000_000:06d}"
+        user = str(args["user"]) if method == "chat.postEphemeral" else None
+        thread_ts = str(args["thread_ts"]) if args.get("thread_ts") else None
+        self.messages.append(PostedMessage(method, channel, ts, text, blocks, thread_ts, user))
+        if user is not None:
+            return {"ok": True, "message_ts": ts}
+        return {"ok": True, "channel": channel, "ts": ts, "message": {"text": text, "ts": ts}}
+
+    async def _response(self, request: web.Request) -> web.Response:
+        try:
+            body = await request.json()
+        except json.JSONDecodeError:
+            return web.Response(status=400, text="invalid_payload")
+        self.responses.append(ResponsePost(request.match_info["key"], body, time.time()))
+        await self._notify()
+        if self.response_status != 200:
+            return web.Response(status=self.response_status, text="expired_url")
+        return web.Response(text="ok")
+
+    async def _socket(self, request: web.Request) -> web.WebSocketResponse:
+        ws = web.WebSocketResponse()
+        await ws.prepare(request)
+        link = _SocketLink(ws)
+        self._links.append(link)
+        await ws.send_json({"type": "hello", "num_connections": 1, "debug_info": {}})
+        self._linked.set()
+        async for message in ws:
+            if message.type is not WSMsgType.TEXT:
+                continue
+            data = json.loads(message.data)
+            ack = link.acks.pop(str(data.get("envelope_id")), None)
+            if ack is not None and not ack.done():
+                ack.set_result(data)
+        self._links.remove(link)
+        return ws
+
+
+async def _arguments(request: web.Request) -> dict[str, Any]:
+    """Query, form and JSON arguments merged, as Slack reads them."""
+    args: dict[str, Any] = dict(request.query)
+    if request.can_read_body:
+        if request.content_type == "application/json":
+            body = await request.json()
+            if isinstance(body, dict):
+                args.update(body)
+        else:
+            args.update(dict(await request.post()))
+    return args
+
+
+def _bearer(request: web.Request) -> str | None:
+    header = request.headers.get("Authorization", "")
+    return header[len("Bearer ") :] if header.startswith("Bearer ") else None
+
+
+def _blocks(raw: Any) -> list[dict[str, Any]]:
+    if isinstance(raw, str):
+        raw = json.loads(raw) if raw else []
+    return list(raw or [])
+
+
+def _error(code: str) -> web.Response:
+    return web.json_response({"ok": False, "error": code})

@@ -1,0 +1,76 @@
+"""A real Slack adapter server on 127.0.0.1, the sandbox behind it, and a fake Slack around it."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+
+import httpx
+import pytest
+
+from adapters.slack.server import SlackServer
+from bot.config import Settings
+from bot.sandbox import SandboxServer
+from bot.secrets import Secret
+from bot.wiring import Core
+from tests.fakes.slack_api import FakeSlack, FakeUser
+from tests.slack.payloads import SlackSender
+
+SIGNING_SECRET = "8f742231b10e8888abcd99e1c2d3f4a5"
+
+USERS = (
+    FakeUser("U_ADMIN", name="ana", role="admin", tz="Europe/Paris"),
+    FakeUser("U_OWNER", name="olu", role="primary_owner", tz="America/New_York"),
+    FakeUser("U_MEMBER", name="mia", role="member", tz="Asia/Tokyo"),
+    FakeUser("U_GUEST", name="gus", role="guest"),
+)
+
+
+@pytest.fixture
+async def slack() -> AsyncIterator[FakeSlack]:
+    async with FakeSlack(users=USERS) as fake:
+        yield fake
+
+
+@pytest.fixture
+def make_settings(sandbox: SandboxServer, slack: FakeSlack) -> Callable[..., Settings]:
+    def build(**overrides: object) -> Settings:
+        values: dict[str, object] = {
+            "api_url": sandbox.url,
+            "api_token": Secret(sandbox.tokens.site_a_write),
+            "slack_bot_token": Secret(slack.bot_token),
+            "slack_signing_secret": Secret(SIGNING_SECRET),
+            "slack_api_url": slack.url,
+        }
+        values.update(overrides)
+        return Settings(**values)  # type: ignore[arg-type]
+
+    return build
+
+
+@pytest.fixture
+def settings(make_settings: Callable[..., Settings]) -> Settings:
+    return make_settings()
+
+
+@pytest.fixture
+async def core(settings: Settings) -> AsyncIterator[Core]:
+    core = Core(settings)
+    yield core
+    await core.aclose()
+
+
+@pytest.fixture
+async def server(core: Core, settings: Settings) -> AsyncIterator[SlackServer]:
+    async with SlackServer(core, settings) as running:
+        yield running
+
+
+@pytest.fixture
+async def sender(server: SlackServer, slack: FakeSlack) -> AsyncIterator[SlackSender]:
+    async with httpx.AsyncClient(timeout=10) as client:
+        yield SlackSender(client, server.events_url, SIGNING_SECRET, slack.response_url)
+
+
+async def settle(server: SlackServer) -> None:
+    """Wait until every reply the server started has been delivered."""
+    await server.bot.tasks.wait_idle()
