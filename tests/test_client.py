@@ -3,15 +3,11 @@
 from __future__ import annotations
 
 import asyncio
-import hashlib
-import hmac
-import json
 import logging
 from collections.abc import AsyncIterator
 
 import httpx
 import pytest
-from aiohttp import web
 
 from bot.mylivechat import (
     AuthError,
@@ -24,6 +20,7 @@ from bot.mylivechat import (
     TransportError,
 )
 from bot.sandbox import SandboxServer
+from tests.fakes.webhook_receiver import WebhookReceiver
 
 
 @pytest.fixture
@@ -32,43 +29,10 @@ async def site_b(sandbox: SandboxServer) -> AsyncIterator[MyLiveChatClient]:
         yield client
 
 
-class Receiver:
-    """A local webhook receiver that verifies MyLiveChat's signature like a user's would."""
-
-    def __init__(self) -> None:
-        self.secret = ""
-        self.deliveries: list[tuple[dict[str, str], bytes]] = []
-        self.url = ""
-        self._runner: web.AppRunner | None = None
-
-    async def handle(self, request: web.Request) -> web.Response:
-        body = await request.read()
-        self.deliveries.append((dict(request.headers), body))
-        expected = "sha256=" + hmac.new(self.secret.encode(), body, hashlib.sha256).hexdigest()
-        valid = hmac.compare_digest(request.headers.get("X-MLC-Signature", ""), expected)
-        return web.Response(status=200 if valid else 401)
-
-    async def start(self) -> None:
-        app = web.Application()
-        app.router.add_post("/hook", self.handle)
-        self._runner = web.AppRunner(app)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
-        await site.start()
-        port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-        self.url = f"http://127.0.0.1:{port}/hook"
-
-    async def stop(self) -> None:
-        if self._runner:
-            await self._runner.cleanup()
-
-
 @pytest.fixture
-async def receiver() -> AsyncIterator[Receiver]:
-    r = Receiver()
-    await r.start()
-    yield r
-    await r.stop()
+async def receiver() -> AsyncIterator[WebhookReceiver]:
+    async with WebhookReceiver() as r:
+        yield r
 
 
 # -- every read resource --------------------------------------------------------------------
@@ -159,7 +123,9 @@ async def test_apply_and_remove_tag(api: MyLiveChatClient) -> None:
     assert (await api.remove_tag(session, tag.id)).removed == 0  # type: ignore[arg-type]
 
 
-async def test_webhook_subscription_lifecycle(api: MyLiveChatClient, receiver: Receiver) -> None:
+async def test_webhook_subscription_lifecycle(
+    api: MyLiveChatClient, receiver: WebhookReceiver
+) -> None:
     sub = await api.create_webhook_subscription(
         url=receiver.url, events=["handoff", "feedback"], label="ci"
     )
@@ -174,9 +140,9 @@ async def test_webhook_subscription_lifecycle(api: MyLiveChatClient, receiver: R
     receiver.secret = sub.secret
     result = await api.test_webhook(sub.id)  # type: ignore[arg-type]
     assert result.delivered is True and result.receiver_status == 200
-    headers, body = receiver.deliveries[-1]
-    assert json.loads(body)["event"] == "test"
-    assert headers["X-MLC-Timestamp"].endswith("Z")
+    delivery = receiver.deliveries[-1]
+    assert delivery.verified and delivery.json()["event"] == "test"
+    assert delivery.headers["X-MLC-Timestamp"].endswith("Z")
 
     rotated = await api.rotate_webhook_secret(sub.id)  # type: ignore[arg-type]
     assert rotated.secret and rotated.secret != sub.secret

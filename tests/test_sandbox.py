@@ -16,10 +16,10 @@ from typing import Any
 
 import httpx
 import pytest
-from aiohttp import web
 
 from bot.sandbox import SandboxServer
 from bot.sandbox.server import serve_forever
+from tests.fakes.webhook_receiver import WebhookReceiver
 
 NOW = datetime(2026, 4, 25, 10, 0, tzinfo=UTC)
 ISO_RE = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$")
@@ -393,36 +393,6 @@ async def test_apply_tag_is_idempotent_and_detach_reports_removed(
 # --- webhook subscriptions -------------------------------------------------------------------
 
 
-class Receiver:
-    """A local webhook receiver that accepts only bodies signed with `secret`."""
-
-    def __init__(self) -> None:
-        self.secret = ""
-        self.received: list[tuple[bytes, dict[str, str]]] = []
-        self.url = ""
-        self._runner: web.AppRunner | None = None
-
-    async def _handle(self, request: web.Request) -> web.Response:
-        raw = await request.read()
-        self.received.append((raw, dict(request.headers)))
-        expected = "sha256=" + hmac.new(self.secret.encode(), raw, hashlib.sha256).hexdigest()
-        ok = hmac.compare_digest(request.headers.get("X-MLC-Signature", ""), expected)
-        return web.Response(status=200 if ok else 401, text="ok" if ok else "bad signature")
-
-    async def __aenter__(self) -> Receiver:
-        app = web.Application()
-        app.router.add_post("/hook", self._handle)
-        self._runner = web.AppRunner(app)
-        await self._runner.setup()
-        await web.TCPSite(self._runner, "127.0.0.1", 0).start()
-        self.url = f"http://127.0.0.1:{self._runner.addresses[0][1]}/hook"
-        return self
-
-    async def __aexit__(self, *exc: object) -> None:
-        assert self._runner is not None
-        await self._runner.cleanup()
-
-
 def sig_ok(secret: str, raw: bytes, headers: dict[str, str]) -> bool:
     mac = hmac.new(secret.encode(), raw, hashlib.sha256).hexdigest()
     return headers["X-MLC-Signature"] == "sha256=" + mac
@@ -494,7 +464,7 @@ async def test_test_webhook_signs_and_rotation_invalidates_old_secret(
     call: Api, sbx: SandboxServer
 ) -> None:
     rw = sbx.tokens.site_a_write
-    async with Receiver() as receiver:
+    async with WebhookReceiver() as receiver:
         body = {"label": "bot", "url": receiver.url, "events": "handoff,feedback"}
         sub = data(await call("POST", "webhook_subscriptions", rw, json_body=body))
         receiver.secret = sub["secret"]
@@ -506,7 +476,7 @@ async def test_test_webhook_signs_and_rotation_invalidates_old_secret(
             "receiver_status": 200,
             "signature_header": "X-MLC-Signature",
         }
-        raw, headers = receiver.received[-1]
+        raw, headers = receiver.deliveries[-1].body, receiver.deliveries[-1].headers
         assert sig_ok(sub["secret"], raw, headers)
         assert headers["Content-Type"].startswith("application/json")
         stamp = parse_iso(headers["X-MLC-Timestamp"])
@@ -524,14 +494,14 @@ async def test_test_webhook_signs_and_rotation_invalidates_old_secret(
         # The receiver still holds the old secret: the next delivery fails verification.
         stale = data(await call("POST", "test_webhook", rw, json_body={"id": sub["id"]}))
         assert stale["delivered"] is False and stale["receiver_status"] == 401
-        raw, headers = receiver.received[-1]
+        raw, headers = receiver.deliveries[-1].body, receiver.deliveries[-1].headers
         assert sig_ok(rotated["secret"], raw, headers) and not sig_ok(sub["secret"], raw, headers)
         assert json.loads(raw)["id"] != payload["id"]
 
         receiver.secret = rotated["secret"]
         deliveries = await sbx.emit_event(sbx.site_a_id, "handoff")
         assert [d.receiver_status for d in deliveries] == [200]
-        assert json.loads(receiver.received[-1][0])["event"] == "handoff"
+        assert receiver.deliveries[-1].json()["event"] == "handoff"
 
 
 async def test_test_webhook_reports_unreachable_receiver(call: Api, sbx: SandboxServer) -> None:

@@ -2,52 +2,23 @@
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import re
 from collections.abc import AsyncIterator
-from dataclasses import dataclass, field
 
 import pytest
-from aiohttp import web
 
 from bot.sandbox import SandboxServer
 from commands.render import render_json, render_text
 from commands.reply import Failure, Kind, Reply
+from tests.fakes.webhook_receiver import WebhookReceiver
 
 from .conftest import Run, writes_sent
 
 
-@dataclass
-class Receiver:
-    """A webhook receiver on 127.0.0.1 that accepts only correctly signed deliveries."""
-
-    url: str = ""
-    secret: str = ""
-    accepted: list[dict] = field(default_factory=list)  # type: ignore[type-arg]
-
-    async def handle(self, request: web.Request) -> web.Response:
-        body = await request.read()
-        expected = "sha256=" + hmac.new(self.secret.encode(), body, hashlib.sha256).hexdigest()
-        given = request.headers.get("X-MLC-Signature", "")
-        if not request.headers.get("X-MLC-Timestamp") or not hmac.compare_digest(given, expected):
-            return web.Response(status=401)
-        self.accepted.append(await request.json())
-        return web.Response(status=204)
-
-
 @pytest.fixture
-async def receiver() -> AsyncIterator[Receiver]:
-    hook = Receiver()
-    app = web.Application()
-    app.router.add_post("/hooks/mlc/a1b2c3", hook.handle)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    hook.url = f"http://127.0.0.1:{runner.addresses[0][1]}/hooks/mlc/a1b2c3"
-    yield hook
-    await runner.cleanup()
+async def receiver() -> AsyncIterator[WebhookReceiver]:
+    async with WebhookReceiver(path="/hooks/mlc/a1b2c3", ok_status=204) as hook:
+        yield hook
 
 
 def _secret(reply: Reply) -> str:
@@ -61,7 +32,7 @@ def _shows(reply: Reply, text: str) -> bool:
 
 
 async def test_add_shows_the_secret_once_privately_with_how_to_verify(
-    run: Run, receiver: Receiver, sandbox: SandboxServer
+    run: Run, receiver: WebhookReceiver, sandbox: SandboxServer
 ) -> None:
     reply = await run(f"webhooks add {receiver.url} --events handoff,feedback --label CRM")
 
@@ -76,7 +47,7 @@ async def test_add_shows_the_secret_once_privately_with_how_to_verify(
     assert not _shows(reply, "/hooks/mlc/a1b2c3")  # the receiver's path may be a secret
 
 
-async def test_add_cannot_be_made_public(run: Run, receiver: Receiver) -> None:
+async def test_add_cannot_be_made_public(run: Run, receiver: WebhookReceiver) -> None:
     reply = await run(f"webhooks add {receiver.url} --events handoff --public")
 
     assert reply.failure is Failure.USAGE and "has no option `--public`" in reply.text
@@ -84,7 +55,7 @@ async def test_add_cannot_be_made_public(run: Run, receiver: Receiver) -> None:
 
 
 async def test_secret_never_appears_outside_its_sensitive_reply(
-    run: Run, receiver: Receiver
+    run: Run, receiver: WebhookReceiver
 ) -> None:
     added = await run(f"webhooks add {receiver.url} --events handoff")
     secret = _secret(added)
@@ -109,7 +80,7 @@ async def test_secret_never_appears_outside_its_sensitive_reply(
 
 
 async def test_signed_test_event_reaches_a_receiver_using_the_secret(
-    run: Run, receiver: Receiver
+    run: Run, receiver: WebhookReceiver
 ) -> None:
     added = await run(f"webhooks add {receiver.url} --events feedback")
     receiver.secret = _secret(added)
@@ -123,7 +94,7 @@ async def test_signed_test_event_reaches_a_receiver_using_the_secret(
 
 
 async def test_rotate_gives_a_new_secret_and_the_old_one_stops_verifying(
-    run: Run, receiver: Receiver
+    run: Run, receiver: WebhookReceiver
 ) -> None:
     added = await run(f"webhooks add {receiver.url} --events handoff")
     receiver.secret = _secret(added)
@@ -149,7 +120,7 @@ async def test_test_to_an_unreachable_receiver_says_so(run: Run) -> None:
 
 
 async def test_edit_pauses_and_changes_events(
-    run: Run, receiver: Receiver, sandbox: SandboxServer
+    run: Run, receiver: WebhookReceiver, sandbox: SandboxServer
 ) -> None:
     added = await run(f"webhooks add {receiver.url} --events handoff")
     sub_id = int(next(f.value for f in added.fields if f.name == "Id"))
@@ -172,7 +143,7 @@ async def test_edit_needs_a_change_and_valid_events(run: Run, sandbox: SandboxSe
 
 
 async def test_delete_removes_the_subscription(
-    run: Run, receiver: Receiver, sandbox: SandboxServer
+    run: Run, receiver: WebhookReceiver, sandbox: SandboxServer
 ) -> None:
     added = await run(f"webhooks add {receiver.url} --events handoff")
     sub_id = int(next(f.value for f in added.fields if f.name == "Id"))
@@ -185,7 +156,7 @@ async def test_delete_removes_the_subscription(
 
 
 async def test_another_sites_subscription_is_not_found(
-    run: Run, receiver: Receiver, sandbox: SandboxServer, make_context, dispatcher
+    run: Run, receiver: WebhookReceiver, sandbox: SandboxServer, make_context, dispatcher
 ) -> None:  # type: ignore[no-untyped-def]
     from bot.mylivechat import MyLiveChatClient
 
