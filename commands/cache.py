@@ -1,4 +1,4 @@
-"""Per-site caches that save API calls: the tag list, whoami, recent handoffs.
+"""Per-site caches that save API calls: tags, whoami, recent handoffs, webhook subscriptions.
 
 Each value is fetched by one caller while concurrent callers wait for it
 (single flight), and kept for a short time. Tag writes drop the tag list.
@@ -12,7 +12,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Generic, TypeVar
 
-from bot.mylivechat import Handoff, MyLiveChatClient, Tag, WhoAmI
+from bot.mylivechat import Handoff, MyLiveChatClient, Tag, WebhookSubscription, WhoAmI
 
 __all__ = ["CachedValue", "SiteCache"]
 
@@ -69,11 +69,13 @@ class SiteCache:
         tags_ttl: float = 300.0,
         whoami_ttl: float = 600.0,
         handoffs_ttl: float = 30.0,
+        webhooks_ttl: float = 60.0,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._tags: CachedValue[list[Tag]] = CachedValue(tags_ttl, clock)
         self._whoami: CachedValue[WhoAmI] = CachedValue(whoami_ttl, clock)
         self._handoffs: CachedValue[list[Handoff]] = CachedValue(handoffs_ttl, clock)
+        self._webhooks: CachedValue[list[WebhookSubscription]] = CachedValue(webhooks_ttl, clock)
 
     async def tags(self, api: MyLiveChatClient, *, refresh: bool = False) -> list[Tag]:
         """The site's tags (enabled and soft-deleted); one GET tags when not cached."""
@@ -99,3 +101,10 @@ class SiteCache:
     def remember_handoffs(self, handoffs: list[Handoff]) -> None:
         """Seed the completion cache from a handoffs listing a command already made."""
         self._handoffs.put(list(handoffs))
+
+    async def webhooks(self, api: MyLiveChatClient) -> list[WebhookSubscription]:
+        """Subscriptions for completing ids; one GET webhook_subscriptions when not cached."""
+        return await self._webhooks.get(api.list_webhook_subscriptions)
+
+    def drop_webhooks(self) -> None:
+        self._webhooks.drop()

@@ -2,39 +2,33 @@
 
 Sources read cached data where there is some: ``tag`` from the site's tag
 list, ``session`` from the recent handoffs (``handoffs`` seeds them), and
-``webhook`` from a short-lived subscription list. Adapters call this on every
+``webhook`` from the site's short-lived subscription list. Adapters call this on every
 keystroke, so it never raises for an API failure: it offers nothing instead.
 """
 
 from __future__ import annotations
 
 import logging
-import weakref
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TypeVar
 
 from bot.mylivechat import Handoff, MyLiveChatError, Tag, WebhookSubscription
 
-from .cache import CachedValue, SiteCache
 from .context import Context
 from .formatting import clip, joined, visitor_label
 from .tagging import enabled_tags
 from .timefmt import ago
 
-__all__ = ["SOURCES", "Choice", "complete", "drop_webhooks"]
+__all__ = ["SOURCES", "Choice", "complete"]
 
 log = logging.getLogger("mlc_bot.commands")
 
 SOURCES: tuple[str, ...] = ("tag", "session", "webhook")
 MAX_CHARS = 100
 """Discord's limit for a choice's name and value; Slack's option text is shorter still (75)."""
-WEBHOOKS_TTL = 60.0
 
 T = TypeVar("T")
-_webhook_lists: weakref.WeakKeyDictionary[SiteCache, CachedValue[list[WebhookSubscription]]] = (
-    weakref.WeakKeyDictionary()
-)
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,24 +49,10 @@ async def complete(source: str, ctx: Context, prefix: str = "", limit: int = 25)
             return _tags(await ctx.site.tags(ctx.api), typed, limit)
         if source == "session":
             return _sessions(ctx, await ctx.site.recent_handoffs(ctx.api), typed, limit)
-        return _webhooks(await _webhook_list(ctx), typed, limit)
+        return _webhooks(await ctx.site.webhooks(ctx.api), typed, limit)
     except MyLiveChatError as exc:
         log.info("no %s completions: %r", source, exc)
         return []
-
-
-def drop_webhooks(site: SiteCache) -> None:
-    """Forget the cached subscription list (after any subscription change)."""
-    cached = _webhook_lists.get(site)
-    if cached is not None:
-        cached.drop()
-
-
-async def _webhook_list(ctx: Context) -> list[WebhookSubscription]:
-    cached = _webhook_lists.get(ctx.site)
-    if cached is None:
-        cached = _webhook_lists.setdefault(ctx.site, CachedValue(WEBHOOKS_TTL))
-    return await cached.get(ctx.api.list_webhook_subscriptions)
 
 
 def _tags(tags: list[Tag], typed: str, limit: int) -> list[Choice]:

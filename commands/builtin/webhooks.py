@@ -11,7 +11,6 @@ from urllib.parse import urlsplit
 
 from bot.mylivechat import WebhookSubscription
 from bot.secrets import register_secret
-from commands.completion import drop_webhooks
 from commands.context import Context
 from commands.errors import UsageError
 from commands.formatting import joined, na, subscription_row, url_hint
@@ -93,7 +92,7 @@ async def webhooks_add(
     sub = await ctx.api.create_webhook_subscription(
         url=url, events=chosen, label=label or _host(url)
     )
-    drop_webhooks(ctx.site)
+    ctx.site.drop_webhooks()
     return _secret_reply(
         f"Webhook {sub.id} created",
         sub.secret,
@@ -141,7 +140,7 @@ async def webhooks_edit(
         events=check_events(events) if events is not None else None,
         enabled=None if enabled is None else enabled == "yes",
     )
-    drop_webhooks(ctx.site)
+    ctx.site.drop_webhooks()
     return Reply(
         title=f"Webhook {sub.id or id} updated",
         table=_one_row(sub),
@@ -160,7 +159,7 @@ async def webhooks_edit(
 )
 async def webhooks_delete(ctx: Context, id: int) -> Reply:
     await ctx.api.delete_webhook_subscription(id)
-    drop_webhooks(ctx.site)
+    ctx.site.drop_webhooks()
     return Reply(
         title=f"Webhook {id} deleted",
         text="Its receiver gets no more events from MyLiveChat.",
@@ -179,7 +178,7 @@ async def webhooks_delete(ctx: Context, id: int) -> Reply:
 )
 async def webhooks_rotate(ctx: Context, id: int) -> Reply:
     rotated = await ctx.api.rotate_webhook_secret(id)
-    drop_webhooks(ctx.site)
+    ctx.site.drop_webhooks()
     return _secret_reply(
         f"Webhook {rotated.id or id}: new secret",
         rotated.secret,
