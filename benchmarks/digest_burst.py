@@ -1,4 +1,4 @@
-"""Many digests due in the same minute: Slack's pace per channel, one API call each, one post.
+"""Many digests due in the same minute: Slack's pace per channel, shared API reads, one post.
 
 Run: ``.venv/bin/python benchmarks/digest_burst.py [--digests 40] [--channels 8]``
 
@@ -11,8 +11,9 @@ SQLite database:
    posts in one channel;
 2. two schedulers on the same database (started twice by mistake): posts received.
 
-Exits 1 unless every digest is posted exactly once in both rounds, each made one
-MyLiveChat call, no channel saw two posts from one scheduler less than 0.95 s apart, and
+Exits 1 unless every digest is posted exactly once in both rounds, each scheduler read each
+kind of figures once for the whole burst (digests due together share one ``GET usage`` and
+one ``GET feedback``), no channel saw two posts from one scheduler less than 0.95 s apart, and
 the makespan is within the bound plus 2 s.
 """
 
@@ -35,6 +36,7 @@ from adapters.slack.poster import SlackPoster
 from bot.config import Settings
 from bot.mylivechat import MyLiveChatClient
 from bot.sandbox import SandboxServer
+from bot.scheduler.content import KINDS
 from bot.scheduler.delivery import DigestSender
 from bot.scheduler.digest_scheduler import DigestScheduler
 from bot.storage import DigestStore, NewSubscription
@@ -100,13 +102,21 @@ async def measure(digests: int, channels: int) -> int:
     double = await one_round(digests, channels, schedulers=2)
     bound = math.ceil(digests / channels) - 1
     print(f"digests               {digests} due in the same minute, {channels} channels")
-    print(f"one scheduler         {single.posts} posts, {single.calls} MyLiveChat calls")
+    kinds = len(KINDS)
+    print(
+        f"one scheduler         {single.posts} posts, {single.calls} MyLiveChat calls"
+        f"   (target <= {kinds}: one read per kind of digest)"
+    )
     print(f"  smallest gap        {single.min_gap:.3f} s in one channel   (target >= {MIN_GAP})")
     print(f"  makespan            {single.makespan:.3f} s   (pace bound {bound} s, target <= +2)")
-    print(f"two schedulers        {double.posts} posts, {double.calls} MyLiveChat calls")
+    print(
+        f"two schedulers        {double.posts} posts, {double.calls} MyLiveChat calls"
+        f"   (target <= {2 * kinds})"
+    )
     ok = (
         single.posts == double.posts == digests
-        and single.calls == double.calls == digests
+        and single.calls <= kinds
+        and double.calls <= 2 * kinds
         and single.min_gap >= MIN_GAP
         and single.makespan <= bound + MARGIN
     )

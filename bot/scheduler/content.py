@@ -7,21 +7,56 @@ one can say what changed since.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import time
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from bot.mylivechat import Feedback, MyLiveChatClient, MyLiveChatError
+from bot.mylivechat import Feedback, MyLiveChatClient, MyLiveChatError, Usage
+from commands.cache import CachedValue
 from commands.failures import api_error_reply
 from commands.metrics import FeedbackStats, feedback_stats, usage_figures
 from commands.reply import Field, Kind, Progress, Reply, Row, Table
 
-__all__ = ["KINDS", "Digest", "build_digest", "failure_notice"]
+__all__ = ["KINDS", "Digest", "DigestData", "build_digest", "failure_notice"]
 
 KINDS = ("usage", "feedback")
 FEEDBACK_LIMIT = 200  # the API's maximum page; one call
+SHARED_FOR = 30.0
+"""Seconds digests that run together share one read of the same figures."""
+
+
+class DigestData:
+    """What digests read from MyLiveChat, shared by the digests that run together.
+
+    Many digests often fall on one minute (09:00 on weekdays); one ``GET usage`` and one
+    ``GET feedback`` then serve them all instead of one call each against the token's
+    rate limit. A failed read is not kept: the next digest tries again.
+    """
+
+    def __init__(
+        self,
+        api: MyLiveChatClient,
+        *,
+        shared_for: float = SHARED_FOR,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.api = api
+        self._usage: CachedValue[Usage] = CachedValue(shared_for, clock)
+        self._feedback: CachedValue[list[Feedback]] = CachedValue(shared_for, clock)
+
+    async def usage(self) -> Usage:
+        return await self._usage.get(self.api.get_usage)
+
+    async def feedback(self) -> list[Feedback]:
+        async def fetch() -> list[Feedback]:
+            return await self.api.list_feedback(limit=FEEDBACK_LIMIT)
+
+        return await self._feedback.get(fetch)
+
+
 LOWEST_SHOWN = 5
 
 
@@ -34,7 +69,7 @@ class Digest:
 
 async def build_digest(
     kind: str,
-    api: MyLiveChatClient,
+    source: MyLiveChatClient | DigestData,
     *,
     now: datetime,
     zone: ZoneInfo,
@@ -42,11 +77,13 @@ async def build_digest(
     window: timedelta,
 ) -> Digest:
     """Build one digest. ``previous`` is the last posted digest's snapshot (or None);
-    ``window`` is how far back a first feedback digest looks. Raises MyLiveChatError."""
+    ``window`` is how far back a first feedback digest looks. ``source`` is a client (a
+    fresh read) or a :class:`DigestData` shared with other digests. Raises MyLiveChatError."""
+    data = source if isinstance(source, DigestData) else DigestData(source, shared_for=0.0)
     if kind == "usage":
-        return await usage_digest(api, now=now, previous=previous)
+        return await usage_digest(data, now=now, previous=previous)
     if kind == "feedback":
-        return await feedback_digest(api, now=now, zone=zone, previous=previous, window=window)
+        return await feedback_digest(data, now=now, zone=zone, previous=previous, window=window)
     raise ValueError(f"unknown digest kind {kind!r}")
 
 
@@ -65,10 +102,10 @@ def _number(value: int | None) -> str:
 
 
 async def usage_digest(
-    api: MyLiveChatClient, *, now: datetime, previous: Mapping[str, Any] | None
+    data: DigestData, *, now: datetime, previous: Mapping[str, Any] | None
 ) -> Digest:
-    """1 call: GET usage."""
-    figures = usage_figures(await api.get_usage(), now)
+    """1 call: GET usage (shared by the digests that run together)."""
+    figures = usage_figures(await data.usage(), now)
     used, included = figures.used, figures.included
     share = f" ({figures.percent:.1f}%)" if figures.percent is not None else ""
     fields = [
@@ -127,17 +164,18 @@ def _change(
 
 
 async def feedback_digest(
-    api: MyLiveChatClient,
+    data: DigestData,
     *,
     now: datetime,
     zone: ZoneInfo,
     previous: Mapping[str, Any] | None,
     window: timedelta,
 ) -> Digest:
-    """1 call: GET feedback?limit=200, split locally into this period and the one before."""
+    """1 call: GET feedback?limit=200 (shared by the digests that run together), split
+    locally into this period and the one before."""
     since = _instant((previous or {}).get("at_utc")) or now - window
     length = now - since
-    rows = await api.list_feedback(limit=FEEDBACK_LIMIT)
+    rows = await data.feedback()
     current = [r for r in rows if _within(r, since, now)]
     before = [r for r in rows if _within(r, since - length, since)]
     stats, earlier = feedback_stats(current), feedback_stats(before)

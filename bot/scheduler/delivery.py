@@ -16,7 +16,7 @@ from bot.storage import DeliveryStatus, DigestStore, Subscription
 from commands.reply import Kind, Reply
 
 from .clock import Clock, utc_now
-from .content import build_digest, failure_notice
+from .content import DigestData, build_digest, failure_notice
 from .posting import ChannelGone, ChannelRef, Poster
 from .schedule import DueRun, Schedule, format_run
 
@@ -60,7 +60,7 @@ class DigestSender:
         instance: str | None = None,
     ) -> None:
         self.store = store
-        self.api = api
+        self.data = DigestData(api)
         self.posters = dict(posters)
         self.clock = clock
         self.instance = instance or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
@@ -119,7 +119,7 @@ class DigestSender:
         try:
             digest = await build_digest(
                 sub.kind,
-                self.api,
+                self.data,
                 now=now,
                 zone=schedule.zone,
                 previous=sub.last_snapshot,

@@ -5,9 +5,11 @@ from __future__ import annotations
 from datetime import timedelta
 from zoneinfo import ZoneInfo
 
+import pytest
+
 from bot.mylivechat import MyLiveChatClient, ServerError
 from bot.sandbox import SandboxServer
-from bot.scheduler.content import build_digest, failure_notice
+from bot.scheduler.content import DigestData, build_digest, failure_notice
 from commands.metrics import feedback_stats, usage_figures
 from commands.reply import Kind, Reply
 
@@ -133,3 +135,32 @@ def test_the_failure_notice_is_short_and_carries_code_and_request_id() -> None:
     assert "`internal_error`" in notice.text
     assert "next run, Thu 2026-04-23 09:00 CEST" in notice.text
     assert notice.kind is Kind.ERROR
+
+
+async def test_digests_that_run_together_share_one_read_of_each_kind(
+    site: SandboxServer, site_api: MyLiveChatClient
+) -> None:
+    shared = DigestData(site_api)
+    for kind in ("usage", "usage", "feedback", "feedback", "usage"):
+        await build_digest(
+            kind, shared, now=SANDBOX_NOW, zone=BERLIN, previous=None, window=timedelta(days=1)
+        )
+    assert site.count(resource="usage") == 1
+    assert site.count(resource="feedback") == 1
+
+
+async def test_a_failed_shared_read_is_not_kept(
+    site: SandboxServer, site_api: MyLiveChatClient
+) -> None:
+    shared = DigestData(site_api)
+    site_api.max_retries = 0
+    site.inject_fault("500", count=1)
+    with pytest.raises(ServerError):
+        await build_digest(
+            "usage", shared, now=SANDBOX_NOW, zone=BERLIN, previous=None, window=timedelta(days=1)
+        )
+    digest = await build_digest(
+        "usage", shared, now=SANDBOX_NOW, zone=BERLIN, previous=None, window=timedelta(days=1)
+    )
+    assert digest.snapshot["cycle_replies"] is not None
+    assert site.count(resource="usage") == 2
