@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import unicodedata
 
-from .reply import Kind, Progress, Reply, Table
+from .reply import Failure, Kind, Progress, Reply, Table
 
 __all__ = ["render_json", "render_text", "text_width"]
 
@@ -76,6 +76,8 @@ def render_text(reply: Reply) -> str:
     if reply.notes:
         out.append("")
         out.extend(reply.notes)
+    if reply.failure is Failure.API and reply.error_code:
+        out.append(f"Error code: {reply.error_code}")
     if reply.request_id:
         out.append(f"Request id: {reply.request_id}")
     return "\n".join(out).strip("\n")

@@ -74,7 +74,9 @@ async def test_server_error_on_a_write_shows_request_id_and_is_not_retried(
     assert reply.failure is Failure.API and reply.exit_status == 1
     assert reply.error_code == "internal_error"
     assert "internal error" in reply.text and "request id" in reply.text
-    assert reply.request_id and f"Request id: {reply.request_id}" in render_text(reply)
+    shown = render_text(reply)
+    assert reply.request_id and f"Request id: {reply.request_id}" in shown
+    assert "Error code: internal_error" in shown
     assert sandbox.count(method="POST", resource="visitors") == 1
 
 
