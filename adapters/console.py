@@ -11,6 +11,7 @@ import asyncio
 import contextlib
 import logging
 import os
+import re
 import signal
 import sys
 import threading
@@ -21,6 +22,7 @@ from typing import TYPE_CHECKING, Any, TextIO
 
 from bot.config import Settings
 from bot.mylivechat import MyLiveChatClient
+from bot.secrets import redact
 from bot.wiring import Core
 from commands.context import Caller, Context, Surface
 from commands.render import render_json, render_text
@@ -42,6 +44,11 @@ PROMPT = "/mlc "
 HISTORY_FILE = Path("~/.mlc_bot_history")
 HISTORY_LENGTH = 1000
 EXIT_WORDS = frozenset({"exit", "quit", r"\q", ":q"})
+ABANDONED = "^C"
+"""What Ctrl-C at the prompt appends to the line it abandons (readline shows it, like a shell)."""
+# A receiver URL's path may be its secret (replies show only the host): such lines count
+# as secret too, besides whatever bot.secrets.redact would mask.
+_URL_WITH_PATH = re.compile(r"https?://[^\s/?#]+[/?#]\S")
 
 
 def console_context(core: Core) -> Context:
@@ -159,7 +166,8 @@ def _banner(sandbox: SandboxServer) -> str:
             f" (site {sandbox.site_a_id}).",
             "Nothing here touches a real account; changes vanish when you leave.",
             "Try: handoffs, usage, feedback --max-rating 2, tags, tag <session_id> vip, help",
-            "Type exit (or press Ctrl-D) to leave.",
+            "Ctrl-C clears the line or stops a running command; type exit (or press Ctrl-D)"
+            " to leave.",
             "",
         ]
     )
@@ -207,8 +215,12 @@ class _Console:
                 if line is None:
                     break
                 line = line.strip()
+                if self.interactive and line.endswith(ABANDONED):
+                    continue  # Ctrl-C at the prompt: the line is dropped, a fresh prompt follows
                 if not line:
                     continue
+                if self._readline is not None:
+                    _remember(self._readline, line)
                 if not self.interactive:
                     print(f"{PROMPT}{line}", flush=True)
                 if line.lower() in EXIT_WORDS:
@@ -248,7 +260,7 @@ class _Console:
             self._running = None
 
     async def _next_line(self) -> str | None:
-        """The next line typed or piped; None at end of input or on Ctrl-C."""
+        """The next line typed or piped; None at end of input, or on Ctrl-C with piped input."""
         self._interrupted.clear()
         read = asyncio.ensure_future(_read_line(PROMPT if self.interactive else None))
         interrupted = asyncio.ensure_future(self._interrupted.wait())
@@ -263,9 +275,19 @@ class _Console:
         return None
 
     def _on_interrupt(self) -> None:
-        """Ctrl-C stops a running command, or leaves the console at the prompt."""
+        """SIGINT stops a running command; at a terminal's prompt it only starts a fresh prompt.
+
+        With readline, Ctrl-C at the prompt is a key, not a signal (see
+        :func:`_ctrl_c_as_a_key`), and abandons the line itself. Without readline the
+        terminal drops the half-typed line, so a new prompt is all that is left to show.
+        With piped input there is no prompt, and SIGINT ends the console.
+        """
         if self._running is not None and not self._running.done():
             self._running.cancel()
+        elif self.interactive:
+            typed = self._readline.get_line_buffer() if self._readline is not None else ""
+            sys.stdout.write("\n" + PROMPT + typed)
+            sys.stdout.flush()
         else:
             self._interrupted.set()
 
@@ -331,14 +353,25 @@ def _history_path() -> Path:
 
 
 def _setup_readline(session: DemoSession) -> Any:
-    """Line editing, history and command-name completion; None where readline is missing."""
+    """Line editing, history and command-name completion; None where readline is missing.
+
+    History holds no line with a secret (:func:`_holds_secret`), in memory or on disk:
+    lines are added by :func:`_remember`, not by readline itself.
+    """
     try:
         import readline
     except ImportError:
         return None
     with contextlib.suppress(OSError):
         readline.read_history_file(_history_path())
+    for index in range(readline.get_current_history_length(), 0, -1):
+        # Written by an older version, or by hand: drop it before it is written back.
+        item = readline.get_history_item(index)
+        if item is not None and _holds_secret(item):
+            readline.remove_history_item(index - 1)
     readline.set_history_length(HISTORY_LENGTH)
+    readline.set_auto_history(False)
+    _ctrl_c_as_a_key(readline)
     catalog = session.core.dispatcher.catalog
     names = sorted({*catalog.names(), "exit"})
 
@@ -350,6 +383,49 @@ def _setup_readline(session: DemoSession) -> Any:
     readline.set_completer(complete)
     readline.parse_and_bind("tab: complete")
     return readline
+
+
+def _holds_secret(line: str) -> bool:
+    """Whether a typed line holds a secret (a webhook URL, a token) and stays out of history."""
+    return redact(line) != line or _URL_WITH_PATH.search(line) is not None
+
+
+def _remember(readline: Any, line: str) -> None:
+    """Add a run line to history, unless it holds a secret or repeats the last one."""
+    if _holds_secret(line):
+        return
+    length = readline.get_current_history_length()
+    if length and readline.get_history_item(length) == line:
+        return
+    readline.add_history(line)
+
+
+def _ctrl_c_as_a_key(readline: Any) -> None:
+    """At the prompt, make Ctrl-C abandon the line and show a fresh prompt, as a shell does.
+
+    While readline reads a line, the terminal's interrupt character is switched off, so
+    Ctrl-C reaches readline as a key; it is bound to end the line with ``^C`` and accept
+    it, and the console drops such a line. Readline puts the terminal back as it found
+    it once the line is read, so Ctrl-C during a running command is SIGINT again.
+    """
+    if not hasattr(readline, "set_pre_input_hook"):
+        return  # e.g. some libedit builds: Ctrl-C stays a signal (see _Console._on_interrupt)
+    try:
+        import termios
+
+        fd = sys.stdin.fileno()
+        disabled = bytes([os.fpathconf(fd, "PC_VDISABLE")])
+    except (ImportError, OSError, ValueError):
+        return
+
+    def interrupt_key_off() -> None:
+        with contextlib.suppress(OSError, termios.error):
+            attrs = termios.tcgetattr(fd)
+            attrs[6][termios.VINTR] = disabled
+            termios.tcsetattr(fd, termios.TCSANOW, attrs)
+
+    readline.parse_and_bind(rf'"\C-c": "\C-e{ABANDONED}\C-j"')
+    readline.set_pre_input_hook(interrupt_key_off)
 
 
 def _save_history(readline: Any) -> None:

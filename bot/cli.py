@@ -14,6 +14,17 @@ from collections.abc import Sequence
 __all__ = ["main"]
 
 
+def _port(text: str) -> int:
+    """An argparse type: a TCP port number, 0 meaning "pick a free one"."""
+    try:
+        port = int(text)
+    except ValueError:
+        port = -1
+    if not 0 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"must be 0-65535, not {text!r}")
+    return port
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="mlc-bot", description="Chat-ops bot for MyLiveChat (Slack, Discord, digests)."
@@ -28,7 +39,9 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--json", action="store_true", help="print the reply as JSON")
 
     sandbox = sub.add_parser("sandbox", help="run the MyLiveChat API sandbox")
-    sandbox.add_argument("--port", type=int, default=8765)
+    sandbox.add_argument(
+        "--port", type=_port, default=8765, help="TCP port, 0 picks a free one (default 8765)"
+    )
     sandbox.add_argument("--host", default="127.0.0.1")
     sandbox.add_argument("--rate-limit", type=int, default=60, help="requests per window")
     sandbox.add_argument("--window", type=float, default=60.0, help="window in seconds")
@@ -56,7 +69,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ConfigError as exc:
         print(f"mlc-bot: {exc}", file=sys.stderr)
         return 2
-    configure_logging(settings.log_level if args.command != "exec" else "WARNING")
+    # One command's output should not be interleaved with INFO lines, unless asked for.
+    quiet = args.command == "exec" and not settings.log_level_given
+    configure_logging("WARNING" if quiet else settings.log_level)
     try:
         return _run(args, settings)
     except ConfigError as exc:
@@ -80,11 +95,15 @@ def _run(args: argparse.Namespace, settings: object) -> int:
         background = [] if args.no_scheduler else [start_demo_digests]
         return asyncio.run(run_demo(settings, background=background))  # type: ignore[arg-type]
     if command == "sandbox":
-        from .sandbox.server import serve_forever
+        from .sandbox.server import ListenError, serve_forever
 
-        asyncio.run(
-            serve_forever(args.host, args.port, rate_limit=args.rate_limit, window=args.window)
-        )
+        try:
+            asyncio.run(
+                serve_forever(args.host, args.port, rate_limit=args.rate_limit, window=args.window)
+            )
+        except ListenError as exc:
+            print(f"mlc-bot: {exc}", file=sys.stderr)
+            return 2
         return 0
     if command == "slack":
         from adapters.slack.server import serve

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from .mylivechat import DEFAULT_API_URL
 from .secrets import Secret
 
-__all__ = ["ConfigError", "Settings"]
+__all__ = ["LOG_LEVELS", "ConfigError", "Settings"]
 
 
 class ConfigError(Exception):
@@ -23,6 +23,17 @@ def _csv(value: str | None) -> frozenset[str]:
 def _secret(env: Mapping[str, str], name: str) -> Secret | None:
     value = env.get(name, "").strip()
     return Secret(value) if value else None
+
+
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+
+
+def _log_level(raw: str) -> str:
+    """``raw`` as a logging level name in upper case; anything else is a ConfigError."""
+    level = raw.strip().upper()
+    if level not in LOG_LEVELS:
+        raise ConfigError(f"LOG_LEVEL must be one of {', '.join(LOG_LEVELS)}, not {raw.strip()!r}")
+    return level
 
 
 def _number(env: Mapping[str, str], name: str, default: float) -> float:
@@ -48,6 +59,8 @@ class Settings:
     timezone: str = "UTC"
     database_url: str = "sqlite:///mlc-bot.db"
     log_level: str = "INFO"
+    log_level_given: bool = False
+    """Whether LOG_LEVEL was set: `mlc-bot exec` is quieter (WARNING) unless it was."""
     slack_bot_token: Secret | None = None
     slack_signing_secret: Secret | None = None
     slack_app_token: Secret | None = None
@@ -57,6 +70,9 @@ class Settings:
     discord_guild_ids: tuple[int, ...] = ()
     extra: Mapping[str, str] = field(default_factory=dict, repr=False)
 
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "log_level", _log_level(self.log_level))
+
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
         env = os.environ if env is None else env
@@ -64,6 +80,7 @@ class Settings:
         guilds = _csv(env.get("DISCORD_GUILD_IDS"))
         if any(not g.isdigit() for g in guilds):
             raise ConfigError("DISCORD_GUILD_IDS must be comma-separated numeric guild ids")
+        log_level = env.get("LOG_LEVEL", "").strip()
         port = env.get("PORT", "3000").strip() or "3000"
         if not port.isdigit():
             raise ConfigError(f"PORT must be a port number, not {port!r}")
@@ -75,7 +92,8 @@ class Settings:
             members=members or None,
             timezone=env.get("MLC_BOT_TZ", "").strip() or "UTC",
             database_url=env.get("DATABASE_URL", "").strip() or "sqlite:///mlc-bot.db",
-            log_level=env.get("LOG_LEVEL", "").strip() or "INFO",
+            log_level=log_level or "INFO",
+            log_level_given=bool(log_level),
             slack_bot_token=_secret(env, "SLACK_BOT_TOKEN"),
             slack_signing_secret=_secret(env, "SLACK_SIGNING_SECRET"),
             slack_app_token=_secret(env, "SLACK_APP_TOKEN"),

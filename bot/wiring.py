@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from typing import Any
 
 import httpx
@@ -49,7 +50,16 @@ class Core:
         self.services = build_services(settings)
 
     async def aclose(self) -> None:
-        await self.api.aclose()
+        """Close the API client and every service that holds something (the digest database).
+
+        Each is closed even if another fails; the first failure is raised afterwards.
+        """
+        async with contextlib.AsyncExitStack() as stack:
+            stack.push_async_callback(self.api.aclose)
+            for service in self.services.values():
+                close = getattr(service, "aclose", None)
+                if callable(close):
+                    stack.push_async_callback(close)
 
 
 def build_core(settings: Settings) -> Core:

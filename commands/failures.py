@@ -94,7 +94,7 @@ def usage_reply(exc: UsageError, command: Command | None) -> Reply:
     if command is not None:
         lines.append(f"Usage: `{command.usage}`")
         lines.append(f"Example: `{command.examples[0]}`")
-    else:
+    elif "`help" not in exc.message + exc.hint:  # once: the message may already point there
         lines.append("Type `help` for the list of commands.")
     return Reply(
         title="That command needs a fix",

@@ -17,6 +17,8 @@ __all__ = ["Invocation", "bind", "parse", "tokenize"]
 _SMART_QUOTES = str.maketrans({"“": '"', "”": '"', "‘": "'", "’": "'", "\u00a0": " "})
 # Slack turns "--" into an en or em dash when a user types it in some clients.
 _DASHES = ("—", "–")
+# After a command, either of these shows its help page instead of running it.
+HELP_FLAGS = ("--help", "-h")
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,10 +28,18 @@ class Invocation:
 
 
 def tokenize(text: str) -> list[str]:
-    """Shell-like words; tolerant of smart quotes and of a leading ``/mlc``."""
+    """Shell-like words; tolerant of smart quotes and of a leading ``/mlc``.
+
+    Quotes group words, but a backslash is an ordinary character (Windows paths,
+    regular expressions) and ``#`` starts no comment (colours, digest ids).
+    """
     cleaned = text.translate(_SMART_QUOTES).strip()
+    lexer = shlex.shlex(cleaned, posix=True)
+    lexer.whitespace_split = True
+    lexer.escape = ""
+    lexer.commenters = ""
     try:
-        words = shlex.split(cleaned, posix=True)
+        words = list(lexer)
     except ValueError:
         raise UsageError(
             "There is an unclosed quote in that command. Close it, or leave quotes out."
@@ -57,7 +67,10 @@ def parse(text: str, catalog: Catalog) -> Invocation:
     words = _hoist_leading_positional(words, catalog)
     cmd, used = catalog.longest_match(words)
     if cmd is None:
-        raise UsageError(_unknown_command(words, catalog))
+        help_page = _help_without_command(words, catalog)
+        if help_page is None:
+            raise UsageError(_unknown_command(words, catalog))
+        return help_page
     rest = words[used:]
     if catalog.is_group(cmd.path) and rest and rest[0].lower() == cmd.list_name:
         rest = rest[1:]  # "tags list", "notify show": the name Discord shows for the root
@@ -78,7 +91,39 @@ def parse(text: str, catalog: Catalog) -> Invocation:
                 f"`{cmd.name}` has no subcommand `{rest[0]}`.{hint} It takes {takes}.",
                 command=cmd,
             )
+    if _asks_for_help(rest):
+        help_page = _help_page(catalog, cmd.name)
+        if help_page is not None:
+            return help_page
     return Invocation(cmd, _bind_words(cmd, rest))
+
+
+def _asks_for_help(words: list[str]) -> bool:
+    """``--help`` or ``-h`` among the words (before a ``--`` that ends the options)."""
+    for word in words:
+        if word == "--":
+            return False
+        if word.lower() in HELP_FLAGS:
+            return True
+    return False
+
+
+def _help_without_command(words: list[str], catalog: Catalog) -> Invocation | None:
+    """``--help`` first (``help`` for the rest), or ``visitor --help`` (a group, no command)."""
+    first = words[0].lower()
+    if first in HELP_FLAGS:
+        return _help_page(catalog, " ".join(words[1:]))
+    if len(words) > 1 and words[1].lower() in HELP_FLAGS and catalog.is_group([first]):
+        return _help_page(catalog, first)
+    return None
+
+
+def _help_page(catalog: Catalog, topic: str) -> Invocation | None:
+    """``help <topic>`` (the list of commands for an empty topic); None without ``help``."""
+    help_cmd = catalog.get("help")
+    if help_cmd is None:
+        return None
+    return Invocation(help_cmd, bind(help_cmd, {"topic": topic or None}))
 
 
 def _hoist_leading_positional(words: list[str], catalog: Catalog) -> list[str]:

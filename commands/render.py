@@ -72,7 +72,8 @@ def render_text(reply: Reply) -> str:
             actions.extend(row.actions)
     if actions:
         out.append("")
-        out.extend(f"→ {a.label}: {a.command}{' <choice>' if a.pick else ''}" for a in actions)
+        # A pick action appends a value chosen from its source, e.g. "tag s_1 <tag>".
+        out.extend(f"→ {a.label}: {a.command}{f' <{a.pick}>' if a.pick else ''}" for a in actions)
     if reply.notes:
         out.append("")
         out.extend(reply.notes)

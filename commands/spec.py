@@ -132,8 +132,9 @@ class Param:
         return f"<{self.name}>" if self.positional else self.option
 
     def _integer(self, raw: Any) -> int:
+        """A whole number; a leading ``#`` is allowed, as replies show ids (``#3``)."""
         try:
-            value = int(str(raw).strip()) if not isinstance(raw, int) else raw
+            value = raw if isinstance(raw, int) else int(str(raw).strip().removeprefix("#"))
         except ValueError:
             raise UsageError(f"{self._label} must be a whole number, not {raw!r}") from None
         low, high = self.min, self.max

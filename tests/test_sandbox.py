@@ -18,7 +18,7 @@ import httpx
 import pytest
 
 from bot.sandbox import SandboxServer
-from bot.sandbox.server import serve_forever
+from bot.sandbox.server import ListenError, serve_forever
 from tests.fakes.webhook_receiver import WebhookReceiver
 
 NOW = datetime(2026, 4, 25, 10, 0, tzinfo=UTC)
@@ -820,3 +820,25 @@ async def test_serve_forever_prints_the_env_lines(capsys: pytest.CaptureFixture[
         task.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await task
+
+
+async def test_serve_forever_on_a_busy_port_raises_a_one_line_listen_error(
+    sbx: SandboxServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    busy = int(sbx.base_url.rsplit(":", 1)[1])
+    with pytest.raises(ListenError) as raised:
+        await asyncio.wait_for(serve_forever(port=busy), timeout=10)
+    assert str(raised.value) == (
+        f"port {busy} on 127.0.0.1 is in use; pick another with --port N (0 picks a free one)"
+    )
+    assert capsys.readouterr().out == "", "no env lines for a sandbox that never started"
+    async with httpx.AsyncClient(timeout=5) as c:
+        assert (await c.get(sbx.url, params={"resource": "ping"})).status_code == 401
+
+
+async def test_serve_forever_on_an_impossible_port_or_host_raises_a_listen_error() -> None:
+    with pytest.raises(ListenError, match=r"^--port must be 0-65535$"):
+        await asyncio.wait_for(serve_forever(port=70000), timeout=10)
+    # TEST-NET-1 (RFC 5737): never an address of this machine.
+    with pytest.raises(ListenError, match=r"^cannot listen on 192\.0\.2\.1 port 0: "):
+        await asyncio.wait_for(serve_forever("192.0.2.1", 0), timeout=10)

@@ -163,12 +163,14 @@ class MyLiveChatClient:
                 if not (safe or not_sent) or failures > self.max_retries:
                     raise
                 delay = self.backoff * 2 ** (failures - 1) * (0.5 + random.random())
+                # A timeout or a refused connection never reached the server: no request id.
+                where = f" (request id {exc.request_id})" if exc.request_id else ""
                 log.warning(
-                    "%s on %s %s (request id %s); retry %d in %.2fs",
+                    "%s on %s %s%s; retry %d in %.2fs",
                     exc.code,
                     method,
                     resource,
-                    exc.request_id,
+                    where,
                     failures,
                     delay,
                 )

@@ -5,7 +5,9 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import errno
 import logging
+import sys
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from types import TracebackType
@@ -30,6 +32,21 @@ log = logging.getLogger(__name__)
 
 # Stopping must not wait on requests parked in a "slow" fault or long latency.
 _SHUTDOWN_TIMEOUT = 0.5
+
+
+class ListenError(Exception):
+    """The sandbox could not listen on the host and port asked for; the message says why."""
+
+
+def _listen_failure(host: str, port: int, exc: OSError | OverflowError) -> ListenError:
+    if isinstance(exc, OverflowError):
+        return ListenError("--port must be 0-65535")
+    if exc.errno == errno.EADDRINUSE:
+        return ListenError(
+            f"port {port} on {host} is in use; pick another with --port N (0 picks a free one)"
+        )
+    reason = exc.strerror or str(exc) or type(exc).__name__
+    return ListenError(f"cannot listen on {host} port {port}: {reason}")
 
 
 @dataclass(frozen=True)
@@ -202,9 +219,15 @@ async def serve_forever(
     rate_limit: int = 60,
     window: float = 60.0,
 ) -> None:
-    """Start the sandbox, print its URL and tokens as env lines, and serve until cancelled."""
+    """Start the sandbox, print its URL and tokens as env lines, and serve until cancelled.
+
+    Raises :class:`ListenError` when it cannot listen (port in use, out of range, bad host).
+    """
     server = SandboxServer(rate_limit=rate_limit, window=window)
-    await server.start(host, port)
+    try:
+        await server.start(host, port)
+    except (OSError, OverflowError) as exc:
+        raise _listen_failure(host, port, exc) from exc
     try:
         lines = (
             f"MLC_API_URL={server.url}",
@@ -228,9 +251,13 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(
-            serve_forever(args.host, args.port, rate_limit=args.rate_limit, window=args.window)
-        )
+        try:
+            asyncio.run(
+                serve_forever(args.host, args.port, rate_limit=args.rate_limit, window=args.window)
+            )
+        except ListenError as exc:
+            print(f"{parser.prog}: {exc}", file=sys.stderr)
+            sys.exit(2)
 
 
 if __name__ == "__main__":

@@ -66,13 +66,24 @@ class DigestService:
             raise ValueError("give a database URL or a store")
         self._database_url = database_url
         self._store = store
+        self._owns_store = store is None
         self._migrated = False
         self._lock = asyncio.Lock()
         self.clock = clock
 
     async def aclose(self) -> None:
-        if self._store is not None:
-            await self._store.aclose()
+        """Dispose of the database engine if this service opened it; safe to call twice.
+
+        A store given to the constructor belongs to the caller and is left open. On SQLite,
+        closing the last connection also folds the ``-wal`` file back and removes it and the
+        ``-shm`` file. A later command opens the database again.
+        """
+        store = self._store
+        if not self._owns_store or store is None:
+            return
+        async with self._lock:
+            self._store, self._migrated = None, False
+            await store.aclose()
 
     @contextlib.asynccontextmanager
     async def _database(self) -> AsyncIterator[DigestStore]:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from commands.context import Context
 from commands.formatting import clip, count, local_zone, na, number, yes_no
 from commands.metrics import feedback_stats, usage_figures
@@ -9,7 +11,9 @@ from commands.reply import Field, Kind, Progress, Reply, Table
 from commands.spec import Param, ParamType, command
 from commands.timefmt import ago, days, short_datetime
 
-COMMENTS_SHOWN = 10
+LIMIT_DEFAULT = 50
+COMMENTS_DEFAULT = 10
+COMMENTS_MAX = 50
 
 
 @command(
@@ -64,13 +68,13 @@ async def usage(ctx: Context) -> Reply:
 @command(
     "feedback",
     help="Visitor ratings: the average, how the 1-5 ratings spread, and recent comments.",
-    examples=["feedback", "feedback --max-rating 2 --limit 200"],
+    examples=["feedback", "feedback --max-rating 2 --limit 200", "feedback --comments 30"],
     params=[
         Param(
             "limit",
             ParamType.INTEGER,
             "how many recent ratings to look at",
-            default=50,
+            default=LIMIT_DEFAULT,
             min=1,
             max=200,
             metavar="N",
@@ -83,21 +87,53 @@ async def usage(ctx: Context) -> Reply:
             max=5,
             metavar="N",
         ),
+        Param(
+            "comments",
+            ParamType.INTEGER,
+            "how many of the newest comments to list",
+            default=COMMENTS_DEFAULT,
+            min=1,
+            max=COMMENTS_MAX,
+            metavar="N",
+        ),
     ],
     public=True,
     cost="1 call: GET feedback",
 )
-async def feedback(ctx: Context, limit: int = 50, max_rating: int | None = None) -> Reply:
+async def feedback(
+    ctx: Context,
+    limit: int = LIMIT_DEFAULT,
+    max_rating: int | None = None,
+    comments: int = COMMENTS_DEFAULT,
+) -> Reply:
     rows = await ctx.api.list_feedback(limit=limit)
-    scope = f"the last {count(len(rows), 'rating')}"
+    window = _Window(len(rows), every=len(rows) < limit)  # fewer than asked: all there are
+    stars = "1 star" if max_rating == 1 else f"{max_rating} stars or fewer"
     if max_rating is not None:
         rows = [r for r in rows if r.rating is not None and r.rating <= max_rating]
     stats = feedback_stats(rows)
-    if max_rating is not None:
-        scope += f" (those of {max_rating} stars or fewer)"
     if stats.count == 0:
-        return Reply(title="No feedback", text=f"No visitor rated a chat among {scope}.")
+        if window.size == 0:
+            text = "No visitor has rated a chat yet."
+        elif max_rating is not None:
+            text = f"No rating among {window.bare} is {stars}."
+        else:
+            text = f"None of {window.ratings} has a score."
+        return Reply(title="No feedback", text=text)
     average = f"{stats.average:.1f}" if stats.average is not None else "n/a"
+    if max_rating is not None:
+        text = (
+            f"Average {average} from {count(stats.count, 'rating')} of {stars},"
+            f" among {window.bare}."
+        )
+    elif stats.count < len(rows):
+        unscored = len(rows) - stats.count
+        text = (
+            f"Average {average} from {stats.count:,} of {window.ratings};"
+            f" {unscored:,} had no score."
+        )
+    else:
+        text = f"Average {average} from {window.ratings}."
     spread = stats.distribution
     fields = tuple(
         Field(f"{star} ★", f"{_bar(spread[star], stats.count)} {spread[star]}")
@@ -109,21 +145,63 @@ async def feedback(ctx: Context, limit: int = 50, max_rating: int | None = None)
         ["rating", "comment", "session", "when"],
         [
             [f"{r.rating}/5", clip(r.comment, 120), na(r.session_id), ago(r.created_utc, now)]
-            for r in commented[:COMMENTS_SHOWN]
+            for r in commented[:comments]
         ],
     )
     notes: list[str] = []
-    if len(commented) > COMMENTS_SHOWN:
-        notes.append(f"{count(len(commented) - COMMENTS_SHOWN, 'older comment')} not shown.")
+    hidden = len(commented) - comments
+    if hidden > 0:
+        older = count(hidden, "older comment")
+        if comments < COMMENTS_MAX:
+            more = min(len(commented), COMMENTS_MAX)
+            shows = f"all {more}" if more == len(commented) else f"the newest {more}"
+            again = _feedback_text(limit, max_rating, more)
+            notes.append(f"{older} not shown: `{again}` lists {shows}.")
+        else:
+            notes.append(f"{older} not shown (at most {COMMENTS_MAX} are listed).")
     if max_rating is None:
         notes.append("`feedback --max-rating 2` shows only the unhappy ones.")
     return Reply(
         title=f"Visitor feedback: {average} / 5",
-        text=f"Average {average} from {count(stats.count, 'rating')} ({scope}).",
+        text=text,
         fields=fields,
         table=table if commented else None,
         notes=tuple(notes),
     )
+
+
+@dataclass(frozen=True, slots=True)
+class _Window:
+    """The ratings ``feedback`` looked at: the newest ``size``, or ``every`` one there is."""
+
+    size: int
+    every: bool
+
+    @property
+    def ratings(self) -> str:
+        """ "the last 50 ratings", "all 60 ratings", "the only rating"."""
+        if self.size == 1:
+            return "the only rating" if self.every else "the last rating"
+        return f"all {self.size:,} ratings" if self.every else f"the last {self.size:,} ratings"
+
+    @property
+    def bare(self) -> str:
+        """ "the last 50", "all 60", "the only one"."""
+        if self.size == 1:
+            return "the only one" if self.every else "the last one"
+        return f"all {self.size:,}" if self.every else f"the last {self.size:,}"
+
+
+def _feedback_text(limit: int, max_rating: int | None, comments: int) -> str:
+    """The ``feedback`` command text for these values (defaults left out)."""
+    words = ["feedback"]
+    if max_rating is not None:
+        words.append(f"--max-rating {max_rating}")
+    if limit != LIMIT_DEFAULT:
+        words.append(f"--limit {limit}")
+    if comments != COMMENTS_DEFAULT:
+        words.append(f"--comments {comments}")
+    return " ".join(words)
 
 
 def _bar(amount: int, total: int, width: int = 12) -> str:

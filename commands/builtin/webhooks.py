@@ -15,7 +15,7 @@ from commands.context import Context
 from commands.errors import UsageError
 from commands.formatting import joined, na, subscription_row, url_hint
 from commands.notifier_rules import EVENTS, check_events, clean_url
-from commands.reply import Action, Field, Kind, Reply, Row, Table
+from commands.reply import Action, Failure, Field, Kind, Reply, Row, Table
 from commands.spec import Param, ParamType, Permission, command
 
 VERIFY_HOWTO = (
@@ -191,7 +191,8 @@ async def webhooks_rotate(ctx: Context, id: int) -> Reply:
 
 @command(
     "webhooks test",
-    help="Send a signed test event to a subscription and show how its receiver answered.",
+    help="Send a signed test event to a subscription and show how its receiver answered.\n"
+    "A test that is not delivered is a failed reply: `mlc-bot exec` exits 1.",
     examples=["webhooks test 3"],
     params=[_ID],
     permission=Permission.ADMIN,
@@ -206,16 +207,27 @@ async def webhooks_test(ctx: Context, id: int) -> Reply:
         Field("Receiver answered", f"HTTP {status}" if status is not None else "no answer"),
         Field("Signature header", na(result.signature_header)),
     )
-    if result.delivered:
+    if result.delivered and (status is None or 200 <= status < 300):
         return Reply(title=f"Webhook {id}: test delivered", fields=fields, kind=Kind.SUCCESS)
     if status is None:
-        advice = "The receiver could not be reached: check its URL and that it is online."
+        # MyLiveChat reports no status both when it could not connect and when it gave up
+        # waiting for an answer: say both.
+        advice = (
+            "The receiver could not be reached or did not answer in time (MyLiveChat cannot "
+            "tell which): check its URL, that it is online, and that it answers promptly."
+        )
     elif status in (401, 403):
         advice = "The receiver refused the signature: check that it uses the current secret."
     else:
-        advice = f"The receiver answered HTTP {status}; a 2xx answer counts as delivered."
+        advice = f"The receiver answered HTTP {status}; only a 2xx answer counts as delivered."
+    # A failed reply, so `mlc-bot exec "webhooks test 3"` exits 1 and a script can tell.
     return Reply(
-        title=f"Webhook {id}: test not delivered", text=advice, fields=fields, kind=Kind.WARNING
+        title=f"Webhook {id}: test not delivered",
+        text=advice,
+        fields=fields,
+        kind=Kind.ERROR,
+        failure=Failure.INPUT,
+        error_code="not_delivered",
     )
 
 

@@ -3,17 +3,27 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import fcntl
 import io
 import json
 import os
+import pty
+import re
+import select
 import signal
+import socket
+import stat
+import subprocess
 import sys
+import termios
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from adapters.console import DemoSession, run_demo
+from adapters.console import PROMPT, DemoSession, run_demo
 from bot.config import Settings
 from bot.sandbox import SandboxServer
 from commands.reply import Reply
@@ -201,3 +211,128 @@ async def test_ctrl_c_stops_a_slow_command_and_the_console_goes_on(
     out = capsys.readouterr().out
     assert status == 0 and time.monotonic() - started < 4
     assert "/mlc usage\n(interrupted)" in out and "AI usage" not in out
+
+
+# -- the demo at a terminal: a pseudo-terminal that is its controlling terminal, as in a shell --
+
+
+def _take_the_terminal() -> None:  # pragma: no cover - runs in the child before exec
+    fcntl.ioctl(0, termios.TIOCSCTTY, 0)
+
+
+class _Terminal:
+    """`mlc-bot demo` typed at a terminal: Ctrl-C is the terminal's, not a signal we send."""
+
+    def __init__(self, home: Path) -> None:
+        self.master, slave = pty.openpty()
+        env = _env(home, TERM="dumb")
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "bot.cli", "demo", "--no-scheduler"],
+            stdin=slave,
+            stdout=slave,
+            stderr=slave,
+            env=env,
+            start_new_session=True,
+            preexec_fn=_take_the_terminal,
+        )
+        os.close(slave)
+        self.out = ""
+
+    def wait_for(self, text: str, *, times: int = 1, timeout: float = 20) -> str:
+        """Read until ``text`` has appeared ``times`` times in all output; return the output."""
+        deadline = time.monotonic() + timeout
+        while self.out.count(text) < times:
+            left = deadline - time.monotonic()
+            assert left > 0, f"no {text!r} (x{times}) in:\n{self.out}"
+            ready, _, _ = select.select([self.master], [], [], min(left, 0.1))
+            if ready:
+                try:
+                    self.out += os.read(self.master, 65536).decode(errors="replace")
+                except OSError:  # the demo closed the terminal
+                    assert self.out.count(text) >= times, f"no {text!r} in:\n{self.out}"
+        return self.out
+
+    def type(self, keys: str, *, settle: float = 0.3) -> None:
+        time.sleep(settle)  # readline is reading by now
+        os.write(self.master, keys.encode())
+
+    def wait_exit(self) -> int:
+        status = self.proc.wait(timeout=20)
+        with contextlib.suppress(AssertionError):
+            self.wait_for("\0", timeout=0.5)  # drain what is left
+        return status
+
+    def close(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+        os.close(self.master)
+
+
+@pytest.fixture
+def terminal(tmp_path: Path) -> Iterator[_Terminal]:
+    term = _Terminal(tmp_path)
+    try:
+        term.wait_for("to leave.")
+        term.wait_for(PROMPT)
+        yield term
+    finally:
+        term.close()
+
+
+def test_ctrl_c_at_the_prompt_clears_the_line_and_the_demo_goes_on(terminal: _Terminal) -> None:
+    terminal.type("tags ad")
+    terminal.type("\x03")  # Ctrl-C with a half-typed line
+    terminal.type("ping\r")
+    out = terminal.wait_for("MyLiveChat is reachable")
+
+    assert terminal.proc.poll() is None, out
+    assert f"{PROMPT}tags ad^C" in out
+    assert "needs a fix" not in out  # neither "tags ad" nor "tags adping" ran
+    terminal.type("exit\r")
+    assert terminal.wait_exit() == 0
+    assert "Bye." in terminal.out
+
+
+def test_ctrl_c_at_the_terminal_still_stops_a_running_command(terminal: _Terminal) -> None:
+    with socket.socket() as hanging:  # accepts connections, never answers
+        hanging.bind(("127.0.0.1", 0))
+        hanging.listen()
+        port = hanging.getsockname()[1]
+        terminal.type(f"webhooks add http://127.0.0.1:{port}/hook --events handoff\r")
+        sub_id = re.search(r"Webhook (\d+) created", terminal.wait_for("created")).group(1)  # type: ignore[union-attr]
+        terminal.type(f"webhooks test {sub_id}\r")
+        terminal.type("\x03", settle=1.0)
+        started = time.monotonic()
+        out = terminal.wait_for("(interrupted)")
+
+    assert time.monotonic() - started < 3  # the sandbox would wait 5 s for the receiver
+    assert "test not delivered" not in out
+    terminal.type("exit\r")
+    assert terminal.wait_exit() == 0
+
+
+def test_demo_history_keeps_no_line_with_a_secret(tmp_path: Path) -> None:
+    slack_url = "https://hooks.slack.com/services/T000/B000/XXXXsecret"
+    history = tmp_path / ".mlc_bot_history"
+    history.write_text("tags\nnotify set discord https://discord.com/api/webhooks/1/abc\n")
+    term = _Terminal(tmp_path)
+    try:
+        term.wait_for(PROMPT)
+        term.type("ping\r")
+        term.wait_for("MyLiveChat is reachable")
+        term.type(f"notify slack set {slack_url}\r")
+        term.wait_for("Slack notifications saved")
+        term.type("webhooks add https://hooks.zapier.com/hooks/catch/1/abc --events handoff\r")
+        term.wait_for("created")
+        term.type("\x10\x10\r")  # Ctrl-P twice: two lines back in history, then run it
+        term.wait_for("Tags (7)")  # "tags": neither secret line was kept in memory
+        term.type("exit\r")
+        assert term.wait_exit() == 0
+    finally:
+        term.close()
+
+    saved = history.read_text()
+    assert saved.splitlines() == ["tags", "ping", "tags", "exit"]
+    assert "hooks." not in saved and "discord.com" not in saved
+    assert stat.S_IMODE(history.stat().st_mode) == 0o600

@@ -129,3 +129,10 @@ async def test_transcripts_lists_recent_sessions_with_actions(
     assert row.actions[0].command == f"transcript {row.cells[0]}"
     assert sandbox.count(method="GET", resource="transcripts") == 1
     assert "→ Transcript: transcript" in render_text(reply)
+
+
+async def test_text_shows_a_pick_action_with_what_is_picked(run: Run) -> None:
+    text = render_text(await run("handoffs"))
+
+    tag_line = next(line for line in text.splitlines() if line.startswith("→ Tag: "))
+    assert re.fullmatch(r"→ Tag: tag s_\w+ <tag>", tag_line)

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import pytest
 
+from bot.sandbox import SandboxServer
 from commands.catalog import default_catalog
 from commands.errors import UsageError
-from commands.parser import parse
+from commands.parser import parse, tokenize
 from commands.render import render_text
 from commands.reply import Failure
 from commands.spec import Command
@@ -112,3 +113,75 @@ async def test_help_in_a_terminal_keeps_multi_line_values_in_their_column(run: R
     first = next(line for line in text.splitlines() if line.startswith("Examples:"))
     column = first.index("`/mlc tag s_8f2a91c0d4e1 vip`")
     assert " " * column + "`/mlc tag s_8f2a91c0d4e1 42`" in text.splitlines()
+
+
+@pytest.mark.parametrize("cmd", COMMANDS, ids=_id)
+@pytest.mark.parametrize("flag", ["--help", "-h"])
+async def test_help_flag_after_any_command_shows_its_help_page(
+    run: Run, sandbox: SandboxServer, cmd: Command, flag: str
+) -> None:
+    reply = await run(f"{cmd.name} {flag}")
+
+    assert reply == await run(f"help {cmd.name}")
+    assert reply.ok and reply.title == f"/mlc {cmd.name}"
+    assert len(sandbox.requests) == 0  # shown instead of running the command
+
+
+@pytest.mark.parametrize(
+    ("text", "title"),
+    [
+        ("tags add vip --color -h", "/mlc tags add"),  # anywhere after the command
+        ("tags add --HELP", "/mlc tags add"),
+        ("notify slack set --help", "/mlc notify set"),  # the reordered form too
+        ("visitor --help", "/mlc visitor"),  # a group without a command of its own
+        ("--help", "MyLiveChat bot commands"),
+        ("-h tags add", "/mlc tags add"),
+    ],
+)
+async def test_help_flags_are_understood_wherever_they_are_typed(
+    run: Run, sandbox: SandboxServer, text: str, title: str
+) -> None:
+    reply = await run(text)
+
+    assert reply.ok and reply.title == title
+    assert len(sandbox.requests) == 0
+
+
+async def test_after_a_double_dash_h_is_a_value_not_a_help_flag(
+    run: Run, sandbox: SandboxServer
+) -> None:
+    reply = await run("tags add -- -h")
+
+    assert reply.ok and reply.title == "Created tag -h"
+    assert any(t.name == "-h" for t in sandbox.state.tags.values())
+
+
+@pytest.mark.parametrize("text", ["nope", "digests", "visitor", "visitor sett", '"unclosed'])
+async def test_a_usage_error_without_a_command_points_at_help_once(run: Run, text: str) -> None:
+    reply = await run(text)
+
+    assert reply.failure is Failure.USAGE
+    assert reply.text.count("`help") == 1, reply.text
+
+
+def test_an_integer_may_be_typed_with_the_hash_replies_show() -> None:
+    invocation = parse("digest pause #3", default_catalog())
+
+    assert invocation.command.name == "digest pause" and invocation.args == {"id": 3}
+    with pytest.raises(UsageError, match="must be a whole number, not '#x'"):
+        parse("digest pause #x", default_catalog())
+
+
+@pytest.mark.parametrize(
+    ("text", "words"),
+    [
+        (r"tags add win --description C:\temp\new", ["C:\\temp\\new"]),
+        (r'tags add "a b" --description "C:\dir\" x', ["C:\\dir\\", "x"]),
+        ("tags add vip --color #7c3aed", ["#7c3aed"]),  # "#" starts no comment
+        ("tags add 'it''s' --description \"say 'hi'\"", ["say 'hi'"]),
+    ],
+)
+def test_backslashes_and_hashes_are_kept_and_quotes_still_group(
+    text: str, words: list[str]
+) -> None:
+    assert tokenize(text)[-len(words) :] == words

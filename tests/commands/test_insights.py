@@ -66,7 +66,7 @@ async def test_feedback_shows_average_distribution_and_recent_comments(
     reply = await run("feedback")
 
     assert reply.ok and reply.title == f"Visitor feedback: {average:.1f} / 5"
-    assert "from 50 ratings" in reply.text
+    assert reply.text == f"Average {average:.1f} from the last 50 ratings."
     counts = {f.name: int(f.value.split()[-1]) for f in reply.fields}
     assert counts == {f"{s} ★": sum(1 for f in rows if f.rating == s) for s in range(1, 6)}
     assert reply.table is not None and 0 < len(reply.table.rows) <= 10
@@ -81,6 +81,62 @@ async def test_feedback_max_rating_keeps_only_unhappy_ones(run: Run) -> None:
     assert {row.cells[0] for row in reply.table.rows} <= {"1/5", "2/5"}
     assert all(int(f.value.split()[-1]) == 0 for f in reply.fields if f.name[0] in "345")
     assert "stars or fewer" in reply.text
+
+
+def _site_a_feedback(sandbox: SandboxServer) -> list:  # type: ignore[type-arg]
+    rows = [f for f in sandbox.state.feedback if f.site_id == sandbox.site_a_id]
+    return sorted(rows, key=lambda f: (f.created_utc, f.id), reverse=True)
+
+
+async def test_feedback_says_what_it_averaged_in_one_plain_sentence(
+    run: Run, sandbox: SandboxServer
+) -> None:
+    last_50 = _site_a_feedback(sandbox)[:50]
+    unhappy = [f.rating for f in last_50 if f.rating <= 2]
+
+    reply = await run("feedback --max-rating 2")
+
+    average = sum(unhappy) / len(unhappy)
+    assert reply.text == (
+        f"Average {average:.1f} from {len(unhappy)} ratings of 2 stars or fewer, among the last 50."
+    )
+
+
+async def test_feedback_over_every_rating_there_is_says_all(
+    run: Run, sandbox: SandboxServer
+) -> None:
+    every = _site_a_feedback(sandbox)
+    assert 50 < len(every) < 200
+
+    reply = await run("feedback --limit 200")
+    unhappy = await run("feedback --limit 200 --max-rating 1")
+
+    assert reply.text.endswith(f"from all {len(every)} ratings.")
+    assert unhappy.text.endswith(f"of 1 star, among all {len(every)}.")
+
+
+async def test_feedback_says_how_to_list_the_comments_it_left_out(
+    run: Run, sandbox: SandboxServer
+) -> None:
+    commented = [f for f in _site_a_feedback(sandbox)[:50] if f.comment]
+    assert len(commented) > 10
+
+    reply = await run("feedback")
+    suggested = f"feedback --comments {len(commented)}"
+    everything = await run(suggested)
+
+    assert f"{len(commented) - 10} older comments not shown: `{suggested}` lists all" in " ".join(
+        reply.notes
+    )
+    assert everything.table is not None and len(everything.table.rows) == len(commented)
+    assert not any("not shown" in note for note in everything.notes)
+
+
+async def test_feedback_suggestion_keeps_the_options_typed(run: Run) -> None:
+    reply = await run("feedback --limit 200 --comments 3")
+
+    note = next(n for n in reply.notes if "not shown" in n)
+    assert "`feedback --limit 200 --comments " in note
 
 
 async def test_feedback_rating_bound_is_a_usage_error(run: Run, sandbox: SandboxServer) -> None:

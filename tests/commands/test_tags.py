@@ -270,3 +270,13 @@ async def test_tag_deleted_elsewhere_refreshes_the_list_after_the_api_refuses(
 
     assert refused_by_api.failure is Failure.API and refused_by_api.request_id
     assert explained.failure is Failure.INPUT and "was deleted" in explained.text
+
+
+async def test_tags_add_keeps_backslashes_in_what_is_saved(
+    run: Run, sandbox: SandboxServer
+) -> None:
+    reply = await run(r"tags add win --description C:\temp\new")
+
+    assert reply.ok
+    created = next(t for t in sandbox.state.tags.values() if t.name == "win")
+    assert created.description == "C:\\temp\\new"

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import re
+import socket
 from collections.abc import AsyncIterator
 
 import pytest
 
 from bot.sandbox import SandboxServer
+from bot.sandbox import webhooks as sandbox_webhooks
 from commands.render import render_json, render_text
 from commands.reply import Failure, Kind, Reply
 from tests.fakes.webhook_receiver import WebhookReceiver
@@ -106,7 +108,8 @@ async def test_rotate_gives_a_new_secret_and_the_old_one_stops_verifying(
     assert rotated.ok and rotated.sensitive and rotated.private
     assert _secret(rotated) != receiver.secret
     assert "old secret stopped verifying" in rotated.text
-    assert refused.ok and refused.kind is Kind.WARNING
+    assert refused.failure is Failure.INPUT and refused.exit_status == 1
+    assert refused.kind is Kind.ERROR and refused.title.endswith("test not delivered")
     assert "HTTP 401" in render_text(refused) and "current secret" in refused.text
 
 
@@ -116,7 +119,51 @@ async def test_test_to_an_unreachable_receiver_says_so(run: Run) -> None:
 
     reply = await run(f"webhooks test {sub_id}")
 
-    assert reply.kind is Kind.WARNING and "could not be reached" in reply.text
+    assert reply.failure is Failure.INPUT and reply.exit_status == 1
+    assert reply.kind is Kind.ERROR and "could not be reached" in reply.text
+
+
+async def test_test_to_a_receiver_that_hangs_does_not_blame_its_url(
+    run: Run, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(sandbox_webhooks, "DELIVERY_TIMEOUT", 0.5)
+    with socket.socket() as hanging:  # accepts the connection, never answers
+        hanging.bind(("127.0.0.1", 0))
+        hanging.listen()
+        port = hanging.getsockname()[1]
+        added = await run(f"webhooks add http://127.0.0.1:{port}/hook --events handoff")
+        sub_id = next(f.value for f in added.fields if f.name == "Id")
+
+        reply = await run(f"webhooks test {sub_id}")
+
+    assert reply.failure is Failure.INPUT and reply.exit_status == 1
+    assert "could not be reached or did not answer in time" in reply.text
+    assert {f.name: f.value for f in reply.fields}["Receiver answered"] == "no answer"
+
+
+async def test_test_answered_with_a_server_error_is_a_failure(run: Run) -> None:
+    async with WebhookReceiver(ok_status=500) as failing:
+        added = await run(f"webhooks add {failing.url} --events handoff")
+        failing.secret = _secret(added)
+        sub_id = next(f.value for f in added.fields if f.name == "Id")
+
+        reply = await run(f"webhooks test {sub_id}")
+
+    assert failing.accepted  # it arrived, signed, and the receiver said 500
+    assert reply.failure is Failure.INPUT and reply.exit_status == 1
+    assert "answered HTTP 500; only a 2xx answer counts" in reply.text
+
+
+async def test_ids_may_be_typed_as_replies_show_them(
+    run: Run, receiver: WebhookReceiver, sandbox: SandboxServer
+) -> None:
+    added = await run(f"webhooks add {receiver.url} --events handoff")
+    sub_id = int(next(f.value for f in added.fields if f.name == "Id"))
+
+    reply = await run(f"webhooks delete #{sub_id}")
+
+    assert reply.ok and reply.title == f"Webhook {sub_id} deleted"
+    assert sub_id not in sandbox.state.webhooks
 
 
 async def test_edit_pauses_and_changes_events(

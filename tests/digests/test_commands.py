@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 
 import pytest
 
+from bot.config import Settings
 from bot.mylivechat import MyLiveChatClient
 from bot.sandbox import SandboxServer
 from bot.scheduler.service import DigestService
+from bot.secrets import Secret
 from bot.storage import DigestStore
+from bot.wiring import Core
 from commands.context import Caller, Context, Policy, Surface
 from commands.dispatch import Dispatcher
 from commands.reply import Failure, Reply
@@ -203,3 +207,54 @@ async def test_help_lists_the_digest_commands(run: RunText) -> None:
         "/mlc digest resume",
         "/mlc digest now",
     ]
+
+
+def _sqlite_files(folder: Path) -> list[str]:
+    return sorted(p.name for p in folder.iterdir())
+
+
+async def test_closing_the_core_closes_the_digest_database(
+    site: SandboxServer, dispatcher: Dispatcher, tmp_path: Path
+) -> None:
+    settings = Settings(
+        api_url=site.url,
+        api_token=Secret(site.tokens.site_a_write),
+        database_url=f"sqlite:///{tmp_path / 'bot.db'}",
+    )
+    core = Core(settings)
+    ctx = Context(
+        api=core.api,
+        caller=Caller("console", platform_admin=True),
+        surface=Surface("console"),
+        policy=core.policy,
+        services=core.services,
+    )
+    assert (await dispatcher.run_text("digest add usage", ctx)).ok
+    assert _sqlite_files(tmp_path) == ["bot.db", "bot.db-shm", "bot.db-wal"], "WAL is open"
+
+    await core.aclose()
+
+    assert _sqlite_files(tmp_path) == ["bot.db"], "the last connection closed, WAL folded back"
+    with pytest.raises(RuntimeError, match="closed"):
+        await core.api.ping()
+    await core.services["digests"].aclose()  # twice is fine
+    reopened = DigestService(settings.database_url)
+    try:
+        [sub] = await reopened.list("console", None)
+    finally:
+        await reopened.aclose()
+    assert sub.kind == "usage"
+
+
+async def test_a_service_leaves_a_store_it_was_given_open(
+    store: DigestStore, clock: FakeClock
+) -> None:
+    assert await store.list_for("console", None) == []
+    pool = store.engine.pool
+    assert pool.checkedin() == 1, "the store's connection waits in its pool"
+    service = DigestService(store=store, clock=clock)
+
+    await service.aclose()
+
+    assert store.engine.pool is pool and pool.checkedin() == 1, "the pool was not disposed"
+    assert await service.list("console", None) == [], "still usable: nothing was disposed"
