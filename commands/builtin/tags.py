@@ -26,6 +26,15 @@ _TAG_REF = Param(
     required=True,
     complete="tag",
 )
+_EXISTING_TAG = Param(
+    "tag",
+    ParamType.TEXT,
+    "the tag's name or id",
+    positional=True,
+    required=True,
+    complete="tag",
+    metavar="name|id",
+)
 _COLOR = Param("color", ParamType.COLOR, "the tag's colour")
 _DESCRIPTION = Param("description", ParamType.TEXT, "what the tag is for", metavar="text")
 
@@ -177,15 +186,7 @@ async def tags_add(
     help="Rename a tag, or change its colour or description.",
     examples=["tags edit vip --name high-value --color #16a34a", "tags edit 42 --description VIPs"],
     params=[
-        Param(
-            "tag",
-            ParamType.TEXT,
-            "the tag's name or id",
-            positional=True,
-            required=True,
-            complete="tag",
-            metavar="name|id",
-        ),
+        _EXISTING_TAG,
         Param("name", ParamType.TEXT, "the new name"),
         _COLOR,
         _DESCRIPTION,
@@ -232,15 +233,7 @@ async def tags_edit(
     help="Delete a tag. Sessions keep it in their history; it can no longer be applied.",
     examples=["tags delete legacy-promo"],
     params=[
-        Param(
-            "tag",
-            ParamType.TEXT,
-            "the tag's name or id",
-            positional=True,
-            required=True,
-            complete="tag",
-            metavar="name|id",
-        ),
+        _EXISTING_TAG,
     ],
     permission=Permission.MEMBER_WRITE,
     writes=True,
