@@ -93,12 +93,13 @@ def option_spec(param: Param) -> OptionSpec:
         return OptionSpec(str, fit_description(param.help), autocomplete=True)
     if kind is ParamType.CHOICES:
         # Discord has no multi-select option: a string, completed item by item.
+        if all(choice in param.help for choice in param.choices):
+            return OptionSpec(str, fit_description(param.help), autocomplete=True)
         hint = "one or more of " + ", ".join(param.choices)
         return OptionSpec(str, _with_hint(param.help, hint), autocomplete=True)
     if kind is ParamType.KEY_VALUES:
-        return OptionSpec(
-            str, _with_hint(param.help, "key=value pairs, e.g. plan=pro"), autocomplete=False
-        )
+        help_ = param.help if "=" in param.help else _with_hint(param.help, "key=value pairs")
+        return OptionSpec(str, fit_description(help_), autocomplete=False)
     if kind is ParamType.COLOR:
         return OptionSpec(str, _with_hint(param.help, "#rrggbb"))
     return OptionSpec(str, fit_description(param.help), autocomplete=bool(param.complete))

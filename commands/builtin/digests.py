@@ -265,7 +265,7 @@ async def digest_resume(ctx: Context, id: int) -> Reply:
 @command(
     "digest now",
     help="""
-Show a usage or feedback digest now, as the channel would get it; `--public` posts it here.
+Show a usage or feedback digest now, as the channel would get it (private unless public).
 It compares against this channel's scheduled digest of that kind when there is one, and
 changes nothing: the scheduled digests go on as before.
 """,

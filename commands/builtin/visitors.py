@@ -73,7 +73,7 @@ async def visitors(ctx: Context, limit: int = 20) -> Reply:
         Param("email", ParamType.STRING, "their email address"),
         Param("name", ParamType.TEXT, "their name"),
         Param("plan", ParamType.STRING, "their plan, e.g. pro"),
-        Param("attr", ParamType.KEY_VALUES, "a custom attribute as key=value; repeat for more"),
+        Param("attr", ParamType.KEY_VALUES, "custom attributes as key=value pairs, e.g. seats=5"),
     ],
     permission=Permission.MEMBER_WRITE,
     writes=True,
