@@ -413,3 +413,18 @@ async def test_error_request_id_from_header_when_body_has_none() -> None:
         with pytest.raises(NotFound) as info:
             await client.list_tags()
     assert info.value.request_id == "req_mock"
+
+
+async def test_ping_round_trip_leaves_out_the_wait_for_the_rate_limit() -> None:
+    async with SandboxServer(rate_limit=2, window=2.0) as server:
+        client = MyLiveChatClient(server.tokens.site_a_write, base_url=server.url)
+        async with client:
+            await client.ping()
+            await client.ping()
+            loop = asyncio.get_running_loop()
+            started = loop.time()
+            third = await client.ping()  # the window is spent: the limiter holds it back
+            total = loop.time() - started
+    assert total >= 1.0, "the third ping had to wait for the window"
+    assert third.round_trip is not None and third.round_trip < 0.5
+    assert server.rate_limited_count == 0

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import contextvars
+import dataclasses
 import json
 import logging
 import random
@@ -55,6 +57,10 @@ _IDEMPOTENT_WRITES = frozenset(
     {("POST", "tags"), ("DELETE", "tags"), ("POST", "apply_tag"), ("DELETE", "apply_tag")}
 )
 _MAX_RATE_LIMIT_RETRIES = 5
+# The HTTP exchange time of the current task's latest request (rate-limit waits excluded).
+_round_trip: contextvars.ContextVar[float | None] = contextvars.ContextVar(
+    "mlc_round_trip", default=None
+)
 
 
 def _is_safe_to_repeat(method: str, resource: str) -> bool:
@@ -201,6 +207,7 @@ class MyLiveChatClient:
         except BaseException:
             await limiter.abandon(slot)
             raise
+        _round_trip.set(response.elapsed.total_seconds())
         refused = response.status_code == 429
         await limiter.release(slot, response.headers, refused=refused)
         if refused:
@@ -271,7 +278,9 @@ class MyLiveChatClient:
         await self.request("HEAD", resource)
 
     async def ping(self) -> Ping:
-        return await self._call(Ping, "GET", "ping")
+        """Ping, with the round trip of the answered request (rate-limit waits excluded)."""
+        pong = await self._call(Ping, "GET", "ping")
+        return dataclasses.replace(pong, round_trip=_round_trip.get())
 
     async def whoami(self) -> WhoAmI:
         return await self._call(WhoAmI, "GET", "whoami")

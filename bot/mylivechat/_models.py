@@ -127,6 +127,9 @@ def parse_list(model: type[ModelT], data: object) -> list[ModelT]:
 class Ping(_Model):
     pong: bool | None = None
     time_utc: datetime | None = None
+    round_trip: float | None = None
+    """Measured by the client, not sent by the API: seconds from sending the request to
+    its answer, without any wait for the rate limit."""
 
 
 @dataclass(frozen=True, slots=True)

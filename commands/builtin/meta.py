@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 from commands.context import Context
 from commands.errors import UsageError
 from commands.reply import Field, Reply, Table
@@ -57,16 +59,16 @@ async def help_(ctx: Context, topic: str | None = None) -> Reply:
     cost="1 call: GET ping",
 )
 async def ping(ctx: Context) -> Reply:
-    import time
-
     started = time.perf_counter()
     pong = await ctx.api.ping()
-    elapsed_ms = (time.perf_counter() - started) * 1000
-    server_time = pong.time_utc.isoformat() if pong.time_utc else "n/a"
-    return Reply(
-        title="MyLiveChat is reachable",
-        fields=(Field("Round trip", f"{elapsed_ms:.0f} ms"), Field("Server time", server_time)),
-    )
+    total = time.perf_counter() - started
+    round_trip = pong.round_trip if pong.round_trip is not None else total
+    fields = [Field("Round trip", f"{round_trip * 1000:.0f} ms")]
+    waited = total - round_trip
+    if waited >= 1:
+        fields.append(Field("Waited for the rate limit", f"{waited:.0f} s"))
+    fields.append(Field("Server time", pong.time_utc.isoformat() if pong.time_utc else "n/a"))
+    return Reply(title="MyLiveChat is reachable", fields=tuple(fields))
 
 
 @command(

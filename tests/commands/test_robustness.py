@@ -12,6 +12,8 @@ from bot.mylivechat import MyLiveChatClient
 from bot.sandbox import SandboxServer
 from commands.cache import SiteCache
 from commands.catalog import default_catalog
+from commands.context import Caller, Context, Surface
+from commands.dispatch import Dispatcher
 from commands.render import render_json, render_text
 from commands.reply import Failure, Reply
 
@@ -112,3 +114,17 @@ async def test_slow_api_becomes_a_timeout_reply(run: Run, sandbox: SandboxServer
 
     assert reply.failure is Failure.API and reply.error_code == "timeout"
     assert "did not answer in time" in reply.text
+
+
+async def test_ping_reports_the_rate_limit_wait_apart_from_the_round_trip() -> None:
+    async with SandboxServer(rate_limit=1, window=2.0) as server:
+        client = MyLiveChatClient(server.tokens.site_a_write, base_url=server.url)
+        async with client:
+            ctx = Context(
+                api=client, caller=Caller("U1", platform_admin=True), surface=Surface("console")
+            )
+            await Dispatcher().run_text("ping", ctx)
+            reply = await Dispatcher().run_text("ping", ctx)
+    fields = {f.name: f.value for f in reply.fields}
+    assert reply.ok and int(fields["Round trip"].removesuffix(" ms")) < 500
+    assert fields["Waited for the rate limit"].endswith(" s")
