@@ -8,6 +8,7 @@ import dataclasses
 import json
 import logging
 import random
+import time
 from collections.abc import Mapping, Sequence
 from typing import Any, Literal, Self, TypeVar
 
@@ -187,6 +188,7 @@ class MyLiveChatClient:
     ) -> Any:
         limiter = self.limiter
         slot = await limiter.acquire()
+        sent_at = time.perf_counter()
         try:
             response = await self._http.request(
                 method,
@@ -207,7 +209,7 @@ class MyLiveChatClient:
         except BaseException:
             await limiter.abandon(slot)
             raise
-        _round_trip.set(response.elapsed.total_seconds())
+        _round_trip.set(time.perf_counter() - sent_at)
         refused = response.status_code == 429
         await limiter.release(slot, response.headers, refused=refused)
         if refused:
