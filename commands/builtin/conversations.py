@@ -8,6 +8,7 @@ from bot.mylivechat import Message, Transcript
 from commands.context import Context
 from commands.errors import CommandError
 from commands.formatting import clip, count, local_zone, na, visitor_label
+from commands.params import SESSION_ID, limit_param
 from commands.reply import Action, Reply, Row, Table
 from commands.spec import Param, ParamType, command
 from commands.timefmt import ago, clock_time, short_datetime
@@ -17,23 +18,11 @@ TRANSCRIPT_LAST_DEFAULT = 30
 MESSAGE_CHARS = 280
 
 
-def _limit(default: int, what: str) -> Param:
-    return Param(
-        "limit",
-        ParamType.INTEGER,
-        f"how many {what} to show",
-        default=default,
-        min=1,
-        max=200,
-        metavar="N",
-    )
-
-
 @command(
     "handoffs",
     help="Recent AI-to-human handoffs, newest first.",
     examples=["handoffs", "handoffs --limit 25 --public"],
-    params=[_limit(10, "handoffs")],
+    params=[limit_param("how many handoffs to show", 10)],
     public=True,
     cost="1 call: GET handoffs",
 )
@@ -74,14 +63,7 @@ async def handoffs(ctx: Context, limit: int = 10) -> Reply:
     help="Show a chat session's messages: who said what, and when.",
     examples=["transcript s_8f2a91c0d4e1", "transcript s_8f2a91c0d4e1 --last 100"],
     params=[
-        Param(
-            "session_id",
-            ParamType.STRING,
-            "the chat session id, as shown by `handoffs`",
-            positional=True,
-            required=True,
-            complete="session",
-        ),
+        SESSION_ID,
         Param(
             "last",
             ParamType.INTEGER,
@@ -145,7 +127,7 @@ def _message_line(message: Message, tz: tzinfo) -> str:
     "transcripts",
     help="Recent chat sessions with their visitor, length and state.",
     examples=["transcripts", "transcripts --limit 25"],
-    params=[_limit(10, "transcripts")],
+    params=[limit_param("how many transcripts to show", 10)],
     cost="1 call: GET transcripts",
 )
 async def transcripts(ctx: Context, limit: int = 10) -> Reply:

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from commands.context import Context
 from commands.formatting import clip, count, local_zone, na, number, yes_no
 from commands.metrics import feedback_stats, usage_figures
+from commands.params import limit_param
 from commands.reply import Field, Kind, Progress, Reply, Table
 from commands.spec import Param, ParamType, command
 from commands.timefmt import ago, days, short_datetime
@@ -70,15 +71,7 @@ async def usage(ctx: Context) -> Reply:
     help="Visitor ratings: the average, how the 1-5 ratings spread, and recent comments.",
     examples=["feedback", "feedback --max-rating 2 --limit 200", "feedback --comments 30"],
     params=[
-        Param(
-            "limit",
-            ParamType.INTEGER,
-            "how many recent ratings to look at",
-            default=LIMIT_DEFAULT,
-            min=1,
-            max=200,
-            metavar="N",
-        ),
+        limit_param("how many recent ratings to look at", LIMIT_DEFAULT),
         Param(
             "max_rating",
             ParamType.INTEGER,

@@ -6,18 +6,11 @@ from bot.mylivechat import BadRequest, Tag
 from commands.context import Context
 from commands.errors import CommandError, UsageError
 from commands.formatting import count, na, tag_label, tag_row
+from commands.params import SESSION_ID
 from commands.reply import Action, Field, Kind, Reply, Table
 from commands.spec import Param, ParamType, Permission, command
 from commands.tagging import enabled_tags, find_tag, resolve_tag
 
-_SESSION = Param(
-    "session_id",
-    ParamType.STRING,
-    "the chat session id, as shown by `handoffs`",
-    positional=True,
-    required=True,
-    complete="session",
-)
 _TAG_REF = Param(
     "tag",
     ParamType.TEXT,
@@ -65,7 +58,7 @@ def _with_id(tag: Tag) -> Tag:
     "tag",
     help="Tag a chat session, by tag name or id.",
     examples=["tag s_8f2a91c0d4e1 vip", "tag s_8f2a91c0d4e1 42"],
-    params=[_SESSION, _TAG_REF],
+    params=[SESSION_ID, _TAG_REF],
     writes=True,
     cost="1 call: POST apply_tag (tag list cached; +1 GET tags when cold or on a miss)",
 )
@@ -93,7 +86,7 @@ async def tag(ctx: Context, session_id: str, tag: str) -> Reply:
     "untag",
     help="Take a tag off a chat session, by tag name or id.",
     examples=["untag s_8f2a91c0d4e1 vip"],
-    params=[_SESSION, _TAG_REF],
+    params=[SESSION_ID, _TAG_REF],
     writes=True,
     cost="1 call: DELETE apply_tag (tag list cached; +1 GET tags when cold or on a miss)",
 )

@@ -8,6 +8,7 @@ from bot.mylivechat import Visitor
 from commands.context import Context
 from commands.errors import UsageError
 from commands.formatting import clip, count, na, number
+from commands.params import limit_param
 from commands.reply import Field, Kind, Reply, Table
 from commands.spec import Param, ParamType, Permission, command
 from commands.timefmt import ago
@@ -26,17 +27,7 @@ _KEY = Param(
     "visitors",
     help="Recently seen visitors from the visitor CRM.",
     examples=["visitors", "visitors --limit 50"],
-    params=[
-        Param(
-            "limit",
-            ParamType.INTEGER,
-            "how many visitors to show",
-            default=20,
-            min=1,
-            max=200,
-            metavar="N",
-        )
-    ],
+    params=[limit_param("how many visitors to show", 20)],
     cost="1 call: GET visitors",
 )
 async def visitors(ctx: Context, limit: int = 20) -> Reply:
