@@ -48,7 +48,7 @@ ABANDONED = "^C"
 """What Ctrl-C at the prompt appends to the line it abandons (readline shows it, like a shell)."""
 # A receiver URL's path may be its secret (replies show only the host): such lines count
 # as secret too, besides whatever bot.secrets.redact would mask.
-_URL_WITH_PATH = re.compile(r"https?://[^\s/?#]+[/?#]\S")
+_URL_WITH_PATH = re.compile(r"(https?://[^\s/?#]+)[/?#]\S+")
 
 
 def console_context(core: Core) -> Context:
@@ -222,7 +222,7 @@ class _Console:
                 if self._readline is not None:
                     _remember(self._readline, line)
                 if not self.interactive:
-                    print(f"{PROMPT}{line}", flush=True)
+                    print(f"{PROMPT}{_masked(line)}", flush=True)
                 if line.lower() in EXIT_WORDS:
                     break
                 reply = await self._run(session, line)
@@ -388,6 +388,15 @@ def _setup_readline(session: DemoSession) -> Any:
 def _holds_secret(line: str) -> bool:
     """Whether a typed line holds a secret (a webhook URL, a token) and stays out of history."""
     return redact(line) != line or _URL_WITH_PATH.search(line) is not None
+
+
+def _masked(line: str) -> str:
+    """``line`` as it may be echoed: secrets redacted, URLs cut to their host."""
+    return _URL_WITH_PATH.sub(_url_host, redact(line))
+
+
+def _url_host(match: re.Match[str]) -> str:
+    return match.group(1) + "/…"
 
 
 def _remember(readline: Any, line: str) -> None:

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
+from urllib.parse import urlsplit, urlunsplit
 
 from .mylivechat import DEFAULT_API_URL
 from .secrets import Secret
@@ -23,6 +24,16 @@ def _csv(value: str | None) -> frozenset[str]:
 def _secret(env: Mapping[str, str], name: str) -> Secret | None:
     value = env.get(name, "").strip()
     return Secret(value) if value else None
+
+
+def _without_password(url: str) -> str:
+    """``url`` with any password replaced by ``***`` (for reprs; no SQLAlchemy needed)."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    user = parts.username or ""
+    host = parts.netloc.rpartition("@")[2]
+    return urlunsplit(parts._replace(netloc=f"{user}:***@{host}"))
 
 
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
@@ -65,6 +76,8 @@ class Settings:
     slack_signing_secret: Secret | None = None
     slack_app_token: Secret | None = None
     slack_api_url: str | None = None
+    slack_app_id: str | None = None
+    """When set, requests for any other Slack app are refused."""
     port: int = 3000
     discord_token: Secret | None = None
     discord_guild_ids: tuple[int, ...] = ()
@@ -72,6 +85,16 @@ class Settings:
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "log_level", _log_level(self.log_level))
+
+    def __repr__(self) -> str:
+        # Tokens are Secrets already; the database URL may carry a password in plain text.
+        shown = {
+            f.name: _without_password(value) if f.name == "database_url" else value
+            for f in fields(self)
+            if f.repr
+            for value in (getattr(self, f.name),)
+        }
+        return "Settings(" + ", ".join(f"{k}={v!r}" for k, v in shown.items()) + ")"
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -98,6 +121,7 @@ class Settings:
             slack_signing_secret=_secret(env, "SLACK_SIGNING_SECRET"),
             slack_app_token=_secret(env, "SLACK_APP_TOKEN"),
             slack_api_url=env.get("SLACK_API_URL", "").strip() or None,
+            slack_app_id=env.get("SLACK_APP_ID", "").strip() or None,
             port=int(port),
             discord_token=_secret(env, "DISCORD_TOKEN"),
             discord_guild_ids=tuple(int(g) for g in sorted(guilds)),

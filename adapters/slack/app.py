@@ -46,6 +46,7 @@ from .delivery import Delivery
 from .identity import Directory, SlackUser
 from .mrkdwn import command_text
 from .tasks import BackgroundTasks
+from .workspace import OnlyHome
 
 __all__ = ["SlackBot", "build_app", "build_web_client"]
 
@@ -82,7 +83,9 @@ class SlackBot:
         self.core = core
         self.services = dict(core.services if services is None else services)
         self.client = client or build_web_client(settings)
-        self.authorization = BotAuthorization(self.client, settings.slack_bot_token.reveal())
+        self.authorization = BotAuthorization(
+            self.client, settings.slack_bot_token.reveal(), app_id=settings.slack_app_id
+        )
         self.directory = Directory()
         self.tasks = BackgroundTasks()
         self.delivery = Delivery()
@@ -104,6 +107,7 @@ class SlackBot:
             )
         finally:
             bolt_logger.removeFilter(unused_token_notice)
+        self.app.use(OnlyHome(self.authorization.home))
         self.app.use(DropRepeats())
         # Any slash command of this app: the manifest declares /mlc, a team may rename it.
         self.app.command(re.compile(r"^/"))(self._on_command)

@@ -14,15 +14,20 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from commands.cache import CachedValue
 
+from .workspace import Home
+
 __all__ = ["BotAuthorization"]
 
 
 class BotAuthorization:
     """Bolt's ``authorize`` for one workspace and one bot token, cached for the process."""
 
-    def __init__(self, client: AsyncWebClient, bot_token: str) -> None:
+    def __init__(
+        self, client: AsyncWebClient, bot_token: str, *, app_id: str | None = None
+    ) -> None:
         self._client = client
         self._bot_token = bot_token
+        self._app_id = app_id
         self._result: CachedValue[AuthorizeResult] = CachedValue(ttl=float("inf"))
 
     async def warm(self) -> AuthorizeResult:
@@ -36,6 +41,13 @@ class BotAuthorization:
             return await self._result.get(self._auth_test)
 
         return authorize
+
+    def home(self) -> Home | None:
+        """The workspace the token belongs to (None until :meth:`warm` succeeded)."""
+        result = self._result.peek()
+        if result is None:
+            return None
+        return Home(result.team_id, result.enterprise_id, self._app_id)
 
     @property
     def bot_user_id(self) -> str | None:

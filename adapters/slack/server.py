@@ -15,7 +15,7 @@ from typing import Any, Self
 
 import aiohttp
 from aiohttp import web
-from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
+from slack_bolt.adapter.aiohttp import to_aiohttp_response
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
@@ -26,6 +26,7 @@ from bot.wiring import Core, build_core
 
 from .app import BOLT_LOGGER, SlackBot, build_web_client
 from .front import FrontDoor, Teardown
+from .inbound import MalformedRequest, read_slack_request
 
 __all__ = ["EVENTS_PATH", "HEALTH_PATH", "SlackServer", "build_web_app", "serve"]
 
@@ -40,7 +41,12 @@ def build_web_app(bot: SlackBot, *, events: bool = True) -> web.Application:
     """The aiohttp app: Slack's request URL (unless ``events`` is off) and a health check."""
 
     async def handle_events(request: web.Request) -> web.Response:
-        bolt_response = await bot.app.async_dispatch(await to_bolt_request(request))
+        try:
+            bolt_request = await read_slack_request(request)
+        except MalformedRequest as exc:
+            log.warning("refused a malformed Slack request: %s", exc.reason)
+            return web.Response(status=exc.status, text=exc.reason)
+        bolt_response = await bot.app.async_dispatch(bolt_request)
         return await to_aiohttp_response(bolt_response)
 
     async def handle_health(_request: web.Request) -> web.Response:

@@ -231,7 +231,8 @@ class Feedback(_Model):
 class WebhookSubscription(_Model):
     id: int | None = None
     label: str | None = None
-    url: str | None = None
+    url: str | None = dataclasses.field(default=None, repr=False)
+    """The receiver URL: often a secret in its path, so never in a repr."""
     events: str | None = None
     enabled: bool | None = None
     secret_prefix: str | None = None

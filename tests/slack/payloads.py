@@ -27,6 +27,7 @@ __all__ = [
 ]
 
 TEAM_ID = "T0TEAM"
+APP_ID = "A0APP"
 
 
 def sign(secret: str, body: str, timestamp: int | None = None) -> dict[str, str]:
@@ -45,8 +46,11 @@ def slash_command(
     response_url: str,
     command: str = "/mlc",
     team_id: str = TEAM_ID,
+    app_id: str = APP_ID,
+    enterprise_id: str | None = None,
 ) -> str:
-    """A slash command's form body."""
+    """A slash command's form body (``enterprise_id`` as Slack adds it on Enterprise Grid)."""
+    grid = {"enterprise_id": enterprise_id, "enterprise_name": "Org"} if enterprise_id else {}
     return urlencode(
         {
             "token": "legacy-verification-token",
@@ -58,10 +62,11 @@ def slash_command(
             "user_name": user_id.lower(),
             "command": command,
             "text": text,
-            "api_app_id": "A0APP",
+            "api_app_id": app_id,
             "is_enterprise_install": "false",
             "response_url": response_url,
             "trigger_id": f"{uuid.uuid4().int % 10**12}.{uuid.uuid4().hex[:12]}",
+            **grid,
         }
     )
 
@@ -76,6 +81,7 @@ def block_actions(
     ephemeral: bool = True,
     thread_ts: str | None = None,
     team_id: str = TEAM_ID,
+    app_id: str = APP_ID,
 ) -> str:
     """A click on ``action`` (a rendered element plus what the click chose), as a form body."""
     container: dict[str, Any] = {
@@ -87,7 +93,7 @@ def block_actions(
     payload: dict[str, Any] = {
         "type": "block_actions",
         "user": {"id": user_id, "username": user_id.lower(), "team_id": team_id},
-        "api_app_id": "A0APP",
+        "api_app_id": app_id,
         "token": "legacy-verification-token",
         "container": container,
         "trigger_id": f"{uuid.uuid4().int % 10**12}.{uuid.uuid4().hex[:12]}",
@@ -118,6 +124,7 @@ def app_mention(
     thread_ts: str | None = None,
     event_id: str | None = None,
     team_id: str = TEAM_ID,
+    app_id: str = APP_ID,
 ) -> str:
     """An ``app_mention`` event callback's JSON body."""
     event: dict[str, Any] = {
@@ -134,7 +141,7 @@ def app_mention(
         {
             "token": "legacy-verification-token",
             "team_id": team_id,
-            "api_app_id": "A0APP",
+            "api_app_id": app_id,
             "event": event,
             "type": "event_callback",
             "event_id": event_id or f"Ev{uuid.uuid4().hex[:10].upper()}",
