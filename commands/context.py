@@ -26,6 +26,9 @@ class Caller:
     platform_admin: bool = False
     """Slack workspace admin/owner, Discord Manage Server, or the console."""
     guest: bool = False
+    known: bool = True
+    """False when the platform could not say who this is (a failed ``users.info``, an
+    interaction without the member's permissions): such a caller may only read."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,8 +59,22 @@ class Policy:
         if self.is_admin(caller):
             return True
         if self.members is None:
-            return not caller.guest
+            return caller.known and not caller.guest
         return caller.user_id in self.members
+
+    def is_listed(self, caller: Caller) -> bool:
+        """Named in MLC_BOT_ADMINS or MLC_BOT_MEMBERS: a role that needs no platform lookup."""
+        return caller.user_id in self.admins or caller.user_id in (self.members or ())
+
+    def role(self, caller: Caller) -> str:
+        """The caller's role in words, as ``whoami`` shows it."""
+        if self.is_admin(caller):
+            return "admin"
+        if not caller.known and not self.is_listed(caller):
+            return "unconfirmed (the platform did not say; read commands only)"
+        if self.is_member(caller):
+            return "member"
+        return "guest" if caller.guest else "not a member"
 
 
 @dataclass(slots=True)

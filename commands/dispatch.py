@@ -77,6 +77,13 @@ class Dispatcher:
 
     async def _authorize(self, command: Command, ctx: Context) -> None:
         policy, caller = ctx.policy, ctx.caller
+        changes = command.writes or command.permission is not Permission.READ
+        if changes and not caller.known and not policy.is_listed(caller):
+            raise PermissionDenied(
+                f"Could not confirm your role in this workspace, so `{command.name}` did not run "
+                "and nothing was sent to MyLiveChat.",
+                hint="Try again in a moment; read commands work meanwhile.",
+            )
         if command.permission is Permission.ADMIN and not policy.is_admin(caller):
             raise PermissionDenied(
                 f"`{command.name}` is for admins.",

@@ -12,16 +12,21 @@ __all__ = ["caller_of", "surface_of"]
 def caller_of(interaction: discord.Interaction) -> Caller:
     """The interaction's user; Manage Server (or Administrator) in the guild makes an admin.
 
-    ``interaction.permissions`` are the member's resolved permissions as Discord
-    sent them with this interaction, so they are current, and empty outside a guild.
+    The member's resolved permissions come with each interaction, so they are current.
+    When they are missing (no member object, or one without ``permissions``, or no guild at
+    all) the role cannot be confirmed: the caller is unknown and may only read.
     """
     user = interaction.user
-    permissions = interaction.permissions
-    in_guild = interaction.guild_id is not None
+    # A discord.User (no guild) has no resolved permissions; a Member may lack them.
+    permissions: discord.Permissions | None = (
+        getattr(user, "resolved_permissions", None) if interaction.guild_id is not None else None
+    )
     return Caller(
         user_id=str(user.id),
         name=user.display_name,
-        platform_admin=in_guild and (permissions.manage_guild or permissions.administrator),
+        platform_admin=permissions is not None
+        and (permissions.manage_guild or permissions.administrator),
+        known=permissions is not None,
     )
 
 

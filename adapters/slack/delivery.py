@@ -17,6 +17,7 @@ from slack_sdk.webhook.async_client import AsyncWebhookClient
 from commands.reply import Reply
 
 from .blocks import render_message
+from .errors import slack_error
 
 __all__ = ["Delivery", "is_public"]
 
@@ -109,4 +110,4 @@ class Delivery:
                     channel=channel, user=user_id, thread_ts=thread_ts, **render_message(reply)
                 )
         except SlackApiError as exc:
-            log.warning("could not answer a mention in %s: %s", channel, exc.response.get("error"))
+            log.warning("could not answer a mention in %s: %s", channel, slack_error(exc))

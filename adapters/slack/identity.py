@@ -20,6 +20,8 @@ from slack_sdk.web.async_client import AsyncWebClient
 from commands.cache import CachedValue
 from commands.context import Caller, Surface
 
+from .errors import slack_error
+
 __all__ = ["Directory", "SlackUser"]
 
 log = logging.getLogger("mlc_bot.slack")
@@ -51,7 +53,13 @@ class SlackUser:
         )
 
     def caller(self) -> Caller:
-        return Caller(user_id=self.id, name=self.name, platform_admin=self.admin, guest=self.guest)
+        return Caller(
+            user_id=self.id,
+            name=self.name,
+            platform_admin=self.admin,
+            guest=self.guest,
+            known=self.known,
+        )
 
     def surface(self, *, channel_id: str | None, team_id: str | None) -> Surface:
         return Surface(
@@ -79,7 +87,7 @@ class Directory:
         self._users: dict[str, CachedValue[SlackUser]] = {}
 
     async def lookup(self, client: AsyncWebClient, user_id: str) -> SlackUser:
-        """Who ``user_id`` is; a user the lookup failed for is neither admin nor guest."""
+        """Who ``user_id`` is; when the lookup fails, an unknown user (who may only read)."""
         entry = self._users.get(user_id)
         if entry is None:
             if len(self._users) >= self._max_users:
@@ -93,7 +101,7 @@ class Directory:
         try:
             return await entry.get(fetch)
         except SlackApiError as exc:
-            log.warning("users.info for %s failed: %s", user_id, exc.response.get("error"))
+            log.warning("users.info for %s failed: %s", user_id, slack_error(exc))
         except (SlackClientError, aiohttp.ClientError, OSError) as exc:
             log.warning("users.info for %s failed: %s", user_id, type(exc).__name__)
         return SlackUser(id=user_id, known=False)

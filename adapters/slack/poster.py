@@ -21,6 +21,7 @@ from bot.scheduler.posting import ChannelGone, ChannelRef
 from commands.reply import Reply
 
 from .blocks import render_message
+from .errors import slack_error
 
 __all__ = ["CHANNEL_GONE_ERRORS", "SlackPoster"]
 
@@ -84,7 +85,7 @@ class SlackPoster:
                     unfurl_media=False,
                 )
             except SlackApiError as exc:
-                error = str(exc.response.get("error", "")) if exc.response else ""
+                error = slack_error(exc)
                 if error in CHANNEL_GONE_ERRORS:
                     raise ChannelGone(channel, error) from None
                 raise

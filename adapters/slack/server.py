@@ -25,6 +25,7 @@ from bot.logs import configure_logging
 from bot.wiring import Core, build_core
 
 from .app import BOLT_LOGGER, SlackBot, build_web_client
+from .errors import slack_error
 from .front import FrontDoor, Teardown
 from .inbound import MalformedRequest, read_slack_request
 
@@ -185,7 +186,7 @@ async def _warm(bot: SlackBot) -> None:
         await bot.start()
     except SlackApiError as exc:
         raise ConfigError(
-            f"Slack refused SLACK_BOT_TOKEN ({exc.response.get('error')}): copy the Bot User "
+            f"Slack refused SLACK_BOT_TOKEN ({slack_error(exc)}): copy the Bot User "
             "OAuth Token (xoxb-...) from your app's OAuth & Permissions page."
         ) from None
     except (aiohttp.ClientError, OSError) as exc:

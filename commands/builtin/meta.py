@@ -86,7 +86,7 @@ async def whoami(ctx: Context) -> Reply:
         Field("Scopes", ", ".join(me.scopes) or "n/a"),
         Field("Requests made", str(me.request_count) if me.request_count is not None else "n/a"),
         Field("Last used", ago(me.last_used_utc, now)),
-        Field("Your role", "admin" if ctx.policy.is_admin(ctx.caller) else "member"),
+        Field("Your role", ctx.policy.role(ctx.caller)),
     )
     notes = () if me.can_write else ("The token is read-only: commands that change data are off.",)
     return Reply(title="MyLiveChat connection", fields=fields, notes=notes)

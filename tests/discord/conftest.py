@@ -49,6 +49,7 @@ def mock_interaction(mocker: MockerFixture, handler: InteractionHandler) -> Mock
         user_id: int = payloads.MEMBER_ID,
         manage_guild: bool = False,
         guild_id: int | None = payloads.GUILD_ID,
+        permissions_missing: bool = False,
     ) -> Any:
         interaction = mocker.MagicMock(spec=discord.Interaction)
         interaction.calls = []
@@ -66,6 +67,10 @@ def mock_interaction(mocker: MockerFixture, handler: InteractionHandler) -> Mock
         interaction.user.id = user_id
         interaction.user.display_name = f"user{user_id % 1000}"
         interaction.permissions = discord.Permissions(manage_guild=manage_guild)
+        # What discord.py gives when the member object comes without its permissions.
+        interaction.user.resolved_permissions = (
+            None if permissions_missing else discord.Permissions(manage_guild=manage_guild)
+        )
         interaction.guild_id = guild_id
         interaction.channel_id = payloads.CHANNEL_ID
         interaction.client.mlc_handlers = handler

@@ -147,6 +147,38 @@ async def test_admins_by_manage_server_or_by_config_may_run_admin_commands(
     assert "created" in (sent["embeds"][0].title or "")
 
 
+@pytest.mark.parametrize(
+    ("command", "options"),
+    [
+        ("tags add", {"name": "sneaky"}),
+        ("tag", {"session_id": "s_8f2a91c0d4e1", "tag": "vip"}),
+        ("webhooks delete", {"id": 1}),
+    ],
+)
+async def test_without_the_members_permissions_a_write_sends_nothing(
+    sandbox: SandboxServer,
+    handler: InteractionHandler,
+    mock_interaction: MockInteraction,
+    command: str,
+    options: dict[str, object],
+) -> None:
+    interaction = mock_interaction(manage_guild=True, permissions_missing=True)
+    await handler.run_command(interaction, cmd(command), options)
+    embed = first_embed(interaction)
+    assert "Could not confirm your role" in (embed.description or "")
+    assert followup(interaction)["ephemeral"] is True
+    assert sandbox.count() == 0
+
+
+async def test_without_the_members_permissions_reads_still_work(
+    sandbox: SandboxServer, handler: InteractionHandler, mock_interaction: MockInteraction
+) -> None:
+    interaction = mock_interaction(permissions_missing=True)
+    await handler.run_command(interaction, cmd("tags"), {"all": None})
+    assert (first_embed(interaction).title or "").startswith("Tags (")
+    assert sandbox.count(method="GET", resource="tags") == 1
+
+
 async def test_manage_server_means_nothing_outside_a_server(
     handler: InteractionHandler, mock_interaction: MockInteraction
 ) -> None:

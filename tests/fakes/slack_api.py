@@ -168,6 +168,7 @@ class FakeSlack:
         self.base_url = ""
         self._channel_errors: dict[str, str] = {}
         self._rate_limits: dict[str, _RateLimit] = {}
+        self._failures: dict[str, list[int]] = {}
         self._canned: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {}
         self._ts = 1_700_000_000_000_100
         self._changed = asyncio.Condition()
@@ -194,6 +195,10 @@ class FakeSlack:
     def rate_limit(self, method: str, *, times: int = 1, retry_after: int = 1) -> None:
         """Answer the next ``times`` calls of ``method`` with HTTP 429 and ``Retry-After``."""
         self._rate_limits[method] = _RateLimit(times, retry_after)
+
+    def fail_method(self, method: str, *, status: int = 500, times: int = 1) -> None:
+        """Answer the next ``times`` calls of ``method`` with HTTP ``status`` and no JSON."""
+        self._failures[method] = [status] * times
 
     def reply_with(
         self, method: str, answer: dict[str, Any] | Callable[[dict[str, Any]], dict[str, Any]]
@@ -330,6 +335,9 @@ class FakeSlack:
                 status=429,
                 headers={"Retry-After": str(limit.retry_after)},
             )
+        failures = self._failures.get(method)
+        if failures:
+            return web.Response(status=failures.pop(), text="upstream error")
         expected = self.app_token if method == "apps.connections.open" else self.bot_token
         if not token:
             return _error("not_authed")

@@ -155,7 +155,7 @@ async def test_slack_smart_dashes_and_quotes_are_understood(
 
 @pytest.mark.parametrize(
     ("user", "role"),
-    [("U_ADMIN", "admin"), ("U_OWNER", "admin"), ("U_MEMBER", "member"), ("U_GUEST", "member")],
+    [("U_ADMIN", "admin"), ("U_OWNER", "admin"), ("U_MEMBER", "member"), ("U_GUEST", "guest")],
 )
 async def test_workspace_admins_and_owners_are_admins(
     sender: SlackSender, slack: FakeSlack, user: str, role: str
@@ -204,4 +204,4 @@ async def test_a_user_slack_cannot_describe_still_gets_an_answer(
 ) -> None:
     await sender.command("whoami", user="U_UNKNOWN")
     (reply,) = await slack.wait_for_responses(1)
-    assert "*Your role*\nmember" in text_of(reply.blocks)
+    assert "*Your role*\nunconfirmed" in text_of(reply.blocks)
