@@ -51,8 +51,13 @@ ABANDONED = "^C"
 _URL_WITH_PATH = re.compile(r"(https?://[^\s/?#]+)[/?#]\S+")
 
 
-def console_context(core: Core) -> Context:
-    """A command context for the person at this terminal: an admin, on the console."""
+def console_context(
+    core: Core, *, notify: Callable[[Reply], Awaitable[None]] | None = None
+) -> Context:
+    """A command context for the person at this terminal: an admin, on the console.
+
+    ``notify`` shows interim replies (such as "queued") before the answer.
+    """
     return Context(
         api=core.api,
         caller=Caller(user_id="console", name="console", platform_admin=True),
@@ -60,7 +65,12 @@ def console_context(core: Core) -> Context:
         policy=core.policy,
         site=core.site,
         services=core.services,
+        notify=notify,
     )
+
+
+async def _to_stderr(reply: Reply) -> None:
+    print(render_text(reply), file=sys.stderr, flush=True)
 
 
 def _show(reply: Reply, *, as_json: bool = False, stream: TextIO | None = None) -> None:
@@ -81,7 +91,7 @@ async def run_exec(settings: Settings, text: str, *, as_json: bool = False) -> i
     """
     core = Core(settings)
     try:
-        reply = await core.dispatcher.run_text(text, console_context(core))
+        reply = await core.dispatcher.run_text(text, console_context(core, notify=_to_stderr))
     finally:
         await core.aclose()
     _show(reply, as_json=as_json)
@@ -141,7 +151,9 @@ async def _demo(
         api = MyLiveChatClient(sandbox.tokens.site_a_write, base_url=sandbox.url)
         core = Core(settings, api=api)
         console = _Console(interactive)
-        session = DemoSession(core, console_context(core), sandbox, console.post)
+        session = DemoSession(
+            core, console_context(core, notify=console.post), sandbox, console.post
+        )
         print(_banner(sandbox), flush=True)
         stoppers: list[Stopper] = []
         try:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
@@ -13,6 +13,7 @@ from .cache import SiteCache
 
 if TYPE_CHECKING:
     from .catalog import Catalog
+    from .reply import Reply
 
 __all__ = ["Caller", "Context", "Policy", "Surface"]
 
@@ -90,6 +91,12 @@ class Context:
     clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
     services: dict[str, Any] = field(default_factory=dict)
     """Optional wiring by name (e.g. the digest store), for commands that need it."""
+    received_at: float | None = None
+    """``time.monotonic()`` when the platform delivered the command: its place in line."""
+    reply_deadline: float | None = None
+    """``time.monotonic()`` after which the platform no longer takes the answer."""
+    notify: Callable[[Reply], Awaitable[None]] | None = None
+    """Shows an interim reply (such as "queued") before the answer, where the platform can."""
 
     def now(self) -> datetime:
         return self.clock()

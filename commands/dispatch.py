@@ -8,8 +8,9 @@ import uuid
 from collections.abc import Mapping
 from typing import Any
 
-from bot.mylivechat import MyLiveChatError, ScopeError
+from bot.mylivechat import MyLiveChatError, ScopeError, request_budget
 
+from .budget import QueueNotice
 from .catalog import Catalog, default_catalog
 from .context import Context
 from .errors import CommandError, PermissionDenied, UsageError
@@ -53,9 +54,13 @@ class Dispatcher:
         public = bool(args.pop(PUBLIC_FLAG.name, False)) if command.public else False
         if ctx.catalog is None:
             ctx.catalog = self.catalog
+        notice = QueueNotice(ctx, command.name)
         try:
-            await self._authorize(command, ctx)
-            reply = await command.handler(ctx, **args)
+            with request_budget(
+                priority=ctx.received_at, deadline=ctx.reply_deadline, on_wait=notice.saw_wait
+            ):
+                await self._authorize(command, ctx)
+                reply = await command.handler(ctx, **args)
         except UsageError as exc:
             return usage_reply(exc, exc.command or command)
         except CommandError as exc:
@@ -69,6 +74,8 @@ class Dispatcher:
             return api_error_reply(exc)
         except Exception:
             return _internal_error(command.name)
+        finally:
+            await notice.settled()
         if public and not reply.sensitive and reply.ok:
             reply = dataclasses.replace(reply, private=False)
         elif reply.sensitive:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from bot.mylivechat import (
     AuthError,
+    BudgetExhausted,
     Conflict,
     MyLiveChatError,
     NotFound,
@@ -14,6 +15,7 @@ from bot.mylivechat import (
 )
 from bot.secrets import redact
 
+from .budget import seconds
 from .errors import CommandError, PermissionDenied, UsageError
 from .reply import Failure, Kind, Reply
 from .spec import Command
@@ -29,6 +31,12 @@ READ_ONLY_HELP = (
 
 def _explain(exc: MyLiveChatError) -> tuple[str, str]:
     """(what happened, what to do) for an API error."""
+    if isinstance(exc, BudgetExhausted):
+        return (
+            f"MyLiveChat's rate limit is spent; try again in {seconds(exc.retry_after)}.",
+            "The answer could not arrive before this reply expires, so nothing was sent "
+            "to MyLiveChat and nothing changed.",
+        )
     if isinstance(exc, AuthError):
         return (
             "MyLiveChat did not accept the bot's API token.",
@@ -75,9 +83,9 @@ def _explain(exc: MyLiveChatError) -> tuple[str, str]:
 
 def api_error_reply(exc: MyLiveChatError) -> Reply:
     what, todo = _explain(exc)
-    kind = Kind.WARNING if isinstance(exc, RateLimited) else Kind.ERROR
+    kind = Kind.WARNING if isinstance(exc, RateLimited | BudgetExhausted) else Kind.ERROR
     return Reply(
-        title="MyLiveChat error",
+        title="Rate limit spent" if isinstance(exc, BudgetExhausted) else "MyLiveChat error",
         text=f"{what}\n{todo}",
         kind=kind,
         failure=Failure.API,

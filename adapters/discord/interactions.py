@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Mapping
+import time
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
 import discord
@@ -34,6 +35,10 @@ __all__ = ["InteractionHandler", "send_reply"]
 log = logging.getLogger("mlc_bot.discord")
 
 _NO_MENTIONS = discord.AllowedMentions.none()
+INTERACTION_LIFETIME = 15 * 60.0
+"""Seconds an interaction's token takes follow-ups (Discord: 15 minutes)."""
+_ANSWER_MARGIN = 30.0
+"""Kept free at the end of an interaction's lifetime: the answer must be built and sent."""
 _PRIVATE_NOTE = "Answered privately: only the person who asked can see the answer."
 
 
@@ -46,14 +51,21 @@ class InteractionHandler:
         *,
         services: Mapping[str, Any] | None = None,
         autocomplete_timeout: float = 2.0,
+        reply_lifetime: float = INTERACTION_LIFETIME,
     ) -> None:
+        """``reply_lifetime`` shortens the 15 minutes an interaction takes answers (tests)."""
         self.core = core
+        self.reply_lifetime = reply_lifetime
         self.services = dict(core.services if services is None else services)
         self.autocomplete_timeout = autocomplete_timeout
         self._background: set[asyncio.Future[Any]] = set()
 
-    def context(self, interaction: discord.Interaction) -> Context:
+    def context(
+        self, interaction: discord.Interaction, *, received: float | None = None
+    ) -> Context:
+        """The command's context; ``received`` (monotonic) is when the interaction came in."""
         core = self.core
+        lifetime = self.reply_lifetime
         return Context(
             api=core.api,
             caller=caller_of(interaction),
@@ -62,6 +74,13 @@ class InteractionHandler:
             site=core.site,
             catalog=core.dispatcher.catalog,
             services=dict(self.services),
+            received_at=received,
+            reply_deadline=(
+                received + lifetime - min(_ANSWER_MARGIN, lifetime / 10)
+                if received is not None
+                else None
+            ),
+            notify=_interim(interaction),
         )
 
     # --- slash commands -----------------------------------------------------------------
@@ -70,6 +89,7 @@ class InteractionHandler:
         self, interaction: discord.Interaction, command: Command, options: Mapping[str, Any]
     ) -> None:
         """``/mlc ...``: defer (public only when asked and allowed), run, follow up."""
+        received = time.monotonic()
         public = command.public and bool(options.get(PUBLIC_FLAG.name))
         await interaction.response.defer(ephemeral=not public, thinking=True)
         try:
@@ -77,15 +97,18 @@ class InteractionHandler:
         except UsageError as exc:
             reply = usage_reply(exc, command)
         else:
-            reply = await self.core.dispatcher.run(command, raw, self.context(interaction))
+            ctx = self.context(interaction, received=received)
+            reply = await self.core.dispatcher.run(command, raw, ctx)
         await send_reply(interaction, reply, deferred_public=public)
 
     # --- buttons and menus --------------------------------------------------------------
 
     async def run_action(self, interaction: discord.Interaction, text: str) -> None:
         """A button or menu: run its command text for whoever used it; answer privately."""
+        received = time.monotonic()
         await interaction.response.defer(ephemeral=True, thinking=True)
-        reply = await self.core.dispatcher.run_text(text, self.context(interaction))
+        ctx = self.context(interaction, received=received)
+        reply = await self.core.dispatcher.run_text(text, ctx)
         await send_reply(interaction, reply, deferred_public=False)
 
     async def offer_pick(self, interaction: discord.Interaction, source: str, text: str) -> None:
@@ -180,6 +203,17 @@ async def send_reply(
                 ephemeral=True,
                 allowed_mentions=_NO_MENTIONS,
             )
+
+
+def _interim(interaction: discord.Interaction) -> Callable[[Reply], Awaitable[None]]:
+    """Shows an interim reply (such as "queued") in place of "thinking…" until the answer."""
+
+    async def show(reply: Reply) -> None:
+        await interaction.edit_original_response(
+            embeds=render_embeds(reply), allowed_mentions=_NO_MENTIONS
+        )
+
+    return show
 
 
 def _raw_options(command: Command, options: Mapping[str, Any]) -> dict[str, Any]:

@@ -20,7 +20,8 @@ from __future__ import annotations
 import logging
 import re
 import shlex
-from collections.abc import Mapping
+import time
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
 from slack_bolt.async_app import AsyncApp
@@ -32,6 +33,7 @@ from bot.config import ConfigError, Settings
 from bot.wiring import Core
 from commands.completion import complete
 from commands.context import Context
+from commands.reply import Reply
 
 from .auth import BotAuthorization
 from .blocks import (
@@ -53,6 +55,10 @@ __all__ = ["SlackBot", "build_app", "build_web_client"]
 log = logging.getLogger("mlc_bot.slack")
 
 SLACK_API_URL = "https://slack.com/api/"
+RESPONSE_URL_LIFETIME = 30 * 60.0
+"""Seconds a response URL takes posts (Slack: 30 minutes, at most five posts)."""
+_ANSWER_MARGIN = 30.0
+"""Kept free at the end of a reply's lifetime: the answer must be built and posted."""
 BOLT_LOGGER = "mlc_bot.slack.bolt"
 
 
@@ -73,8 +79,11 @@ class SlackBot:
         *,
         client: AsyncWebClient | None = None,
         services: Mapping[str, Any] | None = None,
+        reply_lifetime: float | None = None,
     ) -> None:
-        """``services`` (default: the core's) reach commands as ``ctx.services``."""
+        """``services`` (default: the core's) reach commands as ``ctx.services``;
+        ``reply_lifetime`` shortens the 30 minutes a response URL lives (for tests)."""
+        self.reply_lifetime = reply_lifetime
         if settings.slack_bot_token is None:
             raise ConfigError(
                 "SLACK_BOT_TOKEN is not set: copy the Bot User OAuth Token (xoxb-...) from your "
@@ -131,85 +140,112 @@ class SlackBot:
     # --- listeners: ack, then hand the work to a task -----------------------------------------
 
     async def _on_command(self, ack: Any, body: dict[str, Any], client: AsyncWebClient) -> None:
+        received = time.monotonic()
         await ack()
-        self.tasks.spawn(self._run_command(body, client), name="slack /mlc")
+        self.tasks.spawn(self._run_command(body, client, received), name="slack /mlc")
 
     async def _on_mention(
         self, ack: Any, event: dict[str, Any], body: dict[str, Any], client: AsyncWebClient
     ) -> None:
+        received = time.monotonic()
         await ack()
         team_id = body.get("team_id")
-        self.tasks.spawn(self._run_mention(event, team_id, client), name="slack mention")
+        work = self._run_mention(event, team_id, client, received)
+        self.tasks.spawn(work, name="slack mention")
 
     async def _on_run(
         self, ack: Any, body: dict[str, Any], action: dict[str, Any], client: AsyncWebClient
     ) -> None:
+        received = time.monotonic()
         await ack()
-        work = self._run_button(body, str(action.get("value", "")), client)
+        work = self._run_button(body, str(action.get("value", "")), client, received)
         self.tasks.spawn(work, name="slack button")
 
     async def _on_pick(
         self, ack: Any, body: dict[str, Any], action: dict[str, Any], client: AsyncWebClient
     ) -> None:
+        received = time.monotonic()
         await ack()
         source = str(action.get("action_id", "")).split(".")[2]
-        work = self._offer_choices(body, str(action.get("value", "")), source, client)
+        work = self._offer_choices(body, str(action.get("value", "")), source, client, received)
         self.tasks.spawn(work, name="slack picker")
 
     async def _on_choose(
         self, ack: Any, body: dict[str, Any], action: dict[str, Any], client: AsyncWebClient
     ) -> None:
+        received = time.monotonic()
         await ack()
         base = str(action.get("block_id", "")).removeprefix(f"{CHOOSE_ACTION}:")
         choice = (action.get("selected_option") or {}).get("value")
         if not base or not choice:
             return
         command = f"{base} {shlex.quote(str(choice))}"
-        work = self._run_button(body, command, client, replace_original=True)
+        work = self._run_button(body, command, client, received, replace_original=True)
         self.tasks.spawn(work, name="slack choice")
 
     # --- the work -----------------------------------------------------------------------------
 
-    async def _run_command(self, body: dict[str, Any], client: AsyncWebClient) -> None:
+    async def _run_command(
+        self, body: dict[str, Any], client: AsyncWebClient, received: float
+    ) -> None:
         user = await self.directory.lookup(client, str(body.get("user_id", "")))
-        ctx = self._context(user, body.get("channel_id"), body.get("team_id"))
+        response_url = str(body["response_url"])
+        ctx = self._context(
+            user,
+            body.get("channel_id"),
+            body.get("team_id"),
+            received=received,
+            notify=self._notifier(response_url, user.id),
+        )
         reply = await self.core.dispatcher.run_text(command_text(body.get("text") or ""), ctx)
-        await self.delivery.respond(str(body["response_url"]), reply, user.id)
+        await self.delivery.respond(response_url, reply, user.id)
 
     async def _run_mention(
-        self, event: dict[str, Any], team_id: str | None, client: AsyncWebClient
+        self, event: dict[str, Any], team_id: str | None, client: AsyncWebClient, received: float
     ) -> None:
         user_id, channel = event.get("user"), event.get("channel")
         if not user_id or not channel:
             return
         user = await self.directory.lookup(client, user_id)
-        ctx = self._context(user, channel, team_id)
+
+        async def answer(reply: Reply) -> None:
+            await self.delivery.answer_mention(
+                client,
+                reply,
+                user_id=user.id,
+                channel=channel,
+                ts=event.get("ts"),
+                thread_ts=event.get("thread_ts"),
+            )
+
+        # Mentions are answered with the bot token, which does not expire: no deadline.
+        ctx = self._context(user, channel, team_id, received=received, notify=answer, lifetime=None)
         text = command_text(event.get("text") or "", mention=self.authorization.bot_user_id)
-        reply = await self.core.dispatcher.run_text(text, ctx)
-        await self.delivery.answer_mention(
-            client,
-            reply,
-            user_id=user.id,
-            channel=channel,
-            ts=event.get("ts"),
-            thread_ts=event.get("thread_ts"),
-        )
+        await answer(await self.core.dispatcher.run_text(text, ctx))
 
     async def _run_button(
         self,
         body: dict[str, Any],
         command: str,
         client: AsyncWebClient,
+        received: float,
         *,
         replace_original: bool = False,
     ) -> None:
         if not command:
             return
         user = await self._clicker(body, client)
-        ctx = self._context(user, _channel_of(body), _team_of(body))
+        response_url = str(body["response_url"])
+        ctx = self._context(
+            user,
+            _channel_of(body),
+            _team_of(body),
+            received=received,
+            notify=self._notifier(response_url, user.id, thread_ts=_thread_of(body)),
+        )
         reply = await self.core.dispatcher.run_text(command, ctx)
         await self.delivery.respond(
-            str(body["response_url"]),
+            response_url,
             reply,
             user.id,
             thread_ts=None if replace_original else _thread_of(body),
@@ -217,10 +253,15 @@ class SlackBot:
         )
 
     async def _offer_choices(
-        self, body: dict[str, Any], command: str, source: str, client: AsyncWebClient
+        self,
+        body: dict[str, Any],
+        command: str,
+        source: str,
+        client: AsyncWebClient,
+        received: float,
     ) -> None:
         user = await self._clicker(body, client)
-        ctx = self._context(user, _channel_of(body), _team_of(body))
+        ctx = self._context(user, _channel_of(body), _team_of(body), received=received)
         choices = await complete(source, ctx, limit=MAX_OPTIONS)
         picker = render_picker(command, source, [(c.label, c.value) for c in choices])
         await self.delivery.post(
@@ -230,8 +271,20 @@ class SlackBot:
     async def _clicker(self, body: dict[str, Any], client: AsyncWebClient) -> SlackUser:
         return await self.directory.lookup(client, str((body.get("user") or {}).get("id", "")))
 
-    def _context(self, user: SlackUser, channel_id: str | None, team_id: str | None) -> Context:
+    def _context(
+        self,
+        user: SlackUser,
+        channel_id: str | None,
+        team_id: str | None,
+        *,
+        received: float,
+        notify: Callable[[Reply], Awaitable[None]] | None = None,
+        lifetime: float | None = RESPONSE_URL_LIFETIME,
+    ) -> Context:
+        """The command's context; ``lifetime``: seconds its reply channel takes answers."""
         core = self.core
+        if lifetime is not None and self.reply_lifetime is not None:
+            lifetime = min(lifetime, self.reply_lifetime)
         return Context(
             api=core.api,
             caller=user.caller(),
@@ -240,7 +293,22 @@ class SlackBot:
             site=core.site,
             catalog=core.dispatcher.catalog,
             services=dict(self.services),
+            received_at=received,
+            reply_deadline=(
+                received + lifetime - min(_ANSWER_MARGIN, lifetime / 10)
+                if lifetime is not None
+                else None
+            ),
+            notify=notify,
         )
+
+    def _notifier(
+        self, response_url: str, user_id: str, *, thread_ts: str | None = None
+    ) -> Callable[[Reply], Awaitable[None]]:
+        async def notify(reply: Reply) -> None:
+            await self.delivery.respond(response_url, reply, user_id, thread_ts=thread_ts)
+
+        return notify
 
 
 def build_app(core: Core, settings: Settings) -> AsyncApp:

@@ -74,8 +74,11 @@ class SlackServer:
         *,
         client: AsyncWebClient | None = None,
         services: Mapping[str, Any] | None = None,
+        reply_lifetime: float | None = None,
     ) -> None:
-        self.bot = SlackBot(core, settings, client=client, services=services)
+        self.bot = SlackBot(
+            core, settings, client=client, services=services, reply_lifetime=reply_lifetime
+        )
         self.url = ""
         self._front = FrontDoor()
 

@@ -2,8 +2,9 @@
 
 Listeners may run on another thread's loop (see :mod:`.front`); :meth:`BackgroundTasks.spawn`
 hands their work over to the loop the tasks were bound to. Tasks are kept referenced,
-logged when they fail, and waited for (then cancelled) when the bot stops. At most
-``limit`` run at once; in a burst the rest wait their turn.
+logged when they fail, and waited for (then cancelled) when the bot stops. They all run at
+once: work that waits for MyLiveChat's budget waits in the API client's queue (in order, at
+no cost), so work that needs no API call (``help``) is never stuck behind it.
 """
 
 from __future__ import annotations
@@ -19,17 +20,10 @@ __all__ = ["BackgroundTasks"]
 log = logging.getLogger("mlc_bot.slack")
 
 
-DEFAULT_LIMIT = 64
-"""Replies computed at once. More would only queue inside the API client's connection pool
-(where waiting costs CPU the acks need); MyLiveChat allows 60 requests a minute anyway."""
-
-
 class BackgroundTasks:
     """Runs reply work on one event loop, whichever thread asks."""
 
-    def __init__(self, *, limit: int = DEFAULT_LIMIT) -> None:
-        self._limit = limit
-        self._slots: asyncio.Semaphore | None = None
+    def __init__(self) -> None:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._tasks: set[asyncio.Task[None]] = set()
         self._lock = threading.Lock()
@@ -55,13 +49,10 @@ class BackgroundTasks:
         task.add_done_callback(self._finished)
 
     async def _in_turn(self, work: Coroutine[Any, Any, None]) -> None:
-        if self._slots is None:
-            self._slots = asyncio.Semaphore(self._limit)
         try:
-            async with self._slots:
-                await work
+            await work
         finally:
-            work.close()  # a no-op once run; stops "never awaited" if cancelled while waiting
+            work.close()  # a no-op once run; stops "never awaited" if cancelled before it ran
 
     def _finished(self, task: asyncio.Task[None]) -> None:
         self._tasks.discard(task)

@@ -1,10 +1,12 @@
 """Async client for the MyLiveChat REST API v1."""
 
+from ._budget import RequestBudget, request_budget
 from ._client import DEFAULT_API_URL, MyLiveChatClient, Platform
 from ._errors import (
     APIStatusError,
     AuthError,
     BadRequest,
+    BudgetExhausted,
     Conflict,
     MyLiveChatError,
     NotFound,
@@ -41,6 +43,7 @@ __all__ = [
     "AppliedTag",
     "AuthError",
     "BadRequest",
+    "BudgetExhausted",
     "Conflict",
     "ConversationStarter",
     "DeletedSubscription",
@@ -57,6 +60,7 @@ __all__ = [
     "RateLimited",
     "RateLimiter",
     "RemovedTag",
+    "RequestBudget",
     "RotatedSecret",
     "ScopeError",
     "ServerError",
@@ -69,4 +73,5 @@ __all__ = [
     "WebhookSubscription",
     "WebhookTestResult",
     "WhoAmI",
+    "request_budget",
 ]

@@ -14,6 +14,7 @@ from typing import Any, Literal, Self, TypeVar
 
 import httpx
 
+from ._budget import current_budget
 from ._errors import (
     RateLimited,
     ServerError,
@@ -187,7 +188,10 @@ class MyLiveChatClient:
         self, method: str, query: Mapping[str, str], body: Mapping[str, Any] | None
     ) -> Any:
         limiter = self.limiter
-        slot = await limiter.acquire()
+        budget = current_budget()
+        slot = await limiter.acquire(
+            priority=budget.priority, deadline=budget.deadline, on_wait=budget.on_wait
+        )
         sent_at = time.perf_counter()
         try:
             response = await self._http.request(

@@ -11,7 +11,8 @@ The hierarchy::
     │   ├── Conflict                409 duplicate_name
     │   ├── RateLimited             429 rate_limited (with retry_after)
     │   └── ServerError             5xx internal_error
-    └── TransportError              no usable answer: timeout, connection failure, non-JSON body
+    ├── TransportError              no usable answer: timeout, connection failure, non-JSON body
+    └── BudgetExhausted             not sent: the rate limit would hold it past its deadline
 
 Every error's text is safe to show a user: it never contains the token.
 """
@@ -22,6 +23,7 @@ __all__ = [
     "APIStatusError",
     "AuthError",
     "BadRequest",
+    "BudgetExhausted",
     "Conflict",
     "MyLiveChatError",
     "NotFound",
@@ -112,6 +114,19 @@ class TransportError(MyLiveChatError):
     """No usable answer: a timeout, a refused connection or a body that is not JSON."""
 
     default_code = "transport_error"
+
+
+class BudgetExhausted(MyLiveChatError):
+    """The request was not sent: the token's budget is spent for longer than it may wait.
+
+    ``retry_after`` is the estimated wait, in seconds, before the budget has room again.
+    """
+
+    default_code = "rate_limit_spent"
+
+    def __init__(self, message: str, *, retry_after: float) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
 
 
 _BY_STATUS: dict[int, type[APIStatusError]] = {

@@ -24,11 +24,15 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import hashlib
+import heapq
+import itertools
 import math
 import time
 import weakref
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+
+from ._errors import BudgetExhausted
 
 __all__ = ["RateLimitInfo", "RateLimiter", "limiter_for_token"]
 
@@ -80,8 +84,26 @@ class _Slot:
         return math.inf if self.answered_at is None else self.answered_at + window
 
 
+class _Ticket:
+    """A request waiting for its turn: lower ``priority`` (an arrival time) goes first."""
+
+    __slots__ = ("priority", "seq")
+
+    def __init__(self, priority: float, seq: int) -> None:
+        self.priority = priority
+        self.seq = seq
+
+    def __lt__(self, other: _Ticket) -> bool:
+        return (self.priority, self.seq) < (other.priority, other.seq)
+
+
 class RateLimiter:
-    """Holds requests back until the server's window has room for them."""
+    """Holds requests back until the server's window has room for them.
+
+    Waiting requests are served in order of their priority (the time the command that
+    makes them arrived; by default the time they asked), so a command's second request is
+    not overtaken by commands that came later, and nobody is overtaken at random.
+    """
 
     def __init__(
         self,
@@ -92,25 +114,101 @@ class RateLimiter:
         self._monotonic = monotonic
         self._wall = wall
         self._slots: list[_Slot] = []
+        self._queue: list[_Ticket] = []
+        self._seq = itertools.count()
         self._changed = asyncio.Condition()
         self.limit: int | None = None
         self.window: float | None = None
         self.blocked_until = 0.0
-        self.last: RateLimitInfo | None = None
 
-    async def acquire(self) -> _Slot:
-        """Wait until a request can be sent without being refused, and reserve its slot."""
+    @property
+    def waiting(self) -> int:
+        """Requests waiting for their turn."""
+        return len(self._queue)
+
+    async def acquire(
+        self,
+        *,
+        priority: float | None = None,
+        deadline: float | None = None,
+        on_wait: Callable[[float], None] | None = None,
+    ) -> _Slot:
+        """Wait until a request can be sent without being refused, and reserve its slot.
+
+        ``deadline`` (monotonic): when the request could only be sent after it, raise
+        :class:`BudgetExhausted` at once instead of waiting. ``on_wait(seconds)`` is called
+        once, with the estimated wait, when the request has to wait.
+        """
+        now = self._monotonic()
+        ticket = _Ticket(now if priority is None else priority, next(self._seq))
         async with self._changed:
-            while True:
-                now = self._monotonic()
-                delay = self._wait_needed(now)
-                if delay <= 0:
-                    slot = _Slot(now)
-                    self._slots.append(slot)
-                    return slot
-                timeout = None if math.isinf(delay) else delay
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._changed.wait(), timeout=timeout)
+            heapq.heappush(self._queue, ticket)
+            try:
+                return await self._wait_turn(ticket, deadline, on_wait)
+            except BaseException:
+                self._leave(ticket)
+                raise
+
+    async def _wait_turn(
+        self,
+        ticket: _Ticket,
+        deadline: float | None,
+        on_wait: Callable[[float], None] | None,
+    ) -> _Slot:
+        told = False
+        while True:
+            now = self._monotonic()
+            delay = self._wait_needed(now) if self._queue[0] is ticket else math.inf
+            if delay <= 0:
+                heapq.heappop(self._queue)
+                slot = _Slot(now)
+                self._slots.append(slot)
+                self._changed.notify_all()  # the next in line looks again
+                return slot
+            if not told:
+                told = True
+                eta = self.estimate(ticket, now)
+                if deadline is not None and eta is not None and now + eta > deadline:
+                    raise BudgetExhausted(
+                        f"the token's rate limit is spent for the next {eta:.0f} s",
+                        retry_after=eta,
+                    )
+                if on_wait is not None:
+                    on_wait(eta if eta is not None else 0.0)
+            timeout = None if math.isinf(delay) else delay
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._changed.wait(), timeout=timeout)
+
+    def _leave(self, ticket: _Ticket) -> None:
+        if ticket in self._queue:
+            self._queue.remove(ticket)
+            heapq.heapify(self._queue)
+            self._changed.notify_all()
+
+    def estimate(self, ticket: _Ticket | None = None, now: float | None = None) -> float | None:
+        """Seconds until ``ticket`` (or a request joining the queue now) may be sent.
+
+        None while the budget is not known yet. An estimate, not a promise: answers that
+        take long, or other processes using the token, make it later.
+        """
+        if self.limit is None or self.window is None:
+            return None
+        now = self._monotonic() if now is None else now
+        ahead = sum(1 for t in self._queue if ticket is None or t < ticket)
+        start = max(now, self.blocked_until)
+        window = self.window
+        # When each slot is free again; a request still in flight frees a window from now.
+        busy = [
+            max(start, now + window if math.isinf(e) else e)
+            for s in self._slots
+            if (e := s.expiry(window)) > now
+        ]
+        free = self.limit - len(busy)
+        if ahead < free:
+            return start - now
+        times = sorted(busy + [start] * max(free, 0))
+        rounds, index = divmod(ahead, len(times))
+        return max(times[index] + rounds * window - now, 0.0)
 
     def _wait_needed(self, now: float) -> float:
         """Seconds until a new request fits; 0 when it fits now."""
@@ -139,7 +237,6 @@ class RateLimiter:
                 slot.answered_at = now
             if info.limit is not None and info.limit > 0:
                 self.limit = info.limit
-                self.last = info
                 if not refused:
                     self._learn(slot, info, now)
             elif self.limit is None and not refused:

@@ -33,30 +33,34 @@ async def _spawn(tasks: BackgroundTasks, work: Callable[[], Coroutine[Any, Any, 
     tasks.spawn(work(), name="from the front thread")
 
 
-async def test_a_burst_runs_at_most_limit_at_once_and_all_finish() -> None:
-    tasks = BackgroundTasks(limit=3)
+async def test_work_that_waits_never_holds_up_other_work() -> None:
+    tasks = BackgroundTasks()
     tasks.bind()
-    running, peak, done = 0, 0, 0
+    release, quick_done = asyncio.Event(), asyncio.Event()
+    finished: list[str] = []
 
-    async def work() -> None:
-        nonlocal running, peak, done
-        running += 1
-        peak = max(peak, running)
-        await asyncio.sleep(0.01)
-        running -= 1
-        done += 1
+    async def waiting(name: str) -> None:
+        await release.wait()
+        finished.append(name)
 
-    for _ in range(10):
-        tasks.spawn(work(), name="reply")
-    assert len(tasks) == 10
+    async def quick() -> None:
+        finished.append("quick")
+        quick_done.set()
+
+    for index in range(100):
+        tasks.spawn(waiting(f"slow {index}"), name="reply")
+    tasks.spawn(quick(), name="help")
+    await quick_done.wait()
+    assert finished == ["quick"] and len(tasks) >= 100  # the slow ones all still wait
+    release.set()
     await tasks.wait_idle()
-    assert (peak, done, len(tasks)) == (3, 10, 0)
+    assert len(finished) == 101 and len(tasks) == 0
 
 
 async def test_drain_cancels_what_outlives_the_grace_and_says_so(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    tasks = BackgroundTasks(limit=1)
+    tasks = BackgroundTasks()
     tasks.bind()
     tasks.spawn(asyncio.sleep(30), name="stuck reply")
     tasks.spawn(asyncio.sleep(30), name="queued reply")
