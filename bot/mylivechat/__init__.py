@@ -2,16 +2,22 @@
 
 from ._client import DEFAULT_API_URL, MyLiveChatClient, Platform
 from ._errors import (
+    APIConnectionError,
     APIStatusError,
+    APITimeout,
     AuthError,
     BadRequest,
     Conflict,
+    ConnectionFailed,
+    ConnectionLost,
     MyLiveChatError,
     NotFound,
+    OutcomeUnknown,
     RateLimited,
     ScopeError,
     ServerError,
     TransportError,
+    UndecodableResponse,
 )
 from ._models import (
     AppliedTag,
@@ -37,11 +43,15 @@ from ._ratelimit import RateLimiter, RateLimitInfo
 
 __all__ = [
     "DEFAULT_API_URL",
+    "APIConnectionError",
     "APIStatusError",
+    "APITimeout",
     "AppliedTag",
     "AuthError",
     "BadRequest",
     "Conflict",
+    "ConnectionFailed",
+    "ConnectionLost",
     "ConversationStarter",
     "DeletedSubscription",
     "Feedback",
@@ -51,6 +61,7 @@ __all__ = [
     "MyLiveChatError",
     "NotFound",
     "NotifierSettings",
+    "OutcomeUnknown",
     "Ping",
     "Platform",
     "RateLimitInfo",
@@ -63,6 +74,7 @@ __all__ = [
     "Tag",
     "Transcript",
     "TransportError",
+    "UndecodableResponse",
     "Usage",
     "Visitor",
     "VisitorEvent",
