@@ -3,24 +3,36 @@
 from __future__ import annotations
 
 from bot.mylivechat import (
+    APIConnectionError,
+    APITimeout,
     AuthError,
     BudgetExhausted,
     Conflict,
+    ConnectionFailed,
+    ConnectionLost,
     MyLiveChatError,
     NotFound,
+    OutcomeUnknown,
     RateLimited,
     ScopeError,
     ServerError,
-    TransportError,
+    UndecodableResponse,
 )
 from bot.secrets import redact
 
 from .budget import seconds
 from .errors import CommandError, PermissionDenied, UsageError
-from .reply import Failure, Kind, Reply
+from .reply import Action, Failure, Kind, Reply
 from .spec import Command
 
-__all__ = ["READ_ONLY_HELP", "api_error_reply", "command_error_reply", "usage_reply"]
+__all__ = [
+    "READ_ONLY_HELP",
+    "api_error_reply",
+    "command_error_reply",
+    "lost_answer",
+    "outcome_unknown_reply",
+    "usage_reply",
+]
 
 READ_ONLY_HELP = (
     "The bot's MyLiveChat token is read-only, so it cannot change anything. "
@@ -65,16 +77,23 @@ def _explain(exc: MyLiveChatError) -> tuple[str, str]:
             "MyLiveChat had an internal error.",
             "Try again shortly; if it persists, quote the request id to MyLiveChat support.",
         )
-    if isinstance(exc, TransportError):
-        if exc.code == "timeout":
-            return "MyLiveChat did not answer in time.", "Try again in a moment."
-        if exc.status:
-            return (
-                f"MyLiveChat (or a proxy in front of it) answered HTTP {exc.status} "
-                "with something that is not the API's JSON.",
-                "Try again shortly; quote the request id to support if it persists.",
-            )
-        return "The bot could not reach MyLiveChat.", "Check MLC_API_URL and the network."
+    if isinstance(exc, ConnectionFailed):
+        return (
+            "The bot could not reach MyLiveChat, so nothing was sent.",
+            "Check MLC_API_URL and the network.",
+        )
+    if isinstance(exc, APITimeout):
+        return "MyLiveChat did not answer in time.", "Try again in a moment."
+    if isinstance(exc, ConnectionLost):
+        return "The connection to MyLiveChat dropped before it answered.", "Try again in a moment."
+    if isinstance(exc, UndecodableResponse) and exc.status:
+        return (
+            f"MyLiveChat (or a proxy in front of it) answered HTTP {exc.status} "
+            "with something that is not the API's JSON.",
+            "Try again shortly; quote the request id to support if it persists.",
+        )
+    if isinstance(exc, APIConnectionError):
+        return "MyLiveChat's answer could not be read.", "Try again shortly."
     return (
         f"MyLiveChat did not accept the request: {exc.message}",
         "Check the values and try again.",
@@ -82,6 +101,8 @@ def _explain(exc: MyLiveChatError) -> tuple[str, str]:
 
 
 def api_error_reply(exc: MyLiveChatError) -> Reply:
+    if isinstance(exc, OutcomeUnknown):
+        return outcome_unknown_reply(exc)
     what, todo = _explain(exc)
     kind = Kind.WARNING if isinstance(exc, RateLimited | BudgetExhausted) else Kind.ERROR
     return Reply(
@@ -91,6 +112,75 @@ def api_error_reply(exc: MyLiveChatError) -> Reply:
         failure=Failure.API,
         request_id=exc.request_id,
         error_code=exc.code,
+    )
+
+
+# What each write attempts, for replies about a change whose answer was lost.
+_ATTEMPTED = {
+    ("POST", "tags"): "the tag was created",
+    ("PATCH", "tags"): "the tag was changed",
+    ("DELETE", "tags"): "the tag was deleted",
+    ("POST", "apply_tag"): "the session got the tag",
+    ("DELETE", "apply_tag"): "the tag was taken off the session",
+    ("POST", "webhook_subscriptions"): "the subscription was created",
+    ("PATCH", "webhook_subscriptions"): "the subscription was changed",
+    ("DELETE", "webhook_subscriptions"): "the subscription was deleted",
+    ("POST", "rotate_webhook_secret"): "the secret was rotated",
+    ("POST", "test_webhook"): "the test event was sent",
+    ("POST", "visitors"): "the visitor was saved",
+    ("POST", "visitor_event"): "the event was recorded",
+}
+
+
+def lost_answer(exc: OutcomeUnknown) -> str:
+    """How MyLiveChat's answer to a change was lost, as the start of a sentence."""
+    cause = exc.cause
+    if isinstance(cause, APITimeout):
+        return "MyLiveChat did not answer in time"
+    if isinstance(cause, ConnectionLost):
+        return "The connection to MyLiveChat dropped before it answered"
+    if isinstance(cause, UndecodableResponse):
+        status = f" HTTP {cause.status}" if cause.status else ""
+        return (
+            f"MyLiveChat (or a proxy in front of it) answered{status} with something "
+            "that is not the API's JSON"
+        )
+    if isinstance(cause, ServerError):
+        return "MyLiveChat reported an internal error, which can happen after a change is made"
+    return "MyLiveChat's answer was lost"
+
+
+def outcome_unknown_reply(
+    exc: OutcomeUnknown,
+    *,
+    what: str | None = None,
+    check: str | None = None,
+    title: str = "Outcome unknown",
+    read_failed: bool = False,
+    actions: tuple[Action, ...] = (),
+) -> Reply:
+    """The reply for a change that may or may not have been made: never "failed".
+
+    ``what`` completes "the bot cannot tell whether ..."; ``check`` says how to find out
+    (or what to do) before running the command again.
+    """
+    if what is None:
+        settings = exc.resource.endswith("_settings")
+        default = "the notification settings were saved" if settings else "the change was made"
+        what = _ATTEMPTED.get((exc.method, exc.resource), default)
+    if exc.safe_to_repeat:
+        todo = "Running the same command again is safe: this change cannot be made twice."
+    else:
+        todo = check or "It may have been made: check before running the command again."
+    how = ", and reading it back did not work either" if read_failed else ""
+    return Reply(
+        title=title,
+        text=f"{lost_answer(exc)}{how}, so the bot cannot tell whether {what}.\n{todo}",
+        kind=Kind.WARNING,
+        failure=Failure.UNKNOWN,
+        request_id=exc.request_id,
+        error_code=exc.code,
+        actions=actions,
     )
 
 

@@ -77,7 +77,7 @@ def render_text(reply: Reply) -> str:
     if reply.notes:
         out.append("")
         out.extend(reply.notes)
-    if reply.failure is Failure.API and reply.error_code:
+    if reply.failure in (Failure.API, Failure.UNKNOWN) and reply.error_code:
         out.append(f"Error code: {reply.error_code}")
     if reply.request_id:
         out.append(f"Request id: {reply.request_id}")

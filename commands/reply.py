@@ -37,6 +37,7 @@ class Failure(enum.StrEnum):
     USAGE = "usage"  # the text could not be understood: shows usage; exit status 2
     DENIED = "denied"  # the caller or the token may not do this; exit status 1
     API = "api"  # MyLiveChat refused or failed; exit status 1
+    UNKNOWN = "unknown"  # a change's answer was lost: it may have been made; exit status 1
     INPUT = "input"  # understood, but a value is wrong (unknown tag, bad URL); exit status 1
     INTERNAL = "internal"  # a bug; logged with a traceback, never shown; exit status 1
 

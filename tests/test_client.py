@@ -10,14 +10,19 @@ import httpx
 import pytest
 
 from bot.mylivechat import (
+    APIConnectionError,
+    APITimeout,
     AuthError,
     BadRequest,
     Conflict,
+    ConnectionFailed,
+    ConnectionLost,
     MyLiveChatClient,
     NotFound,
+    OutcomeUnknown,
     ScopeError,
     ServerError,
-    TransportError,
+    UndecodableResponse,
 )
 from bot.sandbox import SandboxServer
 from tests.fakes.webhook_receiver import WebhookReceiver
@@ -249,11 +254,12 @@ async def test_server_error_carries_request_id(
 async def test_non_json_gateway_error(api: MyLiveChatClient, sandbox: SandboxServer) -> None:
     sandbox.inject_fault("502", count=10)
     api.backoff = 0.01
-    with pytest.raises(TransportError) as info:
+    with pytest.raises(UndecodableResponse) as info:
         await api.list_tags()
     err = info.value
     assert err.status == 502 and err.request_id, "the header's request id survives"
     assert "not JSON" in err.message
+    assert isinstance(err, APIConnectionError)
 
 
 async def test_timeout_and_unreachable(sandbox: SandboxServer) -> None:
@@ -261,29 +267,217 @@ async def test_timeout_and_unreachable(sandbox: SandboxServer) -> None:
     async with MyLiveChatClient(
         sandbox.tokens.site_a_write, base_url=sandbox.url, timeout=0.2, max_retries=1, backoff=0.01
     ) as client:
-        with pytest.raises(TransportError) as info:
+        with pytest.raises(APITimeout) as info:
             await client.ping()
     assert info.value.code == "timeout"
     async with MyLiveChatClient(
         "mlc_x_unreachable", base_url="http://127.0.0.1:9/v1/api.ashx", max_retries=1, backoff=0.01
     ) as client:
-        with pytest.raises(TransportError) as info:
+        with pytest.raises(ConnectionFailed) as info:
             await client.ping()
     assert info.value.code == "connection_error"
 
 
-# -- retries --------------------------------------------------------------------------------
+# -- a write whose answer is lost -------------------------------------------------------------
 
 
-async def test_non_idempotent_write_is_not_repeated(
-    api: MyLiveChatClient, sandbox: SandboxServer
+def test_never_sent_and_answer_lost_are_told_apart_by_class() -> None:
+    for cls in (ConnectionFailed, APITimeout, ConnectionLost, UndecodableResponse):
+        assert issubclass(cls, APIConnectionError)
+    # A lost answer may come from any branch (a timeout, the API's 500): its own branch.
+    assert not issubclass(OutcomeUnknown, APIConnectionError | ServerError)
+    lost = OutcomeUnknown(
+        ServerError("boom", status=500, request_id="req_1"), method="PATCH", resource="tags"
+    )
+    assert (lost.code, lost.status, lost.request_id) == ("internal_error", 500, "req_1")
+    assert "PATCH" in repr(lost) and "tags" in repr(lost) and not lost.may_still_apply
+
+
+def _impatient(sandbox: SandboxServer) -> MyLiveChatClient:
+    """Site A's client with a short timeout and quick retries: a held answer is given up on."""
+    return MyLiveChatClient(
+        sandbox.tokens.site_a_write, base_url=sandbox.url, timeout=1.0, backoff=0.01
+    )
+
+
+@pytest.mark.parametrize(
+    ("fault", "cause"),
+    [
+        ("apply-then-timeout", APITimeout),
+        ("apply-then-drop", ConnectionLost),
+        ("apply-then-garbage", UndecodableResponse),
+    ],
+)
+async def test_a_sent_write_whose_answer_is_lost_is_outcome_unknown_and_not_repeated(
+    sandbox: SandboxServer, fault: str, cause: type[Exception]
 ) -> None:
-    sandbox.inject_fault("500", count=1)
-    with pytest.raises(ServerError):
+    sandbox.inject_fault(fault, delay=30.0)  # type: ignore[arg-type]
+    async with _impatient(sandbox) as client:
+        with pytest.raises(OutcomeUnknown) as info:
+            await client.create_webhook_subscription(
+                url="http://127.0.0.1:9/x", events="handoff", label="lost"
+            )
+    err = info.value
+    assert isinstance(err.cause, cause) and err.__cause__ is err.cause
+    assert (err.method, err.resource, err.safe_to_repeat) == (
+        "POST",
+        "webhook_subscriptions",
+        False,
+    )
+    assert err.code == err.cause.code and err.request_id == err.cause.request_id
+    assert err.may_still_apply is (fault != "apply-then-garbage")
+    assert sandbox.count(method="POST", resource="webhook_subscriptions") == 1
+    assert [s.label for s in sandbox.state.webhooks.values()] == ["lost"], "it was applied"
+
+
+@pytest.mark.parametrize(
+    ("fault", "cause", "may_still_apply"),
+    [("500", ServerError, False), ("502", UndecodableResponse, True)],
+)
+async def test_a_server_error_on_a_write_is_outcome_unknown_too(
+    api: MyLiveChatClient,
+    sandbox: SandboxServer,
+    fault: str,
+    cause: type[Exception],
+    may_still_apply: bool,
+) -> None:
+    sandbox.inject_fault(fault)  # type: ignore[arg-type]
+    with pytest.raises(OutcomeUnknown) as info:
         await api.create_webhook_subscription(
             url="http://127.0.0.1:9/x", events="handoff", label="once"
         )
+    err = info.value
+    assert isinstance(err.cause, cause) and err.request_id and err.status == int(fault)
+    assert err.may_still_apply is may_still_apply
     assert sandbox.count(method="POST", resource="webhook_subscriptions") == 1
+    assert sandbox.state.webhooks == {}, "these faults come before the handler"
+
+
+@pytest.mark.parametrize(
+    ("fault", "cause"),
+    [
+        ("apply-then-timeout", APITimeout),
+        ("apply-then-drop", ConnectionLost),
+        ("apply-then-garbage", UndecodableResponse),
+    ],
+)
+async def test_a_read_whose_answer_is_lost_is_retried_and_raises_the_error_itself(
+    sandbox: SandboxServer, fault: str, cause: type[Exception]
+) -> None:
+    sandbox.inject_fault(fault, count=3, delay=30.0)  # type: ignore[arg-type]
+    async with _impatient(sandbox) as client:
+        with pytest.raises(cause) as info:
+            await client.list_tags()
+    assert not isinstance(info.value, OutcomeUnknown)
+    assert sandbox.count(method="GET", resource="tags") == 3
+
+
+async def test_an_idempotent_write_whose_answer_is_lost_is_retried(
+    sandbox: SandboxServer,
+) -> None:
+    sandbox.inject_fault("apply-then-garbage")
+    async with _impatient(sandbox) as client:
+        tag = await client.create_tag("escalated")
+    assert tag.name == "escalated" and tag.created is False, "the first attempt made it"
+    assert sandbox.count(method="POST", resource="tags") == 2
+
+
+async def test_an_idempotent_write_lost_on_every_attempt_is_outcome_unknown_safe_to_repeat(
+    sandbox: SandboxServer,
+) -> None:
+    sandbox.inject_fault("apply-then-garbage", count=3)
+    async with _impatient(sandbox) as client:
+        with pytest.raises(OutcomeUnknown) as info:
+            await client.create_tag("escalated")
+    err = info.value
+    assert err.safe_to_repeat and (err.method, err.resource) == ("POST", "tags")
+    assert sandbox.count(method="POST", resource="tags") == 3
+
+
+async def test_a_definitive_answer_after_a_lost_one_is_raised_as_it_is(
+    sandbox: SandboxServer,
+) -> None:
+    # DELETE apply_tag is idempotent: the retry's 404 says where things stand.
+    sandbox.inject_fault("apply-then-timeout", delay=30.0)
+    async with _impatient(sandbox) as client:
+        with pytest.raises(NotFound):
+            await client.remove_tag("no-such-session", 41)
+    assert sandbox.count(method="DELETE", resource="apply_tag") == 2
+
+
+async def test_a_refused_connection_was_never_sent_so_even_a_write_is_retried(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level(logging.WARNING, logger="mlc_bot.api")
+    async with MyLiveChatClient(
+        "mlc_x_unreachable", base_url="http://127.0.0.1:9/v1/api.ashx", backoff=0.01
+    ) as client:
+        with pytest.raises(ConnectionFailed) as info:
+            await client.rotate_webhook_secret(3)
+    assert not isinstance(info.value, OutcomeUnknown), "nothing was sent, so nothing happened"
+    retries = [r.getMessage() for r in caplog.records if r.name == "mlc_bot.api"]
+    assert [m.split(" in ")[0] for m in retries] == [
+        "connection_error on POST rotate_webhook_secret; retry 1",
+        "connection_error on POST rotate_webhook_secret; retry 2",
+    ]
+
+
+def _client_sending_to(handler: httpx.MockTransport) -> MyLiveChatClient:
+    return MyLiveChatClient(
+        "mlc_mock_token", base_url="http://mock/v1/api.ashx", transport=handler, backoff=0.01
+    )
+
+
+async def test_a_connect_timeout_was_never_sent_so_even_a_write_is_retried() -> None:
+    # Loopback cannot be made to time out a connect reliably, so this one is a mock transport.
+    attempts: list[str] = []
+
+    def refuse(request: httpx.Request) -> httpx.Response:
+        attempts.append(request.method)
+        raise httpx.ConnectTimeout("connect timed out", request=request)
+
+    async with _client_sending_to(httpx.MockTransport(refuse)) as client:
+        with pytest.raises(ConnectionFailed):
+            await client.create_webhook_subscription(
+                url="https://x.example/", events="handoff", label="x"
+            )
+    assert attempts == ["POST", "POST", "POST"]
+
+
+@pytest.mark.parametrize(
+    ("status", "content_type", "body"),
+    [
+        (403, "text/html", b"<html>Forbidden by the firewall</html>"),
+        (301, "text/html", b"<html>Moved</html>"),
+    ],
+)
+async def test_a_page_that_refused_or_redirected_a_write_is_not_ambiguous(
+    status: int, content_type: str, body: bytes
+) -> None:
+    attempts: list[str] = []
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        attempts.append(request.method)
+        return httpx.Response(status, content=body, headers={"Content-Type": content_type})
+
+    async with _client_sending_to(httpx.MockTransport(answer)) as client:
+        with pytest.raises(UndecodableResponse) as info:
+            await client.rotate_webhook_secret(3)
+    assert not isinstance(info.value, OutcomeUnknown) and info.value.status == status
+    assert attempts == ["POST"]
+
+
+async def test_a_5xx_without_the_api_envelope_is_a_proxy_not_the_api() -> None:
+    def gateway(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(504, json={"message": "upstream timed out"})
+
+    async with _client_sending_to(httpx.MockTransport(gateway)) as client:
+        with pytest.raises(UndecodableResponse) as read:
+            await client.get_usage()
+        with pytest.raises(OutcomeUnknown) as write:
+            await client.rotate_webhook_secret(3)
+    assert read.value.status == 504 and read.value.code == "bad_gateway"
+    assert isinstance(write.value.cause, UndecodableResponse) and write.value.may_still_apply
 
 
 async def test_idempotent_write_and_reads_are_retried(

@@ -662,6 +662,39 @@ async def test_injected_500_502_and_slow_faults(call: Api, sbx: SandboxServer) -
     assert [r.status for r in sbx.requests] == [500, 502, 502, 200, 200]
 
 
+async def test_apply_then_faults_apply_the_request_and_lose_its_answer(
+    call: Api, sbx: SandboxServer
+) -> None:
+    rw = sbx.tokens.site_a_write
+    sbx.inject_fault("apply-then-garbage")
+    garbled = await call("POST", "tags", rw, json_body={"name": "garbled"})
+    assert garbled.status_code == 200
+    assert garbled.headers["Content-Type"].startswith("text/html")
+    assert garbled.headers["X-MLC-Request-Id"].startswith("req_")
+    assert garbled.headers["X-RateLimit-Limit"] == "1000", "the app answered, then it was lost"
+    with pytest.raises(json.JSONDecodeError):
+        json.loads(garbled.text)
+
+    sbx.inject_fault("apply-then-drop")
+    with pytest.raises(httpx.RemoteProtocolError):
+        await call("POST", "tags", rw, json_body={"name": "dropped"})
+
+    sbx.inject_fault("apply-then-timeout", delay=0.5)
+    held = asyncio.create_task(call("POST", "tags", rw, json_body={"name": "held"}))
+    for _ in range(500):  # until the handler has run; the answer is still held
+        if sbx.state.tag_by_name(sbx.site_a_id, "held") or held.done():
+            break
+        await asyncio.sleep(0.01)
+    assert sbx.state.tag_by_name(sbx.site_a_id, "held") and not held.done()
+    assert data(await held)["name"] == "held"
+
+    names = [t.name for t in sbx.state.site_tags(sbx.site_a_id)]
+    assert {"garbled", "dropped", "held"} <= set(names), "every one was applied"
+    assert [r.status for r in sbx.requests] == [200, 0, 200], "a dropped answer never went out"
+    with pytest.raises(ValueError, match="unknown fault kind"):
+        sbx.inject_fault("apply-then-maybe")  # type: ignore[arg-type]
+
+
 async def test_latency_is_settable_at_run_time(call: Api, sbx: SandboxServer) -> None:
     ro = sbx.tokens.site_a_read
     sbx.latency = 0.3

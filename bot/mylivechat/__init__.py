@@ -3,17 +3,23 @@
 from ._budget import RequestBudget, request_budget
 from ._client import DEFAULT_API_URL, MyLiveChatClient, Platform
 from ._errors import (
+    APIConnectionError,
     APIStatusError,
+    APITimeout,
     AuthError,
     BadRequest,
     BudgetExhausted,
     Conflict,
+    ConnectionFailed,
+    ConnectionLost,
     MyLiveChatError,
     NotFound,
+    OutcomeUnknown,
     RateLimited,
     ScopeError,
     ServerError,
     TransportError,
+    UndecodableResponse,
 )
 from ._models import (
     AppliedTag,
@@ -39,12 +45,16 @@ from ._ratelimit import RateLimiter, RateLimitInfo
 
 __all__ = [
     "DEFAULT_API_URL",
+    "APIConnectionError",
     "APIStatusError",
+    "APITimeout",
     "AppliedTag",
     "AuthError",
     "BadRequest",
     "BudgetExhausted",
     "Conflict",
+    "ConnectionFailed",
+    "ConnectionLost",
     "ConversationStarter",
     "DeletedSubscription",
     "Feedback",
@@ -54,6 +64,7 @@ __all__ = [
     "MyLiveChatError",
     "NotFound",
     "NotifierSettings",
+    "OutcomeUnknown",
     "Ping",
     "Platform",
     "RateLimitInfo",
@@ -67,6 +78,7 @@ __all__ = [
     "Tag",
     "Transcript",
     "TransportError",
+    "UndecodableResponse",
     "Usage",
     "Visitor",
     "VisitorEvent",

@@ -16,9 +16,16 @@ import httpx
 
 from ._budget import current_budget
 from ._errors import (
+    APIConnectionError,
+    APITimeout,
+    BudgetExhausted,
+    ConnectionFailed,
+    ConnectionLost,
+    MyLiveChatError,
+    OutcomeUnknown,
     RateLimited,
     ServerError,
-    TransportError,
+    UndecodableResponse,
     error_for_status,
 )
 from ._models import (
@@ -65,8 +72,29 @@ _round_trip: contextvars.ContextVar[float | None] = contextvars.ContextVar(
 )
 
 
+# httpx errors raised before any byte of the request left: nothing can have been applied.
+_NOT_SENT = (
+    httpx.ConnectError,
+    httpx.ConnectTimeout,
+    httpx.PoolTimeout,
+    httpx.ProxyError,
+    httpx.UnsupportedProtocol,
+    httpx.LocalProtocolError,
+)
+
+
 def _is_safe_to_repeat(method: str, resource: str) -> bool:
     return method in ("GET", "HEAD") or (method, resource) in _IDEMPOTENT_WRITES
+
+
+def _answer_lost(exc: MyLiveChatError) -> bool:
+    """Whether the request may have reached the API and no answer says what became of it."""
+    if isinstance(exc, ServerError):
+        return True  # the vendor does not promise a server-side error rolled anything back
+    if isinstance(exc, UndecodableResponse):
+        # A redirect or a proxy's 4xx page means the API was not given the request.
+        return exc.status is None or not 300 <= exc.status < 500
+    return isinstance(exc, APIConnectionError) and not isinstance(exc, ConnectionFailed)
 
 
 class MyLiveChatClient:
@@ -143,33 +171,50 @@ class MyLiveChatClient:
         """Send one request and return the envelope's ``data``.
 
         Waits for the rate limit instead of being refused, retries a 429 after
-        ``Retry-After`` (the server did not process it), and retries timeouts,
-        connection failures and 5xx only when repeating the request is safe.
+        ``Retry-After`` (the server did not process it), retries a request that was
+        never sent, and retries timeouts, dropped connections and 5xx only when
+        repeating the request is safe. A write that was sent and whose answer was lost
+        raises :class:`OutcomeUnknown`.
         """
         method = method.upper()
         query = {"resource": resource}
         query.update({k: str(v) for k, v in (params or {}).items() if v is not None})
         safe = _is_safe_to_repeat(method, resource)
+        writes = method not in ("GET", "HEAD")
+        unsettled: MyLiveChatError | None = None  # the first attempt whose answer was lost
         failures = 0
         refusals = 0
         while True:
             try:
                 return await self._send_once(method, query, body)
+            except BudgetExhausted:
+                if unsettled is None:
+                    raise  # nothing was sent
+                raise _outcome(unsettled, unsettled, method, resource, safe) from unsettled
             except RateLimited as exc:
                 refusals += 1
                 if refusals > _MAX_RATE_LIMIT_RETRIES:
-                    raise
+                    final = _outcome(exc, unsettled, method, resource, safe)
+                    if final is exc:
+                        raise
+                    raise final from unsettled
                 log.warning(
                     "rate limited on %s %s; retrying in %.1fs",
                     method,
                     resource,
                     exc.retry_after or 1.0,
                 )
-            except (ServerError, TransportError) as exc:
-                not_sent = isinstance(exc.__cause__, httpx.ConnectError)
+            except (ServerError, APIConnectionError) as exc:
+                if writes and unsettled is None and _answer_lost(exc):
+                    unsettled = exc
                 failures += 1
-                if not (safe or not_sent) or failures > self.max_retries:
-                    raise
+                # A request that never left can always be sent again; others only if safe.
+                repeatable = safe or isinstance(exc, ConnectionFailed)
+                if not repeatable or failures > self.max_retries:
+                    final = _outcome(exc, unsettled, method, resource, safe)
+                    if final is exc:
+                        raise
+                    raise final from unsettled
                 delay = self.backoff * 2 ** (failures - 1) * (0.5 + random.random())
                 # A timeout or a refused connection never reached the server: no request id.
                 where = f" (request id {exc.request_id})" if exc.request_id else ""
@@ -200,19 +245,12 @@ class MyLiveChatClient:
                 params=query,
                 json=dict(body) if body is not None else None,
             )
-        except httpx.TimeoutException as exc:
+        except BaseException as exc:
             await limiter.abandon(slot)
-            raise TransportError(
-                f"MyLiveChat did not answer in time ({type(exc).__name__})", code="timeout"
-            ) from exc
-        except httpx.TransportError as exc:
-            await limiter.abandon(slot)
-            raise TransportError(
-                f"could not reach MyLiveChat ({type(exc).__name__})", code="connection_error"
-            ) from exc
-        except BaseException:
-            await limiter.abandon(slot)
-            raise
+            error = _transport_error(exc)
+            if error is None:
+                raise
+            raise error from exc
         _round_trip.set(time.perf_counter() - sent_at)
         refused = response.status_code == 429
         await limiter.release(slot, response.headers, refused=refused)
@@ -243,7 +281,7 @@ class MyLiveChatClient:
             payload = response.json()
         except (json.JSONDecodeError, UnicodeDecodeError):
             kind = response.headers.get("Content-Type", "unknown content").split(";")[0]
-            raise TransportError(
+            raise UndecodableResponse(
                 f"MyLiveChat answered HTTP {status} with {kind}, not JSON",
                 code="bad_response" if status < 500 else "bad_gateway",
                 status=status,
@@ -254,6 +292,14 @@ class MyLiveChatClient:
         if status < 400 and payload.get("ok", True) is not False:
             return payload.get("data")
         error = payload.get("error") if isinstance(payload.get("error"), dict) else {}
+        if status >= 500 and not error:
+            # JSON, but not the API's envelope: a load balancer or gateway answered.
+            raise UndecodableResponse(
+                f"MyLiveChat answered HTTP {status} without the API's error envelope",
+                code="bad_gateway",
+                status=status,
+                request_id=header_request_id,
+            )
         code = error.get("code") if isinstance(error.get("code"), str) else None
         message = error.get("message") if isinstance(error.get("message"), str) else None
         request_id = error.get("request_id") or payload.get("request_id") or header_request_id
@@ -433,6 +479,38 @@ class MyLiveChatClient:
             properties=dict(properties) if properties else None,
         )
         return await self._call(VisitorEvent, "POST", "visitor_event", body=body)
+
+
+def _transport_error(exc: BaseException) -> APIConnectionError | None:
+    """What an httpx failure means for the request; None for anything else (re-raised)."""
+    name = type(exc).__name__
+    if isinstance(exc, _NOT_SENT):
+        return ConnectionFailed(f"could not reach MyLiveChat ({name})")
+    if isinstance(exc, httpx.TimeoutException):
+        return APITimeout(f"MyLiveChat did not answer in time ({name})")
+    if isinstance(exc, httpx.TransportError):
+        return ConnectionLost(f"the connection to MyLiveChat dropped before it answered ({name})")
+    if isinstance(exc, httpx.DecodingError):
+        return UndecodableResponse(f"MyLiveChat's answer could not be decoded ({name})")
+    return None
+
+
+def _outcome(
+    exc: MyLiveChatError,
+    unsettled: MyLiveChatError | None,
+    method: str,
+    resource: str,
+    safe: bool,
+) -> MyLiveChatError:
+    """The error to raise for a request's last failure ``exc``.
+
+    A write that an attempt may have applied (``unsettled``) is an :class:`OutcomeUnknown`,
+    unless the last answer was an API error that says where things stand (e.g. 404).
+    """
+    settles = not (_answer_lost(exc) or isinstance(exc, ConnectionFailed | RateLimited))
+    if unsettled is None or settles:
+        return exc
+    return OutcomeUnknown(unsettled, method=method, resource=resource, safe_to_repeat=safe)
 
 
 def _present(**fields: Any) -> dict[str, Any]:

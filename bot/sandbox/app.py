@@ -4,7 +4,8 @@ Order of checks for every call (each step can answer early):
 
 1. the request is recorded; configured latency is waited; a pending injected fault is taken
    (except by OPTIONS): "502" answers an HTML proxy page here without touching the rate limit
-   (the proxy answered, not the app), "slow" waits its delay and goes on;
+   (the proxy answered, not the app), "slow" waits its delay and goes on (a client that gives
+   up meanwhile has not had the request applied yet);
 2. OPTIONS is a CORS preflight: 204, no auth, no rate limit;
 3. auth (`Authorization: Bearer`, else the `token=` query fallback): 401 unauthorized;
 4. the token's rolling-window bucket: 429 rate_limited with Retry-After;
@@ -14,7 +15,11 @@ Order of checks for every call (each step can answer early):
 8. a verb the resource does not support (e.g. GET apply_tag, POST ping, PUT anything):
    404 unknown_resource too; the vendor documents no 405, so the sandbox never sends one;
 9. POST/PATCH body: not JSON or not a JSON object: 400 bad_request;
-10. the handler: missing_field / bad_field / not_found / duplicate_name as it finds them.
+10. the handler: missing_field / bad_field / not_found / duplicate_name as it finds them;
+11. the answer of steps 3-10 is lost after the fact by an "apply-then-..." fault, whose
+    request has been applied (the handler ran): "apply-then-timeout" holds the answer for
+    its delay before sending it (a client with a shorter timeout gives up), "apply-then-garbage"
+    replaces it with a 200 HTML page, "apply-then-drop" closes the connection without one.
 
 X-RateLimit-* headers go on every answer once the token is known (steps 4-10); a 401 has none
 because an unknown token has no bucket. Every answer carries X-MLC-Request-Id and
@@ -44,7 +49,17 @@ log = logging.getLogger(__name__)
 API_PATH = "/v1/api.ashx"
 ALLOWED_METHODS = ("GET", "HEAD", "POST", "DELETE", "PATCH", "OPTIONS")
 WRITE_METHODS = frozenset({"POST", "PATCH", "DELETE"})
-FaultKind = Literal["500", "502", "slow"]
+FaultKind = Literal[
+    "500", "502", "slow", "apply-then-timeout", "apply-then-garbage", "apply-then-drop"
+]
+FAULT_KINDS: tuple[FaultKind, ...] = (
+    "500",
+    "502",
+    "slow",
+    "apply-then-timeout",
+    "apply-then-garbage",
+    "apply-then-drop",
+)
 
 _CORS = {
     "Access-Control-Allow-Origin": "*",
@@ -61,12 +76,20 @@ _PROXY_502 = """<html>
 """
 
 
+# A 200 that is not the API's JSON: what a captive portal or a confused CDN sends.
+_GARBLED_200 = """<!DOCTYPE html>
+<html><head><title>Welcome</title></head>
+<body><p>Please wait while we check your browser...</p></body></html>
+"""
+
+
 @dataclass(frozen=True)
 class RecordedRequest:
     """One API request as the sandbox received it.
 
     `status` is 0 while the request is being answered, and stays 0 if it never was (the client
-    gave up during a "slow" fault and the server stopped).
+    gave up during a "slow" or "apply-then-timeout" fault and the server stopped, or an
+    "apply-then-drop" fault closed the connection).
     """
 
     method: str
@@ -166,15 +189,38 @@ async def _handle(request: web.Request) -> web.StreamResponse:
         at=time.monotonic(),
     )
     control.requests.append(record)
+    if control.latency > 0:
+        await asyncio.sleep(control.latency)
+    fault = control.faults.popleft() if control.faults and method != "OPTIONS" else None
     try:
-        response = await _answer(control, request_id, method, query, body, body_error, token)
+        response = await _answer(control, request_id, method, query, body, body_error, token, fault)
     except Exception:
         log.exception("sandbox handler crashed (request %s)", request_id)
         response = _error(
             ApiError(500, "internal_error", "internal server error"), request_id, None
         )
+    if fault is not None and fault.kind.startswith("apply-then-"):
+        lost = await _lose_answer(request, fault, response)
+        if lost is None:
+            return web.Response()  # never sent: the connection is closed
+        response = lost
     _finish_record(control, record, response.status)
     return response
+
+
+async def _lose_answer(
+    request: web.Request, fault: Fault, response: web.Response
+) -> web.Response | None:
+    """Step 11: the request is applied; its answer comes late, garbled, or not at all."""
+    if fault.kind == "apply-then-timeout":
+        await asyncio.sleep(fault.delay)
+        return response
+    if fault.kind == "apply-then-garbage":
+        kept = {k: v for k, v in response.headers.items() if k.startswith(("X-", "Access-"))}
+        return web.Response(status=200, text=_GARBLED_200, content_type="text/html", headers=kept)
+    if request.transport is not None:
+        request.transport.abort()
+    return None
 
 
 def _finish_record(control: SandboxControl, record: RecordedRequest, status: int) -> None:
@@ -203,10 +249,8 @@ async def _answer(
     body: Any,
     body_error: str | None,
     token_value: str | None,
+    fault: Fault | None,
 ) -> web.Response:
-    if control.latency > 0:
-        await asyncio.sleep(control.latency)
-    fault = control.faults.popleft() if control.faults and method != "OPTIONS" else None
     if fault is not None and fault.kind == "502":
         return web.Response(
             status=502,

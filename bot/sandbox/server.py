@@ -18,6 +18,7 @@ from aiohttp import web
 from bot.sandbox import webhooks
 from bot.sandbox.app import (
     API_PATH,
+    FAULT_KINDS,
     Fault,
     FaultKind,
     RecordedRequest,
@@ -126,16 +127,20 @@ class SandboxServer:
     def clear_requests(self) -> None:
         self._control.requests.clear()
 
-    def inject_fault(
-        self, kind: Literal["500", "502", "slow"], count: int = 1, delay: float = 2.0
-    ) -> None:
-        """Make the next `count` API requests fail ("500", "502") or answer late ("slow")."""
-        if kind not in ("500", "502", "slow"):
+    def inject_fault(self, kind: FaultKind, count: int = 1, delay: float = 2.0) -> None:
+        """Make the next `count` API requests (OPTIONS aside) meet a fault, in the order given.
+
+        Before the request is applied: "500" (the API's internal_error envelope), "502" (a
+        proxy's HTML page), "slow" (waits `delay` seconds, then goes on). After it is applied,
+        the answer is lost: "apply-then-timeout" (sent `delay` seconds late),
+        "apply-then-garbage" (a 200 HTML page instead), "apply-then-drop" (the connection is
+        closed without an answer). See `bot.sandbox.app` for where each step sits.
+        """
+        if kind not in FAULT_KINDS:
             raise ValueError(f"unknown fault kind {kind!r}")
         if count < 1 or delay < 0:
             raise ValueError("count must be >= 1 and delay >= 0")
-        fault_kind: FaultKind = kind
-        self._control.faults.extend(Fault(fault_kind, delay) for _ in range(count))
+        self._control.faults.extend(Fault(kind, delay) for _ in range(count))
 
     def advance_time(self, seconds: float) -> None:
         """Move the sandbox clock forward (usage grows, new rows are stamped later)."""

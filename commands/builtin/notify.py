@@ -7,9 +7,10 @@ short ``webhook_url_prefix``, never the URL that was typed.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 from typing import cast
 
-from bot.mylivechat import NotifierSettings, Platform
+from bot.mylivechat import NotifierSettings, OutcomeUnknown, Platform
 from bot.secrets import register_secret
 from commands.context import Context
 from commands.formatting import joined
@@ -21,6 +22,7 @@ from commands.notifier_rules import (
     clean_url,
     rule_for,
 )
+from commands.readback import RUN_AGAIN, confirmed, not_applied, settle
 from commands.reply import Kind, Reply, Table
 from commands.spec import Param, ParamType, Permission, command
 
@@ -100,9 +102,12 @@ async def notify_set(
     register_secret(url)  # logs show *** wherever it would appear
     rule = check_webhook_url(platform, url)
     chosen = check_events(events) if events is not None else None
-    saved = await ctx.api.update_notifier_settings(
-        cast(Platform, platform), webhook_url=url, events=chosen
-    )
+    try:
+        saved = await ctx.api.update_notifier_settings(
+            cast(Platform, platform), webhook_url=url, events=chosen
+        )
+    except OutcomeUnknown as lost:
+        return await _settle_settings(ctx, lost, platform, url=url, events=chosen)
     text = f"{rule.title} notifications go to {rule.hint(url)} for: {joined(saved.events)}."
     return _saved_reply(rule.title, platform, saved, text)
 
@@ -128,10 +133,11 @@ async def notify_set(
 )
 async def notify_events(ctx: Context, platform: str, events: list[str]) -> Reply:
     chosen = check_events(events)
-    saved = await ctx.api.update_notifier_settings(cast(Platform, platform), events=chosen)
-    title = rule_for(platform).title
-    text = f"{title} notifications now post: {joined(saved.events)}."
-    return _saved_reply(title, platform, saved, text)
+    try:
+        saved = await ctx.api.update_notifier_settings(cast(Platform, platform), events=chosen)
+    except OutcomeUnknown as lost:
+        return await _settle_settings(ctx, lost, platform, events=chosen)
+    return _events_reply(platform, saved)
 
 
 @command(
@@ -144,7 +150,14 @@ async def notify_events(ctx: Context, platform: str, events: list[str]) -> Reply
     cost="1 call: PATCH <platform>_settings",
 )
 async def notify_off(ctx: Context, platform: str) -> Reply:
-    await ctx.api.update_notifier_settings(cast(Platform, platform), webhook_url="")
+    try:
+        await ctx.api.update_notifier_settings(cast(Platform, platform), webhook_url="")
+    except OutcomeUnknown as lost:
+        return await _settle_settings(ctx, lost, platform, url="")
+    return _off_reply(platform)
+
+
+def _off_reply(platform: str) -> Reply:
     title = rule_for(platform).title
     return Reply(
         title=f"{title} notifications off",
@@ -152,6 +165,71 @@ async def notify_off(ctx: Context, platform: str) -> Reply:
         kind=Kind.SUCCESS,
         notes=(f"Turn them back on with `notify {platform} set <webhook_url>`.",),
     )
+
+
+def _events_reply(platform: str, saved: NotifierSettings) -> Reply:
+    title = rule_for(platform).title
+    text = f"{title} notifications now post: {joined(saved.events)}."
+    return _saved_reply(title, platform, saved, text)
+
+
+async def _settle_settings(
+    ctx: Context,
+    lost: OutcomeUnknown,
+    platform: str,
+    *,
+    url: str | None = None,
+    events: list[str] | None = None,
+) -> Reply:
+    """Read the settings back after a lost answer: ``url`` "" asked to clear the URL."""
+
+    async def read() -> NotifierSettings:
+        return await ctx.api.get_notifier_settings(cast(Platform, platform))
+
+    def judge(lost: OutcomeUnknown, shown: NotifierSettings) -> Reply:
+        title = rule_for(platform).title
+        unlike = _unlike(shown, url, events)
+        if unlike:
+            return not_applied(
+                lost,
+                f"{title} notifications not changed",
+                f"the settings still have {' and '.join(unlike)}",
+                again=f"{RUN_AGAIN} Running it twice changes nothing more.",
+            )
+        if url == "":
+            return confirmed(lost, _off_reply(platform))
+        if url is None:
+            return confirmed(lost, _events_reply(platform, shown))
+        hint = rule_for(platform).hint(url)
+        text = f"{title} notifications go to {hint} for: {joined(shown.events)}."
+        reply = confirmed(lost, _saved_reply(title, platform, shown, text))
+        # The API shows only the start of a URL: say how much could be checked.
+        checked = "MyLiveChat shows only the start of a webhook URL; the saved one starts as yours."
+        return dataclasses.replace(reply, notes=(*reply.notes, checked))
+
+    return await settle(
+        lost,
+        read,
+        judge,
+        what="the notification settings were saved",
+        check=f"Type `notify {platform}` to see the settings before running the command again.",
+    )
+
+
+def _unlike(shown: NotifierSettings, url: str | None, events: list[str] | None) -> list[str]:
+    """What the read-back settings show instead of what was asked (never the URL itself)."""
+    unlike = []
+    if url == "" and shown.webhook_url_present is not False:
+        unlike.append("a webhook URL set")
+    elif url:
+        prefix = (shown.webhook_url_prefix or "").rstrip(".…")
+        if shown.webhook_url_present is False:
+            unlike.append("no webhook URL")
+        elif not url.startswith(prefix):
+            unlike.append(f"another webhook URL ({shown.webhook_url_prefix})")
+    if events is not None and set(shown.events) != set(events):
+        unlike.append(f"the events {joined(shown.events)}" if shown.events else "no events")
+    return unlike
 
 
 def _saved_reply(title: str, platform: str, saved: NotifierSettings, text: str) -> Reply:

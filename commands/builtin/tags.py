@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from bot.mylivechat import BadRequest, Tag
+from bot.mylivechat import BadRequest, OutcomeUnknown, Tag
 from commands.context import Context
 from commands.errors import CommandError, UsageError
-from commands.formatting import count, na, tag_label, tag_row
+from commands.formatting import count, joined, na, tag_label, tag_row
 from commands.params import SESSION_ID
+from commands.readback import RUN_AGAIN, confirmed, not_applied, settle
 from commands.reply import Action, Field, Kind, Reply, Table
 from commands.spec import Param, ParamType, Permission, command
 from commands.tagging import enabled_tags, find_tag, resolve_tag
@@ -212,13 +213,54 @@ async def tags_edit(
             color=color,
             description=description,
         )
+    except OutcomeUnknown as lost:
+        wanted = {"name": name, "colour": color, "description": description}
+        return await settle(
+            lost,
+            ctx.api.list_tags,
+            lambda lost, rows: _judge_edit(lost, rows, found, wanted),
+            what=f"the tag {tag_label(found)} was changed",
+            check="Type `tags --all` to see it as it is now.",
+        )
     finally:
         ctx.site.drop_tags()
+    return _updated_reply(updated, found)
+
+
+def _updated_reply(updated: Tag, found: Tag) -> Reply:
     return Reply(
         title=f"Updated tag {updated.name or found.name}",
         fields=_tag_fields(updated),
         kind=Kind.SUCCESS,
     )
+
+
+def _judge_edit(
+    lost: OutcomeUnknown, rows: list[Tag], found: Tag, wanted: dict[str, str | None]
+) -> Reply:
+    tag = next((t for t in rows if t.id == found.id), None)
+    if tag is None:
+        return not_applied(
+            lost,
+            f"Tag {tag_label(found)} not changed",
+            "no tag with that id on this site",
+            again="Type `tags --all` to see the tags.",
+        )
+    shown = {"name": tag.name, "colour": tag.color, "description": tag.description}
+    unlike = [
+        field
+        for field, value in wanted.items()
+        if value is not None and not _same(shown[field], value, fold=field == "colour")
+    ]
+    if unlike:
+        return not_applied(
+            lost,
+            f"Tag {tag_label(found)} not changed",
+            f"its {joined(unlike)} as before",
+            again=f"{RUN_AGAIN} Running it twice changes nothing more.",
+            fields=_tag_fields(tag),
+        )
+    return confirmed(lost, _updated_reply(tag, found))
 
 
 @command(
@@ -247,6 +289,12 @@ async def tags_delete(ctx: Context, tag: str) -> Reply:
         text="Sessions tagged with it keep it in their history; it can no longer be applied.",
         kind=Kind.SUCCESS,
     )
+
+
+def _same(shown: str | None, wanted: str, *, fold: bool = False) -> bool:
+    """Whether a read-back value is the one asked for (colours in any case)."""
+    have, want = (shown or "").strip(), wanted.strip()
+    return have.casefold() == want.casefold() if fold else have == want
 
 
 def _tag_fields(tag: Tag) -> tuple[Field, ...]:

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.mylivechat import Visitor
+from bot.mylivechat import OutcomeUnknown, Visitor
 from commands.context import Context
 from commands.errors import UsageError
-from commands.formatting import clip, count, na, number
+from commands.failures import outcome_unknown_reply
+from commands.formatting import clip, count, joined, na, number
 from commands.params import limit_param
+from commands.readback import RUN_AGAIN, confirmed, not_applied, settle
 from commands.reply import Field, Kind, Reply, Table
 from commands.spec import Param, ParamType, Permission, command
 from commands.timefmt import ago
@@ -82,13 +84,25 @@ async def visitor_set(
         raise UsageError("Say what to set: --email, --name, --plan or --attr key=value.")
     if email is not None and not _looks_like_email(email):
         raise UsageError(f"--email must be an email address like jane@acme.com, not {email!r}.")
-    saved = await ctx.api.upsert_visitor(
-        visitor_key,
-        email=email,
-        name=name,
-        plan=plan,
-        attributes={k: _typed(v) for k, v in (attr or {}).items()} or None,
-    )
+    attributes = {k: _typed(v) for k, v in (attr or {}).items()}
+    try:
+        saved = await ctx.api.upsert_visitor(
+            visitor_key, email=email, name=name, plan=plan, attributes=attributes or None
+        )
+    except OutcomeUnknown as lost:
+        wanted = {"email": email, "name": name, "plan": plan}
+
+        async def read() -> list[Visitor]:
+            # A saved visitor is the most recently seen, so it is among the first rows.
+            return await ctx.api.list_visitors(limit=_READ_BACK_LIMIT)
+
+        return await settle(
+            lost,
+            read,
+            lambda lost, rows: _judge_set(lost, rows, visitor_key, wanted, attributes),
+            what=f"the visitor `{visitor_key}` was saved",
+            check=f"Type `visitors` to see whether `{visitor_key}` shows the change.",
+        )
     verb = "Created" if saved.created else "Updated"
     return Reply(
         title=f"{verb} visitor {saved.visitor_key or visitor_key}",
@@ -120,13 +134,62 @@ async def visitor_event(
     ctx: Context, visitor_key: str, event: str, properties: dict[str, str] | None = None
 ) -> Reply:
     typed = {k: _typed(v) for k, v in (properties or {}).items()}
-    recorded = await ctx.api.track_visitor_event(visitor_key, event, typed or None)
+    try:
+        recorded = await ctx.api.track_visitor_event(visitor_key, event, typed or None)
+    except OutcomeUnknown as lost:
+        # Settling it would need the event count from before: not worth a read every time.
+        return outcome_unknown_reply(
+            lost,
+            what=f"the event `{event}` was recorded for `{visitor_key}`; it may have been",
+            check="Check the visitor's event count with `visitors` before recording it again: "
+            "recording it twice counts it twice.",
+        )
     total = count(recorded.event_count, "event") if recorded.event_count is not None else "n/a"
     return Reply(
         title=f"Recorded {recorded.event or event}",
         text=f"Visitor `{recorded.visitor_key or visitor_key}` now has {total}.",
         kind=Kind.SUCCESS,
     )
+
+
+_READ_BACK_LIMIT = 200  # the most GET visitors returns
+
+
+def _judge_set(
+    lost: OutcomeUnknown,
+    rows: list[Visitor],
+    key: str,
+    wanted: dict[str, str | None],
+    attributes: dict[str, Any],
+) -> Reply:
+    visitor = next((v for v in rows if v.visitor_key == key), None)
+    if visitor is None:
+        shows = f"no visitor `{key}` among the {_READ_BACK_LIMIT} most recently seen"
+        return not_applied(lost, f"Visitor {key} not saved", shows)
+    shown = {"email": visitor.email, "name": visitor.name, "plan": visitor.plan}
+    unlike = [
+        field
+        for field, value in wanted.items()
+        if value is not None and not _same(shown[field], value, fold=field == "email")
+    ]
+    have = visitor.attributes
+    unlike += [f"attribute {k}" for k, v in attributes.items() if k not in have or have[k] != v]
+    if unlike:
+        return not_applied(
+            lost,
+            f"Visitor {key} not saved",
+            f"its {joined(unlike)} as before",
+            again=f"{RUN_AGAIN} Running it twice changes nothing more.",
+            fields=_visitor_fields(visitor),
+        )
+    saved = Reply(title=f"Saved visitor {key}", fields=_visitor_fields(visitor), kind=Kind.SUCCESS)
+    return confirmed(lost, saved)
+
+
+def _same(shown: str | None, wanted: str, *, fold: bool = False) -> bool:
+    """Whether a read-back value is the one asked for (emails in any case)."""
+    have, want = (shown or "").strip(), wanted.strip()
+    return have.casefold() == want.casefold() if fold else have == want
 
 
 def _visitor_fields(visitor: Visitor) -> tuple[Field, ...]:

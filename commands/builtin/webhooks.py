@@ -7,16 +7,21 @@ Receiver URLs are shown as their host only.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from urllib.parse import urlsplit
 
-from bot.mylivechat import WebhookSubscription
+from bot.mylivechat import APITimeout, OutcomeUnknown, WebhookSubscription
 from bot.secrets import register_secret
 from commands.context import Context
 from commands.errors import UsageError
+from commands.failures import lost_answer, outcome_unknown_reply
 from commands.formatting import joined, na, subscription_row, url_hint
 from commands.notifier_rules import EVENTS, check_events, clean_url
+from commands.readback import RUN_AGAIN, confirmed, not_applied, settle
 from commands.reply import Action, Failure, Field, Kind, Reply, Row, Table
 from commands.spec import Param, ParamType, Permission, command
+from commands.timefmt import ago
 
 VERIFY_HOWTO = (
     "Each delivery is signed: `X-MLC-Signature: sha256=<hex HMAC-SHA256 of the raw request body, "
@@ -89,21 +94,22 @@ async def webhooks_add(
 ) -> Reply:
     url = _receiver_url(url)
     chosen = check_events(events)
-    sub = await ctx.api.create_webhook_subscription(
-        url=url, events=chosen, label=label or _host(url)
-    )
+    label = label or _host(url)
+    started = ctx.now()
+    try:
+        sub = await ctx.api.create_webhook_subscription(url=url, events=chosen, label=label)
+    except OutcomeUnknown as lost:
+        ctx.site.drop_webhooks()
+        return await settle(
+            lost,
+            ctx.api.list_webhook_subscriptions,
+            lambda lost, subs: _judge_add(ctx, lost, subs, url, label, chosen, started),
+            what="the subscription was created",
+            check="Type `webhooks` to see whether it is there before adding it again: "
+            "adding it twice makes two subscriptions.",
+        )
     ctx.site.drop_webhooks()
-    return _secret_reply(
-        f"Webhook {sub.id} created",
-        sub.secret,
-        (
-            Field("Id", na(sub.id)),
-            Field("Label", na(sub.label)),
-            Field("Receiver", url_hint(sub.url)),
-            Field("Events", joined(sub.event_list)),
-        ),
-        test_id=sub.id,
-    )
+    return _secret_reply(f"Webhook {sub.id} created", sub.secret, _sub_fields(sub), test_id=sub.id)
 
 
 @command(
@@ -133,19 +139,25 @@ async def webhooks_edit(
 ) -> Reply:
     if label is None and url is None and events is None and enabled is None:
         raise UsageError("Say what to change: --label, --url, --events or --enabled yes|no.")
-    sub = await ctx.api.update_webhook_subscription(
-        id,
-        label=label,
-        url=_receiver_url(url) if url is not None else None,
-        events=check_events(events) if events is not None else None,
-        enabled=None if enabled is None else enabled == "yes",
-    )
+    url = _receiver_url(url) if url is not None else None
+    chosen = check_events(events) if events is not None else None
+    wanted_enabled = None if enabled is None else enabled == "yes"
+    try:
+        sub = await ctx.api.update_webhook_subscription(
+            id, label=label, url=url, events=chosen, enabled=wanted_enabled
+        )
+    except OutcomeUnknown as lost:
+        ctx.site.drop_webhooks()
+        wanted = _Wanted(label=label, url=url, events=chosen, enabled=wanted_enabled)
+        return await settle(
+            lost,
+            ctx.api.list_webhook_subscriptions,
+            lambda lost, subs: _judge_edit(lost, subs, id, wanted),
+            what=f"subscription {id} was changed",
+            check=f"Type `webhooks` to see subscription {id} as it is now.",
+        )
     ctx.site.drop_webhooks()
-    return Reply(
-        title=f"Webhook {sub.id or id} updated",
-        table=_one_row(sub),
-        kind=Kind.SUCCESS,
-    )
+    return _edited_reply(sub, id)
 
 
 @command(
@@ -158,13 +170,19 @@ async def webhooks_edit(
     cost="1 call: DELETE webhook_subscriptions",
 )
 async def webhooks_delete(ctx: Context, id: int) -> Reply:
-    await ctx.api.delete_webhook_subscription(id)
+    try:
+        await ctx.api.delete_webhook_subscription(id)
+    except OutcomeUnknown as lost:
+        ctx.site.drop_webhooks()
+        return await settle(
+            lost,
+            ctx.api.list_webhook_subscriptions,
+            lambda lost, subs: _judge_delete(lost, subs, id),
+            what=f"subscription {id} was deleted",
+            check=f"Type `webhooks` to see whether subscription {id} is still there.",
+        )
     ctx.site.drop_webhooks()
-    return Reply(
-        title=f"Webhook {id} deleted",
-        text="Its receiver gets no more events from MyLiveChat.",
-        kind=Kind.SUCCESS,
-    )
+    return _deleted_reply(id)
 
 
 @command(
@@ -177,7 +195,20 @@ async def webhooks_delete(ctx: Context, id: int) -> Reply:
     cost="1 call: POST rotate_webhook_secret",
 )
 async def webhooks_rotate(ctx: Context, id: int) -> Reply:
-    rotated = await ctx.api.rotate_webhook_secret(id)
+    try:
+        rotated = await ctx.api.rotate_webhook_secret(id)
+    except OutcomeUnknown as lost:
+        # No read can settle it: only the first characters of a secret are ever read back.
+        ctx.site.drop_webhooks()
+        return outcome_unknown_reply(
+            lost,
+            title=f"Webhook {id}: outcome unknown",
+            what=f"subscription {id} got a new secret. If it did, the new secret was never "
+            "shown and the previous one may already be void",
+            check=f"Rotate again (`webhooks rotate {id}`) to get a secret you can see, then "
+            "update the receiver with it.",
+            actions=(Action("Rotate again", f"webhooks rotate {id}"),),
+        )
     ctx.site.drop_webhooks()
     return _secret_reply(
         f"Webhook {rotated.id or id}: new secret",
@@ -200,7 +231,22 @@ async def webhooks_rotate(ctx: Context, id: int) -> Reply:
     cost="1 call: POST test_webhook",
 )
 async def webhooks_test(ctx: Context, id: int) -> Reply:
-    result = await ctx.api.test_webhook(id)
+    try:
+        result = await ctx.api.test_webhook(id)
+    except OutcomeUnknown as lost:
+        check = (
+            "Check the receiver for an event named `test`. A test changes nothing, so "
+            f"`webhooks test {id}` may send another."
+        )
+        if isinstance(lost.cause, APITimeout):
+            check += " MyLiveChat waits for the receiver before it answers: a slow receiver "
+            check += "can make it late."
+        return outcome_unknown_reply(
+            lost,
+            title=f"Webhook {id}: outcome unknown",
+            what="the test event was sent, or how the receiver answered",
+            check=check,
+        )
     status = result.receiver_status
     fields = (
         Field("Delivered", "yes" if result.delivered else "no"),
@@ -228,6 +274,123 @@ async def webhooks_test(ctx: Context, id: int) -> Reply:
         kind=Kind.ERROR,
         failure=Failure.INPUT,
         error_code="not_delivered",
+    )
+
+
+# How far the bot's clock and MyLiveChat's may disagree when judging "created just now".
+_CLOCK_SKEW = timedelta(minutes=1)
+
+
+@dataclass(frozen=True, slots=True)
+class _Wanted:
+    """The fields a `webhooks edit` asked for (None: not asked)."""
+
+    label: str | None
+    url: str | None
+    events: list[str] | None
+    enabled: bool | None
+
+    def unlike(self, sub: WebhookSubscription) -> list[str]:
+        """The names of the asked-for fields that ``sub`` does not show."""
+        differ = [
+            ("label", self.label is not None and sub.label != self.label),
+            ("receiver URL", self.url is not None and sub.url != self.url),
+            ("events", self.events is not None and set(sub.event_list) != set(self.events)),
+            ("state", self.enabled is not None and sub.enabled is not self.enabled),
+        ]
+        return [name for name, different in differ if different]
+
+
+def _judge_add(
+    ctx: Context,
+    lost: OutcomeUnknown,
+    subs: list[WebhookSubscription],
+    url: str,
+    label: str,
+    events: list[str],
+    started: datetime,
+) -> Reply:
+    same = [
+        s for s in subs if s.url == url and s.label == label and set(s.event_list) == set(events)
+    ]
+    # Ours was stamped after the command started; an identical older one is someone else's.
+    new = [s for s in same if s.created_utc is None or s.created_utc >= started - _CLOCK_SKEW]
+    if new:
+        sub = max(new, key=lambda s: s.id or 0)
+        return Reply(
+            title=f"Webhook {na(sub.id)} created; its secret was not shown",
+            text=f"MyLiveChat created it (id {na(sub.id)}) but its answer was lost, so the "
+            f"secret was never shown: `webhooks rotate {na(sub.id)}` issues a new one.",
+            fields=(*_sub_fields(sub), Field("Created", ago(sub.created_utc, ctx.now()))),
+            notes=(
+                f"{lost_answer(lost)}; the bot found the subscription by reading the list back.",
+                "Do not add it again: that would make a second subscription.",
+            ),
+            actions=(Action("Rotate its secret", f"webhooks rotate {sub.id}"),),
+            kind=Kind.WARNING,
+            failure=Failure.UNKNOWN,
+            request_id=lost.request_id,
+            error_code=lost.code,
+        )
+    again = RUN_AGAIN
+    if lost.may_still_apply:
+        again = (
+            "MyLiveChat may still finish a request it did not answer: type `webhooks` in a "
+            "minute, and add it again only if it is still missing."
+        )
+    if same:
+        ids = ", ".join(na(s.id) for s in same)
+        again += f" An identical subscription already exists (id {ids}): you may not need one."
+    return not_applied(lost, "Webhook not created", "it was not created", again=again)
+
+
+def _judge_edit(
+    lost: OutcomeUnknown, subs: list[WebhookSubscription], id: int, wanted: _Wanted
+) -> Reply:
+    sub = next((s for s in subs if s.id == id), None)
+    if sub is None:
+        return not_applied(
+            lost,
+            f"Webhook {id} not changed",
+            f"there is no subscription {id} on this site",
+            again="Type `webhooks` to see the subscriptions.",
+        )
+    unlike = wanted.unlike(sub)
+    if not unlike:
+        return confirmed(lost, _edited_reply(sub, id))
+    return not_applied(
+        lost,
+        f"Webhook {id} not changed",
+        f"its {joined(unlike)} as before",
+        again=f"{RUN_AGAIN} Running it twice changes nothing more.",
+        table=_one_row(sub),
+    )
+
+
+def _judge_delete(lost: OutcomeUnknown, subs: list[WebhookSubscription], id: int) -> Reply:
+    if all(s.id != id for s in subs):
+        return confirmed(lost, _deleted_reply(id))
+    return not_applied(lost, f"Webhook {id} not deleted", "it is still there")
+
+
+def _sub_fields(sub: WebhookSubscription) -> tuple[Field, ...]:
+    return (
+        Field("Id", na(sub.id)),
+        Field("Label", na(sub.label)),
+        Field("Receiver", url_hint(sub.url)),
+        Field("Events", joined(sub.event_list)),
+    )
+
+
+def _edited_reply(sub: WebhookSubscription, id: int) -> Reply:
+    return Reply(title=f"Webhook {sub.id or id} updated", table=_one_row(sub), kind=Kind.SUCCESS)
+
+
+def _deleted_reply(id: int) -> Reply:
+    return Reply(
+        title=f"Webhook {id} deleted",
+        text="Its receiver gets no more events from MyLiveChat.",
+        kind=Kind.SUCCESS,
     )
 
 
