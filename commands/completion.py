@@ -10,17 +10,17 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import TypeVar
 
 from bot.mylivechat import Handoff, MyLiveChatError, Tag, WebhookSubscription
 
 from .context import Context
 from .formatting import clip, joined, visitor_label
+from .reply import Choice, Kind, Picker, Reply
 from .tagging import enabled_tags
 from .timefmt import ago
 
-__all__ = ["SOURCES", "Choice", "complete"]
+__all__ = ["SOURCES", "Choice", "complete", "pick_reply"]
 
 log = logging.getLogger("mlc_bot.commands")
 
@@ -29,14 +29,6 @@ MAX_CHARS = 100
 """Discord's limit for a choice's name and value; Slack's option text is shorter still (75)."""
 
 T = TypeVar("T")
-
-
-@dataclass(frozen=True, slots=True)
-class Choice:
-    """One offered value: ``label`` is shown, ``value`` is what the command receives."""
-
-    label: str
-    value: str
 
 
 async def complete(source: str, ctx: Context, prefix: str = "", limit: int = 25) -> list[Choice]:
@@ -53,6 +45,24 @@ async def complete(source: str, ctx: Context, prefix: str = "", limit: int = 25)
     except MyLiveChatError as exc:
         log.info("no %s completions: %r", source, exc)
         return []
+
+
+async def pick_reply(source: str, command: str, ctx: Context, limit: int = 25) -> Reply:
+    """The menu a pick button offers: ``source``'s choices to complete ``command`` with."""
+    choices = await complete(source, ctx, limit=limit)
+    if not choices:
+        return Reply(
+            title=f"No {source} to pick",
+            text=(
+                f"There is no {source} to choose from, or MyLiveChat did not answer. "
+                f"Type the command instead: `/mlc {command} <{source}>`."
+            ),
+            kind=Kind.WARNING,
+        )
+    return Reply(
+        text=f"Choose a {source} for `{command}`:",
+        picker=Picker(command, source, tuple(choices)),
+    )
 
 
 def _tags(tags: list[Tag], typed: str, limit: int) -> list[Choice]:

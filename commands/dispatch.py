@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-import uuid
 from collections.abc import Mapping
 from typing import Any
 
@@ -12,11 +11,18 @@ from bot.mylivechat import MyLiveChatError, ScopeError, request_budget
 
 from .budget import QueueNotice
 from .catalog import Catalog, default_catalog
+from .completion import pick_reply
 from .context import Context
 from .errors import CommandError, PermissionDenied, UsageError
-from .failures import READ_ONLY_HELP, api_error_reply, command_error_reply, usage_reply
-from .parser import Invocation, bind, parse
-from .reply import Failure, Kind, Reply
+from .failures import (
+    READ_ONLY_HELP,
+    api_error_reply,
+    command_error_reply,
+    internal_error_reply,
+    usage_reply,
+)
+from .parser import Invocation, bind, parse, parse_words, tokenize
+from .reply import Failure, Reply
 from .spec import PUBLIC_FLAG, Command, Permission
 
 __all__ = ["Dispatcher"]
@@ -39,6 +45,30 @@ class Dispatcher:
         except Exception:
             return _internal_error("parsing command text")
         return await self.execute(invocation, ctx)
+
+    async def run_picked(self, text: str, value: str, ctx: Context) -> Reply:
+        """Run ``text`` completed with a value chosen from a :class:`~.reply.Picker`.
+
+        The value is added as one word, exactly as chosen: quotes, spaces and
+        backslashes in it are not read as command syntax.
+        """
+        try:
+            words = tokenize(text)
+            # After "--" nothing is an option: a value such as "--x" stays a value.
+            words += [value] if "--" in words else ["--", value]
+            invocation = parse_words(words, self.catalog)
+        except UsageError as exc:
+            return usage_reply(exc, exc.command)
+        except Exception:
+            return _internal_error("parsing a picked value")
+        return await self.execute(invocation, ctx)
+
+    async def offer_pick(self, source: str, text: str, ctx: Context, *, limit: int = 25) -> Reply:
+        """Up to ``limit`` choices a pick button offers to complete ``text`` (``run_picked``)."""
+        try:
+            return await pick_reply(source, text, ctx, limit=limit)
+        except Exception:
+            return _internal_error(f"offering {source} choices")
 
     async def run(self, command: Command, raw: Mapping[str, Any], ctx: Context) -> Reply:
         """Run a command with typed values (Discord options, button payloads)."""
@@ -108,15 +138,4 @@ class Dispatcher:
 
 
 def _internal_error(what: str) -> Reply:
-    incident = uuid.uuid4().hex[:10]
-    log.exception("internal error %s while running %r", incident, what)
-    return Reply(
-        title="Something went wrong",
-        text=(
-            "The bot hit an unexpected error and did not finish. "
-            f"It has been logged as incident {incident}; the bot is still running."
-        ),
-        kind=Kind.ERROR,
-        failure=Failure.INTERNAL,
-        error_code="internal",
-    )
+    return internal_error_reply(f"running {what!r}")

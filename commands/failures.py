@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import logging
+import uuid
+
 from bot.mylivechat import (
     APIConnectionError,
     APITimeout,
@@ -29,10 +32,14 @@ __all__ = [
     "READ_ONLY_HELP",
     "api_error_reply",
     "command_error_reply",
+    "internal_error_reply",
     "lost_answer",
     "outcome_unknown_reply",
+    "stale_command_reply",
     "usage_reply",
 ]
+
+log = logging.getLogger("mlc_bot.commands")
 
 READ_ONLY_HELP = (
     "The bot's MyLiveChat token is read-only, so it cannot change anything. "
@@ -212,4 +219,37 @@ def command_error_reply(exc: CommandError) -> Reply:
         kind=Kind.ERROR if not denied else Kind.WARNING,
         failure=Failure.DENIED if denied else Failure.INPUT,
         error_code="denied" if denied else "input",
+    )
+
+
+def internal_error_reply(what: str, error: BaseException | None = None) -> Reply:
+    """Log a bug (with its traceback, under a fresh incident id) and say so without detail.
+
+    Call it in an ``except`` block, or pass the ``error`` caught elsewhere.
+    """
+    incident = uuid.uuid4().hex[:10]
+    log.error("internal error %s while %s", incident, what, exc_info=error or True)
+    return Reply(
+        title="Something went wrong",
+        text=(
+            "The bot hit an unexpected error and did not finish. "
+            f"It has been logged as incident {incident}; the bot is still running."
+        ),
+        kind=Kind.ERROR,
+        failure=Failure.INTERNAL,
+        error_code="internal",
+    )
+
+
+def stale_command_reply() -> Reply:
+    """A platform ran an older version of a command than the bot declares."""
+    return Reply(
+        title="This command changed",
+        text=(
+            "Your app still shows an older version of this command. Try again in a minute; "
+            "if it persists, an admin can restart the bot to sync commands."
+        ),
+        kind=Kind.WARNING,
+        failure=Failure.USAGE,
+        error_code="stale_command",
     )

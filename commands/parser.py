@@ -12,7 +12,7 @@ from .errors import UsageError
 from .spec import Command, Param, ParamType
 from .suggest import did_you_mean
 
-__all__ = ["Invocation", "bind", "parse", "tokenize"]
+__all__ = ["Invocation", "bind", "parse", "parse_words", "tokenize"]
 
 _SMART_QUOTES = str.maketrans({"“": '"', "”": '"', "‘": "'", "’": "'", "\u00a0": " "})
 # Slack turns "--" into an en or em dash when a user types it in some clients.
@@ -58,7 +58,11 @@ def _fix_dash(word: str) -> str:
 
 def parse(text: str, catalog: Catalog) -> Invocation:
     """Parse command text. Raises :class:`UsageError` with a helpful message."""
-    words = tokenize(text)
+    return parse_words(tokenize(text), catalog)
+
+
+def parse_words(words: list[str], catalog: Catalog) -> Invocation:
+    """Parse command words (already split as :func:`tokenize` splits text)."""
     if not words:
         help_cmd = catalog.get("help")
         if help_cmd is None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import unicodedata
 
-from .reply import Failure, Kind, Progress, Reply, Table
+from .reply import Kind, Progress, Reply, Table
 
 __all__ = ["render_json", "render_text", "text_width"]
 
@@ -77,8 +77,11 @@ def render_text(reply: Reply) -> str:
     if reply.notes:
         out.append("")
         out.extend(reply.notes)
-    if reply.failure in (Failure.API, Failure.UNKNOWN) and reply.error_code:
-        out.append(f"Error code: {reply.error_code}")
+    if reply.picker is not None:
+        out.append("")
+        out.extend(f"→ {reply.picker.command} {c.value}" for c in reply.picker.choices)
+    if reply.shown_error_code:
+        out.append(f"Error code: {reply.shown_error_code}")
     if reply.request_id:
         out.append(f"Request id: {reply.request_id}")
     return "\n".join(out).strip("\n")

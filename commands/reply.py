@@ -12,9 +12,11 @@ from typing import Any
 
 __all__ = [
     "Action",
+    "Choice",
     "Failure",
     "Field",
     "Kind",
+    "Picker",
     "Progress",
     "Reply",
     "Row",
@@ -55,6 +57,24 @@ class Action:
     command: str
     style: str | None = None  # "primary" | "danger" | None
     pick: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Choice:
+    """One offered value: ``label`` is shown, ``value`` is what the command receives."""
+
+    label: str
+    value: str
+
+
+@dataclass(frozen=True, slots=True)
+class Picker:
+    """A menu whose chosen value completes ``command`` (see ``Dispatcher.run_picked``)."""
+
+    command: str
+    source: str
+    """The completion source the choices come from, e.g. ``"tag"``."""
+    choices: tuple[Choice, ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,10 +135,27 @@ class Reply:
     """Carries a secret: adapters must keep it private whatever was asked."""
     request_id: str | None = None
     error_code: str | None = None
+    picker: Picker | None = None
+    """Values to choose from; choosing one runs ``picker.command`` with it."""
 
     @property
     def ok(self) -> bool:
         return self.failure is None
+
+    @property
+    def public(self) -> bool:
+        """Whether the channel sees it: asked for ``--public``, and no secret in it."""
+        return not self.private and not self.sensitive
+
+    @property
+    def shown_error_code(self) -> str | None:
+        """The error code to show beside the request id: the API's, when the API failed.
+
+        Usage mistakes, refusals and wrong values explain themselves; a code would be noise.
+        """
+        if self.failure in (Failure.API, Failure.UNKNOWN):
+            return self.error_code
+        return None
 
     @property
     def exit_status(self) -> int:

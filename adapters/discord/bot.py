@@ -10,7 +10,7 @@ import discord
 from discord import app_commands
 
 from commands.catalog import Catalog
-from commands.reply import Failure, Kind, Reply
+from commands.failures import internal_error_reply, stale_command_reply
 
 from .embeds import render_embeds
 from .tree import CommandHandlers, build_root
@@ -32,25 +32,9 @@ class MlcCommandTree(app_commands.CommandTree["MlcBot"]):
         self, interaction: discord.Interaction, error: app_commands.AppCommandError, /
     ) -> None:
         if isinstance(error, app_commands.CommandSignatureMismatch):
-            reply = Reply(
-                title="This command changed",
-                text=(
-                    "Discord still shows an older version of this command. Try again in a "
-                    "minute; if it persists, an admin can restart the bot to sync commands."
-                ),
-                kind=Kind.WARNING,
-                failure=Failure.USAGE,
-                error_code="stale_command",
-            )
+            reply = stale_command_reply()
         else:
-            log.error("interaction failed: %r", error, exc_info=error)
-            reply = Reply(
-                title="Something went wrong",
-                text="The bot could not run that. The error has been logged.",
-                kind=Kind.ERROR,
-                failure=Failure.INTERNAL,
-                error_code="internal",
-            )
+            reply = internal_error_reply("answering a Discord interaction", error)
         embeds = render_embeds(reply)
         try:
             if interaction.response.is_done():

@@ -147,10 +147,9 @@ def _cell(text: str, limit: int) -> str:
 
 def _footer(reply: Reply) -> str:
     lines = list(reply.notes)
-    failed = reply.kind is Kind.ERROR or reply.failure is not None
     ids = []
-    if failed and reply.error_code:
-        ids.append(f"Error code: {reply.error_code}")
+    if reply.shown_error_code:
+        ids.append(f"Error code: {reply.shown_error_code}")
     if reply.request_id:
         ids.append(f"Request id: {reply.request_id}")
     if ids:

@@ -22,13 +22,13 @@ from commands.context import Context
 from commands.errors import UsageError
 from commands.failures import usage_reply
 from commands.parser import tokenize
-from commands.reply import Kind, Reply
+from commands.reply import Reply
 from commands.spec import PUBLIC_FLAG, Command, Param, ParamType
 
 from .embeds import render_embeds
 from .identity import caller_of, surface_of
-from .limits import CHOICE_VALUE, CHOICES_PER_OPTION, fit
-from .views import build_view, pick_view
+from .limits import CHOICE_VALUE, CHOICES_PER_OPTION, SELECT_OPTIONS, fit
+from .views import build_view
 
 __all__ = ["InteractionHandler", "send_reply"]
 
@@ -113,26 +113,19 @@ class InteractionHandler:
 
     async def offer_pick(self, interaction: discord.Interaction, source: str, text: str) -> None:
         """A ``pick`` button: offer the source's choices; picking one runs ``text <choice>``."""
+        received = time.monotonic()
         await interaction.response.defer(ephemeral=True, thinking=True)
-        choices = await complete(source, self.context(interaction), "", CHOICES_PER_OPTION)
-        if not choices:
-            reply = Reply(
-                title=f"No {source} to pick",
-                text=(
-                    f"There is no {source} to choose from, or MyLiveChat did not answer. "
-                    f"Type the command instead: `/mlc {text} <{source}>`."
-                ),
-                kind=Kind.WARNING,
-            )
-            await send_reply(interaction, reply, deferred_public=False)
-            return
-        view = pick_view(text, [(c.label, c.value) for c in choices], f"Pick a {source}…")
-        await interaction.followup.send(
-            content=f"Pick a {source} for `{text}`:",
-            view=view,
-            ephemeral=True,
-            allowed_mentions=_NO_MENTIONS,
-        )
+        ctx = self.context(interaction, received=received)
+        reply = await self.core.dispatcher.offer_pick(source, text, ctx, limit=SELECT_OPTIONS)
+        await send_reply(interaction, reply, deferred_public=False)
+
+    async def run_picked(self, interaction: discord.Interaction, text: str, value: str) -> None:
+        """A value chosen in a pick menu: run ``text`` completed with it, exactly."""
+        received = time.monotonic()
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        ctx = self.context(interaction, received=received)
+        reply = await self.core.dispatcher.run_picked(text, value, ctx)
+        await send_reply(interaction, reply, deferred_public=False)
 
     # --- autocomplete -------------------------------------------------------------------
 
@@ -185,7 +178,7 @@ async def send_reply(
     """
     embeds = render_embeds(reply)
     view = build_view(reply) if reply.ok else None
-    private = reply.private or reply.sensitive
+    private = not reply.public
     if deferred_public and private:
         await interaction.edit_original_response(
             content=_PRIVATE_NOTE, embeds=[], allowed_mentions=_NO_MENTIONS

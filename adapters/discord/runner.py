@@ -65,7 +65,7 @@ class _NotServing:
     async def run_command(self, *args: object) -> None:
         raise RuntimeError("this client only prints commands")
 
-    autocomplete = run_action = offer_pick = run_command  # type: ignore[assignment]
+    autocomplete = run_action = offer_pick = run_picked = run_command  # type: ignore[assignment]
 
 
 def print_commands() -> int:

@@ -21,7 +21,7 @@ from typing import Any, Protocol
 import discord
 from discord import ui
 
-from commands.reply import Action, Reply, Row
+from commands.reply import Action, Picker, Reply, Row
 
 from .limits import (
     ACTION_ROWS,
@@ -41,7 +41,6 @@ __all__ = [
     "RowMenu",
     "RunButton",
     "build_view",
-    "pick_view",
 ]
 
 _REPLY_ACTION_ROWS = 2  # the rest of Discord's five rows is for table rows
@@ -56,6 +55,8 @@ class ActionHandlers(Protocol):
     async def offer_pick(
         self, interaction: discord.Interaction, source: str, text: str
     ) -> None: ...
+
+    async def run_picked(self, interaction: discord.Interaction, text: str, value: str) -> None: ...
 
 
 def _handlers(interaction: discord.Interaction) -> ActionHandlers:
@@ -173,19 +174,10 @@ class PickMenu(ui.DynamicItem[ui.Select[Any]], template=r"mlc:chosen:(?P<command
 
     async def callback(self, interaction: discord.Interaction) -> None:
         if self.item.values:
-            await _handlers(interaction).run_action(
-                interaction, f"{self.command} {_quote(self.item.values[0])}"
-            )
+            await _handlers(interaction).run_picked(interaction, self.command, self.item.values[0])
 
 
 DYNAMIC_ITEMS: tuple[type[ui.DynamicItem[Any]], ...] = (RunButton, PickButton, RowMenu, PickMenu)
-
-
-def _quote(value: str) -> str:
-    """``value`` as one word of command text."""
-    if value and not re.search(r"[\s\"']", value):
-        return value
-    return '"' + value.replace('"', "'") + '"'
 
 
 def _button(action: Action, label: str) -> ui.Item[Any] | None:
@@ -212,6 +204,12 @@ def build_view(reply: Reply) -> ui.View | None:
             item.row = index // BUTTONS_PER_ROW
             view.add_item(item)
     row = -(-len(actions) // BUTTONS_PER_ROW)  # rows the reply's own actions took
+    if reply.picker is not None and row < ACTION_ROWS:
+        menu = _pick_menu(reply.picker)
+        if menu is not None:
+            menu.row = row
+            view.add_item(menu)
+            row += 1
     rows = [r for r in (reply.table.rows if reply.table else ()) if r.actions]
     free = ACTION_ROWS - row
     if rows and free > 0:
@@ -257,14 +255,13 @@ def _add_row_menus(view: ui.View, rows: list[Row], first_row: int, free: int) ->
             view.add_item(menu)
 
 
-def pick_view(command: str, choices: Sequence[tuple[str, str]], placeholder: str) -> ui.View:
-    """A menu of ``(label, value)`` choices that runs ``command <value>`` when one is picked."""
+def _pick_menu(picker: Picker) -> PickMenu | None:
+    """A menu of the picker's choices that runs ``picker.command <value>`` when one is picked."""
     options = [
-        discord.SelectOption(label=fit(label, SELECT_OPTION_TEXT), value=value)
-        for label, value in choices[:SELECT_OPTIONS]
-        if value and len(value) <= SELECT_OPTION_TEXT
+        discord.SelectOption(label=fit(c.label, SELECT_OPTION_TEXT), value=c.value)
+        for c in picker.choices[:SELECT_OPTIONS]
+        if c.value and len(c.value) <= SELECT_OPTION_TEXT
     ]
-    view = ui.View(timeout=None)
-    if options and len(f"mlc:chosen:{command}") <= CUSTOM_ID:
-        view.add_item(PickMenu(command, options, placeholder))
-    return view
+    if not options or len(f"mlc:chosen:{picker.command}") > CUSTOM_ID:
+        return None
+    return PickMenu(picker.command, options, f"Pick a {picker.source}…")

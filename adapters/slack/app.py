@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import logging
 import re
-import shlex
 import time
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
@@ -31,18 +30,11 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.config import ConfigError, Settings
 from bot.wiring import Core
-from commands.completion import complete
 from commands.context import Context
 from commands.reply import Reply
 
 from .auth import BotAuthorization
-from .blocks import (
-    CHOOSE_ACTION,
-    MAX_OPTIONS,
-    PICK_ACTION,
-    RUN_ACTION,
-    render_picker,
-)
+from .blocks import CHOOSE_ACTION, MAX_OPTIONS, PICK_ACTION, RUN_ACTION
 from .dedupe import DropRepeats
 from .delivery import Delivery
 from .identity import Directory, SlackUser
@@ -179,8 +171,9 @@ class SlackBot:
         choice = (action.get("selected_option") or {}).get("value")
         if not base or not choice:
             return
-        command = f"{base} {shlex.quote(str(choice))}"
-        work = self._run_button(body, command, client, received, replace_original=True)
+        work = self._run_button(
+            body, base, client, received, picked=str(choice), replace_original=True
+        )
         self.tasks.spawn(work, name="slack choice")
 
     # --- the work -----------------------------------------------------------------------------
@@ -230,8 +223,10 @@ class SlackBot:
         client: AsyncWebClient,
         received: float,
         *,
+        picked: str | None = None,
         replace_original: bool = False,
     ) -> None:
+        """Run a button's command text, completed with the ``picked`` value when given."""
         if not command:
             return
         user = await self._clicker(body, client)
@@ -243,7 +238,12 @@ class SlackBot:
             received=received,
             notify=self._notifier(response_url, user.id, thread_ts=_thread_of(body)),
         )
-        reply = await self.core.dispatcher.run_text(command, ctx)
+        dispatcher = self.core.dispatcher
+        reply = await (
+            dispatcher.run_text(command, ctx)
+            if picked is None
+            else dispatcher.run_picked(command, picked, ctx)
+        )
         await self.delivery.respond(
             response_url,
             reply,
@@ -262,10 +262,9 @@ class SlackBot:
     ) -> None:
         user = await self._clicker(body, client)
         ctx = self._context(user, _channel_of(body), _team_of(body), received=received)
-        choices = await complete(source, ctx, limit=MAX_OPTIONS)
-        picker = render_picker(command, source, [(c.label, c.value) for c in choices])
-        await self.delivery.post(
-            str(body["response_url"]), picker, "ephemeral", thread_ts=_thread_of(body)
+        picker = await self.core.dispatcher.offer_pick(source, command, ctx, limit=MAX_OPTIONS)
+        await self.delivery.respond(
+            str(body["response_url"]), picker, user.id, thread_ts=_thread_of(body)
         )
 
     async def _clicker(self, body: dict[str, Any], client: AsyncWebClient) -> SlackUser:

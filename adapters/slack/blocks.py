@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from commands.render import render_table
-from commands.reply import Action, Field, Kind, Progress, Reply, Row, Table
+from commands.reply import Action, Field, Kind, Picker, Progress, Reply, Row, Table
 
 from .mrkdwn import escape
 
@@ -23,7 +23,6 @@ __all__ = [
     "RUN_ACTION",
     "render_blocks",
     "render_message",
-    "render_picker",
 ]
 
 Block = dict[str, Any]
@@ -87,6 +86,8 @@ def render_blocks(reply: Reply, *, asked_by: str | None = None) -> list[Block]:
     # One block stays free for the notes line, which also reports what was left out.
     room = MAX_BLOCKS - len(actions) - len(trailer) - 1
     notes = list(reply.notes)
+    if reply.picker is not None:
+        return _picker_blocks(reply.picker, reply.text) + _notes_context(notes) + trailer
     head = _head(reply, room, notes)
     body: list[Block] = []
     if reply.table is not None and reply.table.rows:
@@ -101,42 +102,36 @@ def render_blocks(reply: Reply, *, asked_by: str | None = None) -> list[Block]:
     return head + body + actions + _notes_context(notes) + trailer
 
 
-def render_picker(command: str, source: str, choices: Sequence[tuple[str, str]]) -> dict[str, Any]:
-    """A message offering ``choices`` (label, value) to complete ``command``."""
-    usable = [(label, value) for label, value in choices if 0 < len(value) <= MAX_OPTION_VALUE]
-    block_id = f"{CHOOSE_ACTION}:{command}"
+def _picker_blocks(picker: Picker, prompt: str) -> list[Block]:
+    """The picker's prompt with a select of its choices (block id: the command text)."""
+    usable = [c for c in picker.choices if 0 < len(c.value) <= MAX_OPTION_VALUE]
+    block_id = f"{CHOOSE_ACTION}:{picker.command}"
     if not usable or len(block_id) > MAX_BLOCK_ID:
-        text = escape(
-            f"There is no {source} to choose from for `{command}`."
-            if not usable
-            else f"Type `/mlc {command} <{source}>` to choose one."
-        )
-        return {"text": text, "blocks": [_section(text)]}
-    prompt = f"Choose a {source} for `{escape(command)}`:"
+        return [_section(escape(f"Type `/mlc {picker.command} <{picker.source}>` to choose one."))]
     select = {
         "type": "static_select",
         "action_id": CHOOSE_ACTION,
-        "placeholder": _plain(f"Choose a {source}"),
+        "placeholder": _plain(f"Choose a {picker.source}"),
         "options": [
-            {"text": _plain(_clip(label, MAX_BUTTON_TEXT)), "value": value}
-            for label, value in usable[:MAX_OPTIONS]
+            {"text": _plain(_clip(c.label, MAX_BUTTON_TEXT)), "value": c.value}
+            for c in usable[:MAX_OPTIONS]
         ],
     }
     blocks: list[Block] = [
-        {"type": "section", "block_id": block_id, "text": _mrkdwn(prompt), "accessory": select}
+        {
+            "type": "section",
+            "block_id": block_id,
+            "text": _mrkdwn(escape(prompt) or " "),
+            "accessory": select,
+        }
     ]
     if len(usable) > MAX_OPTIONS:
-        blocks.append(
-            _context(
-                [
-                    escape(
-                        f"{MAX_OPTIONS} of {len(usable)} shown. For another, type "
-                        f"`/mlc {command} <{source}>`."
-                    )
-                ]
-            )
+        more = (
+            f"{MAX_OPTIONS} of {len(usable)} shown. For another, type "
+            f"`/mlc {picker.command} <{picker.source}>`."
         )
-    return {"text": prompt, "blocks": blocks}
+        blocks.append(_context([escape(more)]))
+    return blocks
 
 
 # --- parts of a reply -------------------------------------------------------------------------
@@ -268,8 +263,8 @@ def _failure_context(reply: Reply) -> list[Block]:
     if reply.ok:
         return []
     parts = []
-    if reply.error_code:
-        parts.append(f"Error `{escape(reply.error_code)}`")
+    if reply.shown_error_code:
+        parts.append(f"Error `{escape(reply.shown_error_code)}`")
     if reply.request_id:
         parts.append(f"Request id `{escape(reply.request_id)}`")
     return [_context([" · ".join(parts)])] if parts else []

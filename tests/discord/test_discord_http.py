@@ -116,7 +116,7 @@ async def test_tag_button_offers_a_menu_and_the_choice_tags_the_session(
     offer = await interact(
         discord_bot, fake_discord, payloads.component(message_of(listing), tag_button)
     )
-    assert offer.ephemeral and session in offer.json["content"]
+    assert offer.ephemeral and session in json.dumps(offer.json["embeds"])
     (menu,) = offer.json["components"][0]["components"]
     assert menu["custom_id"] == f"mlc:chosen:tag {session}"
     assert "vip" in [o["value"] for o in menu["options"]]

@@ -11,7 +11,7 @@ import pytest
 from pytest_mock import MockerFixture
 
 from adapters.discord.interactions import InteractionHandler, send_reply
-from adapters.discord.views import PickButton, RunButton
+from adapters.discord.views import PickButton, PickMenu, RunButton
 from bot.config import Settings
 from bot.mylivechat import MyLiveChatClient
 from bot.sandbox import SandboxServer
@@ -311,7 +311,7 @@ async def test_a_pick_button_offers_the_tags_in_a_menu(
     click = mock_interaction()
     await PickButton("tag", "tag s_abc", "Tag").callback(click)
     sent = followup(click)
-    assert sent["ephemeral"] is True and "tag s_abc" in sent["content"]
+    assert sent["ephemeral"] is True and "tag s_abc" in (first_embed(click).description or "")
     (menu,) = sent["view"].children
     assert menu.custom_id == "mlc:chosen:tag s_abc"
     assert "vip" in [o.value for o in menu.item.options]
@@ -321,3 +321,23 @@ async def test_render_kinds_reach_discord_as_colours(mock_interaction: MockInter
     interaction = mock_interaction()
     await send_reply(interaction, Reply(title="Careful", kind=Kind.WARNING), deferred_public=False)
     assert first_embed(interaction).colour == discord.Colour(0xFEE75C)
+
+
+@pytest.mark.parametrize("name", ["it's", 'say "hi"', "back\\slash", "both ' and \""])
+async def test_a_picked_tag_with_quotes_or_backslashes_is_applied_exactly(
+    sandbox: SandboxServer,
+    api: MyLiveChatClient,
+    handler: InteractionHandler,
+    mock_interaction: MockInteraction,
+    name: str,
+) -> None:
+    created = await api.create_tag(name)
+    (handoff,) = await api.list_handoffs(limit=1)
+    session = handoff.session_id
+    menu = PickMenu(f"tag {session}", [discord.SelectOption(label=name, value=name)], "")
+    click = mock_interaction()
+    menu.item._values = [name]  # what discord.py sets from the interaction's data
+    await menu.callback(click)
+    assert "is now tagged" in (first_embed(click).description or "")
+    (applied,) = [r.body for r in sandbox.requests if r.resource == "apply_tag"]
+    assert applied == {"session_id": session, "tag_id": created.id}

@@ -32,7 +32,7 @@ class _Unused:
     async def run_command(self, *args: object) -> None:
         raise AssertionError("not called")
 
-    autocomplete = run_action = offer_pick = run_command
+    autocomplete = run_action = offer_pick = run_picked = run_command
 
 
 def payload_of(catalog: Catalog) -> list[dict[str, Any]]:

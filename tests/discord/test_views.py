@@ -6,8 +6,8 @@ from typing import Any
 
 import discord
 
-from adapters.discord.views import build_view, pick_view
-from commands.reply import Action, Reply, Row, Table
+from adapters.discord.views import build_view
+from commands.reply import Action, Choice, Picker, Reply, Row, Table
 
 
 def layout(reply: Reply) -> list[list[dict[str, Any]]]:
@@ -70,6 +70,8 @@ async def test_a_command_too_long_for_a_custom_id_gets_no_button() -> None:
 
 
 async def test_pick_menus_offer_at_most_25_choices() -> None:
-    view = pick_view("tag s_1", [(f"tag {i}", f"t{i}") for i in range(40)], "Pick a tag…")
+    choices = tuple(Choice(f"tag {i}", f"t{i}") for i in range(40))
+    view = build_view(Reply(text="Choose", picker=Picker("tag s_1", "tag", choices)))
+    assert view is not None
     ((menu,),) = [row["components"] for row in view.to_components()]
     assert menu["custom_id"] == "mlc:chosen:tag s_1" and len(menu["options"]) == 25

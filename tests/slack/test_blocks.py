@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import re
 
-from adapters.slack.blocks import render_blocks, render_message, render_picker
-from commands.reply import Action, Failure, Field, Kind, Progress, Reply, Row, Table
+from adapters.slack.blocks import render_blocks, render_message
+from commands.reply import Action, Choice, Failure, Field, Kind, Picker, Progress, Reply, Row, Table
 from tests.slack.views import buttons_of, check_limits, selects_of, text_of
 
 
@@ -131,9 +131,14 @@ def test_asked_by_line_and_reply_buttons() -> None:
     assert text_of(blocks[-2:]) == "Tip: `tags` lists them.\nAsked by <@U123>"
 
 
+def _picker(command: str, source: str, choices: list[tuple[str, str]]) -> Reply:
+    found = tuple(Choice(label, value) for label, value in choices)
+    return Reply(text=f"Choose a {source} for `{command}`:", picker=Picker(command, source, found))
+
+
 def test_picker_offers_the_choices_and_carries_the_command() -> None:
-    message = render_picker(
-        "tag s_1", "tag", [("vip · Priority", "vip"), ("churn-risk", "churn-risk")]
+    message = render_message(
+        _picker("tag s_1", "tag", [("vip · Priority", "vip"), ("churn-risk", "churn-risk")])
     )
     check_limits(message["blocks"])
     (select,) = selects_of(message["blocks"])
@@ -145,13 +150,7 @@ def test_picker_offers_the_choices_and_carries_the_command() -> None:
 
 def test_picker_with_more_than_a_hundred_choices_says_how_to_use_the_rest() -> None:
     choices = [(f"tag-{i}", f"tag-{i}") for i in range(130)]
-    blocks = render_picker("tag s_1", "tag", choices)["blocks"]
+    blocks = render_message(_picker("tag s_1", "tag", choices))["blocks"]
     check_limits(blocks)
     assert len(selects_of(blocks)[0]["options"]) == 100
     assert "100 of 130 shown. For another, type `/mlc tag s_1 &lt;tag&gt;`." in text_of(blocks)
-
-
-def test_picker_without_choices_says_so() -> None:
-    message = render_picker("tag s_1", "tag", [])
-    assert selects_of(message["blocks"]) == []
-    assert message["text"] == "There is no tag to choose from for `tag s_1`."

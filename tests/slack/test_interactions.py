@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 import re
 
+import pytest
+
 from adapters.slack.server import SlackServer
 from bot.mylivechat import MyLiveChatClient
 from bot.sandbox import SandboxServer
@@ -199,3 +201,22 @@ async def test_a_channel_slack_refuses_is_logged_not_raised(
     await settle(server)
     assert "could not answer a mention in C_GONE: is_archived" in caplog.text
     assert slack.messages == []
+
+
+@pytest.mark.parametrize("name", ["it's", 'say "hi"', "back\\slash", "both ' and \""])
+async def test_a_picked_tag_with_quotes_or_backslashes_is_applied_exactly(
+    sender: SlackSender, slack: FakeSlack, sandbox: SandboxServer, api: MyLiveChatClient, name: str
+) -> None:
+    created = await api.create_tag(name)
+    sessions, buttons = await _handoffs(sender, slack)
+    picked = await sender.click(buttons["Tag"], user="U_MEMBER")
+    (picker,) = await slack.wait_for_responses(1, response_url=picked.response_url)
+    (select,) = selects_of(picker.blocks)
+    (option,) = [o for o in select["options"] if o["value"] == name]
+    chosen = await sender.click(
+        select, user="U_MEMBER", block_id=select["_block_id"], selected=option
+    )
+    (outcome,) = await slack.wait_for_responses(1, response_url=chosen.response_url)
+    assert "is now tagged" in text_of(outcome.blocks)
+    (applied,) = [r.body for r in sandbox.requests if r.resource == "apply_tag"]
+    assert applied == {"session_id": sessions[0], "tag_id": created.id}
