@@ -87,9 +87,6 @@ class SiteCache:
     async def whoami(self, api: MyLiveChatClient) -> WhoAmI:
         return await self._whoami.get(api.whoami)
 
-    def peek_whoami(self) -> WhoAmI | None:
-        return self._whoami.peek()
-
     async def recent_handoffs(self, api: MyLiveChatClient) -> list[Handoff]:
         """Recent handoffs for completing session ids; one GET handoffs when not cached."""
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
@@ -39,7 +39,6 @@ class Surface:
     platform: str  # "console" | "slack" | "discord"
     channel_id: str | None = None
     workspace_id: str | None = None  # Slack team id, Discord guild id
-    buttons: bool = False
     timezone: str | None = None
     """The workspace's time zone when the platform tells us."""
 
@@ -100,6 +99,3 @@ class Context:
 
     def now(self) -> datetime:
         return self.clock()
-
-    def with_caller(self, caller: Caller) -> Context:
-        return replace(self, caller=caller)

@@ -35,5 +35,4 @@ def surface_of(interaction: discord.Interaction) -> Surface:
         platform="discord",
         channel_id=str(interaction.channel_id) if interaction.channel_id else None,
         workspace_id=str(interaction.guild_id) if interaction.guild_id else None,
-        buttons=True,
     )

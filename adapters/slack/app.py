@@ -36,13 +36,13 @@ from commands.reply import Reply
 from .auth import BotAuthorization
 from .blocks import CHOOSE_ACTION, MAX_OPTIONS, PICK_ACTION, RUN_ACTION
 from .dedupe import DropRepeats
-from .delivery import Delivery
 from .identity import Directory, SlackUser
 from .mrkdwn import command_text
+from .replies import SlackReplies
 from .tasks import BackgroundTasks
 from .workspace import OnlyHome
 
-__all__ = ["SlackBot", "build_app", "build_web_client"]
+__all__ = ["SlackBot", "build_web_client"]
 
 log = logging.getLogger("mlc_bot.slack")
 
@@ -89,7 +89,7 @@ class SlackBot:
         )
         self.directory = Directory()
         self.tasks = BackgroundTasks()
-        self.delivery = Delivery()
+        self.replies = SlackReplies()
         secret = settings.slack_signing_secret
         bolt_logger = logging.getLogger(BOLT_LOGGER)
         # Bolt warns that SLACK_BOT_TOKEN from the environment goes unused because a client is
@@ -121,13 +121,13 @@ class SlackBot:
         """Open the shared HTTP session and learn the bot's identity (``auth.test``), so that
         no request waits for either."""
         self.tasks.bind()
-        self.client.session = await self.delivery.open()
+        self.client.session = await self.replies.open()
         await self.authorization.warm()
 
     async def aclose(self, grace: float = 10.0) -> None:
         """Let replies in flight finish (up to ``grace`` seconds), then close the session."""
         await self.tasks.drain(grace)
-        await self.delivery.aclose()
+        await self.replies.aclose()
 
     # --- listeners: ack, then hand the work to a task -----------------------------------------
 
@@ -191,7 +191,7 @@ class SlackBot:
             notify=self._notifier(response_url, user.id),
         )
         reply = await self.core.dispatcher.run_text(command_text(body.get("text") or ""), ctx)
-        await self.delivery.respond(response_url, reply, user.id)
+        await self.replies.respond(response_url, reply, user.id)
 
     async def _run_mention(
         self, event: dict[str, Any], team_id: str | None, client: AsyncWebClient, received: float
@@ -202,7 +202,7 @@ class SlackBot:
         user = await self.directory.lookup(client, user_id)
 
         async def answer(reply: Reply) -> None:
-            await self.delivery.answer_mention(
+            await self.replies.answer_mention(
                 client,
                 reply,
                 user_id=user.id,
@@ -244,7 +244,7 @@ class SlackBot:
             if picked is None
             else dispatcher.run_picked(command, picked, ctx)
         )
-        await self.delivery.respond(
+        await self.replies.respond(
             response_url,
             reply,
             user.id,
@@ -263,7 +263,7 @@ class SlackBot:
         user = await self._clicker(body, client)
         ctx = self._context(user, _channel_of(body), _team_of(body), received=received)
         picker = await self.core.dispatcher.offer_pick(source, command, ctx, limit=MAX_OPTIONS)
-        await self.delivery.respond(
+        await self.replies.respond(
             str(body["response_url"]), picker, user.id, thread_ts=_thread_of(body)
         )
 
@@ -305,14 +305,9 @@ class SlackBot:
         self, response_url: str, user_id: str, *, thread_ts: str | None = None
     ) -> Callable[[Reply], Awaitable[None]]:
         async def notify(reply: Reply) -> None:
-            await self.delivery.respond(response_url, reply, user_id, thread_ts=thread_ts)
+            await self.replies.respond(response_url, reply, user_id, thread_ts=thread_ts)
 
         return notify
-
-
-def build_app(core: Core, settings: Settings) -> AsyncApp:
-    """The Bolt app alone (it calls ``auth.test`` on its first request); see :class:`SlackBot`."""
-    return SlackBot(core, settings).app
 
 
 class _DropMessage(logging.Filter):

@@ -66,7 +66,6 @@ class SlackUser:
             platform="slack",
             channel_id=channel_id,
             workspace_id=team_id,
-            buttons=True,
             timezone=self.tz,
         )
 

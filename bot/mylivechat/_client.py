@@ -137,13 +137,6 @@ class MyLiveChatClient:
         return f"<MyLiveChatClient {self.base_url} token=***>"
 
     @property
-    def token_fingerprint(self) -> str:
-        """A short, non-secret name for the token (for cache keys and logs)."""
-        import hashlib
-
-        return hashlib.sha256(self._token.encode()).hexdigest()[:12]
-
-    @property
     def limiter(self) -> RateLimiter:
         if self._limiter is None:
             self._limiter = limiter_for_token(self._token)

@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-import argparse
 import asyncio
-import contextlib
 import errno
 import logging
-import sys
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from types import TracebackType
@@ -151,7 +148,7 @@ class SandboxServer:
         site_id: int,
         event: Literal["handoff", "feedback"],
         data: dict[str, Any] | None = None,
-    ) -> list[webhooks.Delivery]:
+    ) -> list[webhooks.DeliveryAttempt]:
         """Deliver a signed event to every enabled subscription of `site_id` that wants it.
 
         `data` defaults to the site's newest handoff or feedback row.
@@ -244,26 +241,3 @@ async def serve_forever(
         await asyncio.Event().wait()
     finally:
         await server.stop()
-
-
-def main(argv: list[str] | None = None) -> None:
-    """`python -m bot.sandbox [--host H] [--port N]`."""
-    parser = argparse.ArgumentParser(prog="python -m bot.sandbox", description=__doc__)
-    parser.add_argument("--host", default="127.0.0.1")
-    parser.add_argument("--port", type=int, default=8765)
-    parser.add_argument("--rate-limit", type=int, default=60)
-    parser.add_argument("--window", type=float, default=60.0)
-    args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
-    with contextlib.suppress(KeyboardInterrupt):
-        try:
-            asyncio.run(
-                serve_forever(args.host, args.port, rate_limit=args.rate_limit, window=args.window)
-            )
-        except ListenError as exc:
-            print(f"{parser.prog}: {exc}", file=sys.stderr)
-            sys.exit(2)
-
-
-if __name__ == "__main__":
-    main()

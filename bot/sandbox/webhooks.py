@@ -46,7 +46,7 @@ def build_payload(event: str, site_id: int, data: dict[str, Any]) -> dict[str, A
 
 
 @dataclass(frozen=True)
-class Delivery:
+class DeliveryAttempt:
     """What happened when one payload was POSTed to a receiver."""
 
     url: str
@@ -56,7 +56,7 @@ class Delivery:
     receiver_status: int | None
 
 
-async def deliver(url: str, secret: str, payload: dict[str, Any]) -> Delivery:
+async def deliver(url: str, secret: str, payload: dict[str, Any]) -> DeliveryAttempt:
     """POST the signed payload once; a 2xx answer counts as delivered, no redirects followed."""
     body = json.dumps(payload, separators=(",", ":")).encode("utf-8")
     headers = {
@@ -83,7 +83,7 @@ async def deliver(url: str, secret: str, payload: dict[str, Any]) -> Delivery:
             parts.hostname,
             exc,
         )
-    return Delivery(
+    return DeliveryAttempt(
         url=url,
         payload=payload,
         body=body,

@@ -19,19 +19,14 @@ from commands.reply import Reply
 from .blocks import render_message
 from .errors import slack_error
 
-__all__ = ["Delivery", "is_public"]
+__all__ = ["SlackReplies"]
 
 log = logging.getLogger("mlc_bot.slack")
 
 _TIMEOUT_SECONDS = 10
 
 
-def is_public(reply: Reply) -> bool:
-    """Whether the channel should see ``reply`` (asked ``--public``, and no secret in it)."""
-    return not reply.private and not reply.sensitive
-
-
-class Delivery:
+class SlackReplies:
     """Posts replies for the listeners, over one shared HTTP session once :meth:`open`."""
 
     def __init__(self) -> None:
@@ -56,7 +51,7 @@ class Delivery:
         replace: bool = False,
     ) -> None:
         """Answer through a response URL: ephemeral, or in the channel with who asked."""
-        public = is_public(reply)
+        public = reply.public
         message = render_message(reply, asked_by=user_id if public else None)
         response_type = "in_channel" if public else "ephemeral"
         await self.post(response_url, message, response_type, thread_ts=thread_ts, replace=replace)
@@ -102,7 +97,7 @@ class Delivery:
         private answer to a mention outside any thread goes to the channel.
         """
         try:
-            if is_public(reply):
+            if reply.public:
                 message = render_message(reply, asked_by=user_id)
                 await client.chat_postMessage(channel=channel, thread_ts=thread_ts or ts, **message)
             else:
