@@ -61,8 +61,10 @@ class DigestSender:
     and any scheduler's sweep (:meth:`DigestScheduler.sweep`) takes the period over and
     sends it. A second copy can only come from a crash between the platform accepting
     the post and the row being marked: the post carries a key derived from the
-    subscription and period (Discord's ``nonce`` with ``enforce_nonce``, which makes the
-    repeat a no-op; Slack has no such thing, see docs/architecture.md).
+    subscription and period, which Discord enforces as a nonce (the repeat is a no-op);
+    Slack has no such thing, so before posting again a poster that can look in the
+    channel (:class:`PostFinder`) is asked whether the post is there (see
+    docs/architecture.md, digests).
     """
 
     def __init__(
