@@ -68,7 +68,7 @@ class DigestScheduler:
         self._inflight: set[asyncio.Task[object]] = set()
         self._refresh_lock = asyncio.Lock()
         self._retaking: set[tuple[int, str]] = set()
-        self._catching_up = False
+        self._refreshing = False
 
     # -- lifecycle -------------------------------------------------------------------------
 
@@ -142,10 +142,10 @@ class DigestScheduler:
             return True
 
     async def _refresh_job(self) -> None:
-        if self._catching_up:
-            return  # the last poll's catch-up is still sending; the next poll looks again
+        if self._refreshing:
+            return  # the last poll is still catching up (sending); the next poll looks again
         self._track()
-        self._catching_up = True
+        self._refreshing = True
         try:
             if await self.refresh():
                 # A subscription added just before its time would otherwise wait a day:
@@ -154,7 +154,7 @@ class DigestScheduler:
         except Exception:
             log.exception("could not read digest subscriptions; keeping the current jobs")
         finally:
-            self._catching_up = False
+            self._refreshing = False
 
     async def _sweep_job(self) -> None:
         # Returns at once: sending what one sweep found must not hold up the next one.
