@@ -1,12 +1,17 @@
 """Digests into Discord channels over REST only (no gateway connection needed).
 
 discord.py's HTTP client logs in with the bot token and sends to a channel; it also
-keeps to Discord's per-route rate limits by itself.
+keeps to Discord's per-route rate limits by itself. A post with a key carries a nonce
+derived from it with ``enforce_nonce`` (discord.py adds that flag to every nonce): for a
+few minutes Discord answers a second post with the same nonce with the first message
+instead of creating another, so a scheduler that retakes a digest whose first sender
+died mid-post cannot show it twice.
 """
 
 from __future__ import annotations
 
 import asyncio
+import hashlib
 from typing import Self
 
 import discord
@@ -18,9 +23,16 @@ from commands.reply import Reply
 
 from .embeds import render_embeds
 
-__all__ = ["DiscordPoster"]
+__all__ = ["NONCE_LENGTH", "DiscordPoster", "nonce_for"]
 
 _NO_MENTIONS = discord.AllowedMentions.none()
+NONCE_LENGTH = 25
+"""Discord refuses a longer nonce."""
+
+
+def nonce_for(key: str) -> str:
+    """A nonce of Discord's maximum length, the same for every process given ``key``."""
+    return hashlib.sha256(key.encode()).hexdigest()[:NONCE_LENGTH]
 
 
 class DiscordPoster:
@@ -48,13 +60,18 @@ class DiscordPoster:
             raise ConfigError("DISCORD_TOKEN is not set: digests cannot be posted to Discord.")
         return await cls.login(settings.discord_token.reveal())
 
-    async def post(self, channel: ChannelRef, reply: Reply) -> None:
-        """Post ``reply``; a user id as ``channel_id`` with ``direct`` goes to their DMs."""
+    async def post(self, channel: ChannelRef, reply: Reply, *, key: str | None = None) -> None:
+        """Post ``reply``; a user id as ``channel_id`` with ``direct`` goes to their DMs.
+
+        With ``key``, a repeat of the post within Discord's nonce window is a no-op.
+        """
         try:
             target = channel.channel_id
             channel_id = await self._dm(target) if channel.direct else target
             with handle_message_parameters(
-                embeds=render_embeds(reply), allowed_mentions=_NO_MENTIONS
+                embeds=render_embeds(reply),
+                allowed_mentions=_NO_MENTIONS,
+                nonce=nonce_for(key) if key is not None else None,
             ) as params:
                 await self.http.send_message(int(channel_id), params=params)
         except (discord.NotFound, discord.Forbidden) as exc:

@@ -3,6 +3,13 @@
 Slack allows about one message per second per channel in bursts; when many digests fall
 on the same minute, posts to one channel queue behind each other, a second apart. A 429
 ``ratelimited`` waits ``Retry-After`` and tries again (slack_sdk's retry handler).
+
+``chat.postMessage`` takes no idempotency key; a post with a key carries it as message
+metadata (event type :data:`METADATA_EVENT`), and :meth:`SlackPoster.find` looks for it
+with ``conversations.history``, so a scheduler taking over a digest whose sender died
+mid-post can tell whether Slack had already taken it. That needs the
+``channels:history`` / ``groups:history`` scopes and the bot in the channel; without
+them ``find`` cannot tell (docs/architecture.md, digests).
 """
 
 from __future__ import annotations
@@ -10,7 +17,8 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Awaitable, Callable
-from typing import Self
+from datetime import datetime, timedelta
+from typing import Any, Self
 
 from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetryHandler
@@ -23,7 +31,15 @@ from commands.reply import Reply
 from .blocks import render_message
 from .errors import slack_error
 
-__all__ = ["CHANNEL_GONE_ERRORS", "SlackPoster"]
+__all__ = ["CHANNEL_GONE_ERRORS", "FIND_LIMIT", "FIND_MARGIN", "METADATA_EVENT", "SlackPoster"]
+
+METADATA_EVENT = "mlc_digest"
+"""The ``event_type`` of the metadata on a keyed post; its payload is ``{"key": key}``."""
+
+FIND_MARGIN = timedelta(minutes=5)
+"""How much earlier than ``since`` :meth:`SlackPoster.find` looks (clocks differ)."""
+FIND_LIMIT = 200
+"""Messages ``find`` reads (one ``conversations.history`` page); more: it cannot tell."""
 
 CHANNEL_GONE_ERRORS = frozenset(
     {
@@ -68,9 +84,10 @@ class SlackPoster:
         client.retry_handlers.append(AsyncRateLimitErrorRetryHandler(max_retry_count=3))
         return cls(client)
 
-    async def post(self, channel: ChannelRef, reply: Reply) -> None:
+    async def post(self, channel: ChannelRef, reply: Reply, *, key: str | None = None) -> None:
         """Post ``reply`` (a user id as ``channel_id`` with ``direct`` reaches their DMs)."""
         message = render_message(reply)
+        metadata = {"event_type": METADATA_EVENT, "event_payload": {"key": key}} if key else None
         lock = self._locks.setdefault(channel.channel_id, asyncio.Lock())
         async with lock:
             wait = self._next_slot.get(channel.channel_id, 0.0) - self._clock()
@@ -83,6 +100,7 @@ class SlackPoster:
                     blocks=message["blocks"],
                     unfurl_links=False,
                     unfurl_media=False,
+                    metadata=metadata,
                 )
             except SlackApiError as exc:
                 error = slack_error(exc)
@@ -91,3 +109,29 @@ class SlackPoster:
                 raise
             finally:
                 self._next_slot[channel.channel_id] = self._clock() + self.pace
+
+    async def find(self, channel: ChannelRef, key: str, since: datetime) -> bool | None:
+        """Whether the channel shows a post made with ``key`` since ``since`` (one
+        ``conversations.history`` call); None when Slack does not let the bot read the
+        channel (``missing_scope``, ``not_in_channel``, ...) or there were too many
+        messages since to look through."""
+        oldest = (since - FIND_MARGIN).timestamp()
+        try:
+            response = await self.client.conversations_history(
+                channel=channel.channel_id,
+                oldest=f"{oldest:.6f}",
+                include_all_metadata=True,
+                limit=FIND_LIMIT,
+            )
+        except SlackApiError:
+            return None
+        messages: list[dict[str, Any]] = response.get("messages") or []
+        if any(_carries(message, key) for message in messages):
+            return True
+        return None if response.get("has_more") else False
+
+
+def _carries(message: dict[str, Any], key: str) -> bool:
+    metadata = message.get("metadata") or {}
+    payload = metadata.get("event_payload") or {}
+    return metadata.get("event_type") == METADATA_EVENT and payload.get("key") == key

@@ -1,26 +1,29 @@
-"""Sending one digest for one period: claim it, build it, post it, record how it went."""
+"""Sending one digest for one period: lease it, build it, post it, record how it went."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import enum
 import logging
 import os
 import socket
 import uuid
-from collections.abc import Mapping
+from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 from bot.mylivechat import MyLiveChatClient, MyLiveChatError
-from bot.storage import DeliveryStatus, DigestStore, Subscription
+from bot.storage import DEFAULT_LEASE, DeliveryStatus, DigestStore, Lease, Subscription
 from commands.reply import Kind, Reply
 
 from .clock import Clock, utc_now
 from .content import DigestData, build_digest, failure_notice
-from .posting import ChannelGone, ChannelRef, Poster
+from .posting import ChannelGone, ChannelRef, Poster, PostFinder
 from .schedule import DueRun, Schedule, format_run
 
-__all__ = ["DigestSender", "Outcome"]
+__all__ = ["DigestSender", "Outcome", "post_key"]
 
 log = logging.getLogger("mlc_bot.digests")
 
@@ -28,10 +31,16 @@ log = logging.getLogger("mlc_bot.digests")
 class Outcome(enum.StrEnum):
     POSTED = "posted"
     DUPLICATE = "duplicate"  # another scheduler (or an earlier run) has the period
+    LEASE_LOST = "lease-lost"  # this process stalled; another scheduler took the period over
     FAILED = "failed"  # MyLiveChat or the platform failed; tried again at the next run
     CHANNEL_GONE = "channel-gone"  # the subscription is now paused
     SKIPPED = "skipped"  # too old to matter
     NO_POSTER = "no-poster"  # this process cannot post to that platform
+
+
+def post_key(subscription_id: int, period: str) -> str:
+    """What identifies one digest post on the platform (Discord's nonce is derived from it)."""
+    return f"digest-{subscription_id}-{period}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,11 +52,19 @@ class _Prepared:
 
 
 class DigestSender:
-    """Posts a subscription's digest for one period, at most once across every process.
+    """Posts a subscription's digest for one period, once across every process.
 
-    The period is claimed in the database before anything is built or posted: only the
-    process whose INSERT wins posts. A crash after the claim loses that one digest rather
-    than risking a second copy.
+    The period is claimed in the database before anything is built or posted, as a lease
+    (``lease``, 60 s by default) that this process renews every third of it while it
+    builds and posts. Right before the post the lease is checked and the row marked
+    "posting"; right after, it is marked posted. If this process dies, the lease runs out
+    and any scheduler's sweep (:meth:`DigestScheduler.sweep`) takes the period over and
+    sends it. A second copy can only come from a crash between the platform accepting
+    the post and the row being marked: the post carries a key derived from the
+    subscription and period, which Discord enforces as a nonce (the repeat is a no-op);
+    Slack has no such thing, so before posting again a poster that can look in the
+    channel (:class:`PostFinder`) is asked whether the post is there (see
+    docs/architecture.md, digests).
     """
 
     def __init__(
@@ -58,12 +75,16 @@ class DigestSender:
         *,
         clock: Clock = utc_now,
         instance: str | None = None,
+        lease: timedelta = DEFAULT_LEASE,
     ) -> None:
+        if lease <= timedelta(0):
+            raise ValueError("the lease must be positive")
         self.store = store
         self.data = DigestData(api)
         self.posters = dict(posters)
         self.clock = clock
         self.instance = instance or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
+        self.lease = lease
         self._warned_platforms: set[str] = set()
 
     async def send(self, sub: Subscription, due: DueRun) -> Outcome:
@@ -79,20 +100,53 @@ class DigestSender:
                     sub.platform,
                 )
             return Outcome.NO_POSTER
-        if not await self.store.claim(sub.id, due.period, self.clock(), claimed_by=self.instance):
+        lease = await self.store.claim(
+            sub.id, due.period, self.clock(), claimed_by=self.instance, lease=self.lease
+        )
+        if lease is None:
             log.info("digest #%d for %s was already claimed; not sending", sub.id, due.period)
             return Outcome.DUPLICATE
+        if lease.previous_holder is not None and lease.posting_started_utc is None:
+            log.warning(
+                "digest #%d for %s: the previous holder %s stopped; sending it now",
+                sub.id,
+                due.period,
+                lease.previous_holder,
+            )
+        async with self._renewing(lease):
+            return await self._deliver(sub, due, poster, lease)
+
+    async def _deliver(
+        self, sub: Subscription, due: DueRun, poster: Poster, lease: Lease
+    ) -> Outcome:
         try:
             prepared = await self._prepare(sub, due)
         except Exception:
             log.exception("digest #%d for %s could not be built", sub.id, due.period)
-            await self._finish(sub, due, DeliveryStatus.FAILED, detail="internal error")
+            await self._finish(lease, DeliveryStatus.FAILED, detail="internal error")
             return Outcome.FAILED
         channel = ChannelRef(sub.platform, sub.channel_id, sub.workspace_id)
+        key = post_key(sub.id, due.period)
+        if lease.posting_started_utc is not None and await self._shown_already(
+            poster, channel, key, lease
+        ):
+            posted = prepared.status is DeliveryStatus.POSTED
+            await self._finish(
+                lease, DeliveryStatus.POSTED, snapshot=prepared.snapshot if posted else None
+            )
+            return Outcome.POSTED
+        if not await self.store.mark_posting(lease, self.clock(), self.lease):
+            log.warning(
+                "digest #%d for %s: this scheduler lost its claim while building it; "
+                "another scheduler sends it",
+                sub.id,
+                due.period,
+            )
+            return Outcome.LEASE_LOST
         try:
-            await poster.post(channel, prepared.reply)
+            await poster.post(channel, prepared.reply, key=key)
         except ChannelGone as gone:
-            await self._finish(sub, due, DeliveryStatus.FAILED, detail=str(gone))
+            await self._finish(lease, DeliveryStatus.FAILED, detail=str(gone))
             await self._pause_gone(sub, gone)
             return Outcome.CHANNEL_GONE
         except Exception as exc:
@@ -102,15 +156,111 @@ class DigestSender:
                 due.period,
                 type(exc).__name__,
             )
-            await self._finish(sub, due, DeliveryStatus.FAILED, detail=type(exc).__name__)
+            await self._finish(lease, DeliveryStatus.FAILED, detail=type(exc).__name__)
             return Outcome.FAILED
-        await self._finish(
-            sub, due, prepared.status, request_id=prepared.request_id, snapshot=prepared.snapshot
+        recorded = await self._finish(
+            lease, prepared.status, request_id=prepared.request_id, snapshot=prepared.snapshot
         )
+        if not recorded:
+            log.warning(
+                "digest #%d for %s was posted, but another scheduler had taken it over "
+                "meanwhile and may post it again",
+                sub.id,
+                due.period,
+            )
         if prepared.status is DeliveryStatus.POSTED:
             log.info("digest #%d (%s) posted for %s", sub.id, sub.kind, due.period)
             return Outcome.POSTED
         return Outcome.FAILED
+
+    async def _shown_already(
+        self, poster: Poster, channel: ChannelRef, key: str, lease: Lease
+    ) -> bool:
+        """Whether the post of a holder that died while posting is in the channel (a log
+        line says what was found and what happens next)."""
+        assert lease.posting_started_utc is not None
+        where = (
+            f"digest #{lease.subscription_id} for {lease.period}: the previous holder "
+            f"{lease.previous_holder} stopped while posting it"
+        )
+        if not isinstance(poster, PostFinder):
+            log.warning("%s; it is sent again under the same key (Discord shows it once)", where)
+            return False
+        try:
+            found = await poster.find(channel, key, lease.posting_started_utc)
+            reason = "the bot may not read it"
+        except Exception as exc:
+            found, reason = None, type(exc).__name__
+        if found:
+            log.warning(
+                "%s; the channel shows it, so it is recorded as posted, not sent again", where
+            )
+            return True
+        if found is None:
+            log.warning(
+                "%s; the channel cannot be checked (%s), so it is sent again and may show twice",
+                where,
+                reason,
+            )
+        else:
+            log.warning("%s; the channel does not show it, so it is sent now", where)
+        return False
+
+    async def give_up(self, sub: Subscription, period: str, reason: str) -> Outcome:
+        """Take over an expired claim that must not be sent any more and record it skipped.
+
+        For a claim whose holder died and that is now too old (or superseded, or its
+        subscription paused): never silently, a log line says what happened.
+        """
+        lease = await self.store.claim(
+            sub.id, period, self.clock(), claimed_by=self.instance, lease=self.lease
+        )
+        if lease is None:
+            return Outcome.DUPLICATE  # another scheduler took it over first
+        maybe = (
+            " (it may have been posted just before that)"
+            if lease.posting_started_utc is not None
+            else ""
+        )
+        detail = f"not sent: {lease.previous_holder} stopped before finishing it{maybe}, {reason}"
+        await self._finish(lease, DeliveryStatus.SKIPPED, detail=detail)
+        log.warning("digest #%d for %s skipped: %s", sub.id, period, detail)
+        return Outcome.SKIPPED
+
+    @contextlib.asynccontextmanager
+    async def _renewing(self, lease: Lease) -> AsyncIterator[None]:
+        """Keep ``lease`` renewed (every third of its length) while the block runs."""
+        renewer = asyncio.create_task(self._renew_until_lost(lease))
+        try:
+            yield
+        finally:
+            renewer.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await renewer
+
+    async def _renew_until_lost(self, lease: Lease) -> None:
+        every = self.lease.total_seconds() / 3
+        while True:
+            await asyncio.sleep(every)
+            try:
+                held = await self.store.renew(lease, self.clock(), self.lease)
+            except Exception as exc:
+                # The next try may work; if the lease runs out meanwhile, the check before
+                # posting stops this process from posting.
+                log.warning(
+                    "digest #%d for %s: could not renew the claim (%s); trying again",
+                    lease.subscription_id,
+                    lease.period,
+                    type(exc).__name__,
+                )
+                continue
+            if not held:
+                log.warning(
+                    "digest #%d for %s: another scheduler took the claim over",
+                    lease.subscription_id,
+                    lease.period,
+                )
+                return
 
     async def _prepare(self, sub: Subscription, due: DueRun) -> _Prepared:
         """The digest, or the notice that replaces it when MyLiveChat fails."""
@@ -140,17 +290,15 @@ class DigestSender:
 
     async def _finish(
         self,
-        sub: Subscription,
-        due: DueRun,
+        lease: Lease,
         status: DeliveryStatus,
         *,
         detail: str | None = None,
         request_id: str | None = None,
         snapshot: dict[str, Any] | None = None,
-    ) -> None:
-        await self.store.finish(
-            sub.id,
-            due.period,
+    ) -> bool:
+        return await self.store.finish(
+            lease,
             status,
             self.clock(),
             detail=detail,

@@ -37,7 +37,7 @@ class _ReplyPoster:
     def __init__(self, post: Callable[[Reply], Awaitable[None]]) -> None:
         self._post = post
 
-    async def post(self, channel: ChannelRef, reply: Reply) -> None:
+    async def post(self, channel: ChannelRef, reply: Reply, *, key: str | None = None) -> None:
         await self._post(reply)
 
 

@@ -3,8 +3,10 @@
 The database is the source of truth, not APScheduler's job store (APScheduler forbids
 sharing one between schedulers): at start and whenever the subscriptions' revision
 changes, the jobs are rebuilt from ``digest_subscriptions``. Every job, and the catch-up
-at start, goes through :class:`~bot.scheduler.delivery.DigestSender`, whose claim in
-``digest_deliveries`` keeps each period to one post even with two schedulers running.
+at start, goes through :class:`~bot.scheduler.delivery.DigestSender`, whose leased claim
+in ``digest_deliveries`` keeps each period to one post even with two schedulers running.
+A sweep (at start, then every ``sweep_interval``) sends the claims of a scheduler that
+died holding them, once their lease has run out.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from dataclasses import dataclass
+from typing import Any
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.interval import IntervalTrigger
@@ -28,6 +31,8 @@ log = logging.getLogger("mlc_bot.digests")
 
 _JOB_PREFIX = "digest-"
 _REFRESH_JOB = "digest-refresh"
+_SWEEP_JOB = "digest-sweep"
+_OWN_JOBS = frozenset({_REFRESH_JOB, _SWEEP_JOB})
 # A job that fires late (a blocked loop, a slow restart) still runs within this window.
 _MISFIRE_GRACE = 3600
 
@@ -49,16 +54,21 @@ class DigestScheduler:
         *,
         clock: Clock = utc_now,
         poll_interval: float = 10.0,
+        sweep_interval: float | None = None,
     ) -> None:
         self.store = store
         self.sender = sender
         self.clock = clock
         self.poll_interval = poll_interval
+        self.sweep_interval = poll_interval if sweep_interval is None else sweep_interval
+        """Seconds between looks for expired claims (those of a scheduler that died)."""
         self.scheduler = AsyncIOScheduler(timezone="UTC")
         self._revision: int | None = None
         self._jobs: dict[int, tuple[str, str, str]] = {}
         self._inflight: set[asyncio.Task[object]] = set()
         self._refresh_lock = asyncio.Lock()
+        self._retaking: set[tuple[int, str]] = set()
+        self._refreshing = False
 
     # -- lifecycle -------------------------------------------------------------------------
 
@@ -66,10 +76,20 @@ class DigestScheduler:
         """Build the jobs, send what was missed while down, then start firing."""
         await self.refresh(force=True)
         caught_up = await self.catch_up()
+        caught_up += await self.sweep()
         self.scheduler.add_job(
             self._refresh_job,
             IntervalTrigger(seconds=self.poll_interval),
             id=_REFRESH_JOB,
+            coalesce=True,
+            # A second instance returns at once while a long catch-up runs, where
+            # APScheduler would log a warning for every poll it had to skip.
+            max_instances=2,
+        )
+        self.scheduler.add_job(
+            self._sweep_job,
+            IntervalTrigger(seconds=self.sweep_interval),
+            id=_SWEEP_JOB,
             coalesce=True,
             max_instances=1,
         )
@@ -90,7 +110,7 @@ class DigestScheduler:
     # -- jobs ------------------------------------------------------------------------------
 
     def job_ids(self) -> list[str]:
-        return sorted(j.id for j in self.scheduler.get_jobs() if j.id != _REFRESH_JOB)
+        return sorted(j.id for j in self.scheduler.get_jobs() if j.id not in _OWN_JOBS)
 
     async def refresh(self, *, force: bool = False) -> bool:
         """Rebuild the jobs when the subscriptions changed; True when it rebuilt them."""
@@ -122,7 +142,10 @@ class DigestScheduler:
             return True
 
     async def _refresh_job(self) -> None:
+        if self._refreshing:
+            return  # the last poll is still catching up (sending); the next poll looks again
         self._track()
+        self._refreshing = True
         try:
             if await self.refresh():
                 # A subscription added just before its time would otherwise wait a day:
@@ -130,6 +153,18 @@ class DigestScheduler:
                 await self.catch_up()
         except Exception:
             log.exception("could not read digest subscriptions; keeping the current jobs")
+        finally:
+            self._refreshing = False
+
+    async def _sweep_job(self) -> None:
+        # Returns at once: sending what one sweep found must not hold up the next one.
+        self._track(asyncio.create_task(self._sweep_logged()))
+
+    async def _sweep_logged(self) -> None:
+        try:
+            await self.sweep()
+        except Exception:
+            log.exception("could not look for digests left by a stopped scheduler; next time")
 
     async def _fire_job(self, subscription_id: int) -> None:
         self._track()
@@ -138,9 +173,9 @@ class DigestScheduler:
         except Exception:
             log.exception("digest #%d failed unexpectedly", subscription_id)
 
-    def _track(self) -> None:
-        """Remember the running job so :meth:`stop` can let it finish."""
-        task = asyncio.current_task()
+    def _track(self, task: asyncio.Task[Any] | None = None) -> None:
+        """Remember the running job (or ``task``) so :meth:`stop` can let it finish."""
+        task = task or asyncio.current_task()
         if task is not None:
             self._inflight.add(task)
             task.add_done_callback(self._inflight.discard)
@@ -185,3 +220,53 @@ class DigestScheduler:
         if catching_up:
             log.info("digest #%d missed its run for %s; sending it now", sub.id, due.period)
         return await self.sender.send(sub, due)
+
+    # -- claims left by a scheduler that stopped -------------------------------------------
+
+    async def sweep(self) -> list[CatchUp]:
+        """Send the periods whose claim expired: their holder died before finishing them.
+
+        A claim for the subscription's latest run, still younger than its interval, is
+        taken over and sent (the sender logs the retake). One that must not be sent any
+        more (stale, superseded by a later run, its subscription paused or resumed since)
+        is recorded as skipped with a log line, never left claimed.
+        """
+        now = self.clock()
+        expired = await self.store.expired_claims(now)
+        if not expired:
+            return []
+        outcomes = await asyncio.gather(
+            *(self._retake(d.subscription_id, d.period) for d in expired)
+        )
+        return [
+            CatchUp(d.subscription_id, d.period, outcome)
+            for d, outcome in zip(expired, outcomes, strict=True)
+            if outcome is not None
+        ]
+
+    async def _retake(self, subscription_id: int, period: str) -> Outcome | None:
+        key = (subscription_id, period)
+        if key in self._retaking:
+            return None  # an earlier sweep of this process is on it
+        self._retaking.add(key)
+        try:
+            return await self._retake_expired(subscription_id, period)
+        finally:
+            self._retaking.discard(key)
+
+    async def _retake_expired(self, subscription_id: int, period: str) -> Outcome | None:
+        sub = await self.store.get(subscription_id)
+        if sub is None:
+            return None  # removed meanwhile; its deliveries went with it
+        due = Schedule.of(sub).due_run(self.clock())
+        if sub.paused:
+            reason = "and its subscription is paused"
+        elif due is None or due.period != period:
+            reason = "and a later run has come due since"
+        elif due.run < sub.active_since_utc:
+            reason = "and its subscription was resumed after that run"
+        elif due.stale:
+            reason = f"and it is now {due.age} old, more than its interval of {due.interval}"
+        else:
+            return await self.sender.send(sub, due)
+        return await self.sender.give_up(sub, period, reason)

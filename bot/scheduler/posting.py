@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Protocol, runtime_checkable
 
 from commands.render import render_text
 from commands.reply import Reply
 
-__all__ = ["ChannelGone", "ChannelRef", "ConsolePoster", "Poster", "close_poster"]
+__all__ = ["ChannelGone", "ChannelRef", "ConsolePoster", "PostFinder", "Poster", "close_poster"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,8 +42,22 @@ class ChannelGone(Exception):
 class Poster(Protocol):
     """Posts a neutral reply into a channel, rendered the platform's way."""
 
-    async def post(self, channel: ChannelRef, reply: Reply) -> None:
-        """Post ``reply``. Raises :class:`ChannelGone` when the channel is out of reach."""
+    async def post(self, channel: ChannelRef, reply: Reply, *, key: str | None = None) -> None:
+        """Post ``reply``. Raises :class:`ChannelGone` when the channel is out of reach.
+
+        ``key`` identifies the post (one digest's period): where the platform allows it,
+        a second post with the same key shows no second message.
+        """
+        ...
+
+
+@runtime_checkable
+class PostFinder(Protocol):
+    """A poster that can look in a channel for a post it made with a key."""
+
+    async def find(self, channel: ChannelRef, key: str, since: datetime) -> bool | None:
+        """Whether the channel shows a post made with ``key`` at or after ``since``;
+        None when the platform cannot tell (no permission to read the channel, ...)."""
         ...
 
 
@@ -52,7 +67,7 @@ class ConsolePoster:
     def __init__(self, write: Callable[[str], object] = print) -> None:
         self._write = write
 
-    async def post(self, channel: ChannelRef, reply: Reply) -> None:
+    async def post(self, channel: ChannelRef, reply: Reply, *, key: str | None = None) -> None:
         where = f"@{channel.channel_id}" if channel.direct else f"#{channel.channel_id}"
         self._write(f"[digest → {where}]\n{render_text(reply)}")
 

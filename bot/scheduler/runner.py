@@ -6,9 +6,10 @@ import asyncio
 import contextlib
 import logging
 import signal
+from datetime import timedelta
 from typing import TYPE_CHECKING
 
-from bot.storage import DigestStore, display_url
+from bot.storage import DEFAULT_LEASE, DigestStore, display_url
 
 from .delivery import DigestSender
 from .digest_scheduler import DigestScheduler
@@ -39,8 +40,18 @@ async def build_posters(settings: Settings) -> dict[str, Poster]:
     return posters
 
 
-async def run(settings: Settings) -> int:
-    """Migrate, then schedule every subscription until told to stop. Returns an exit status."""
+async def run(
+    settings: Settings,
+    *,
+    lease: timedelta = DEFAULT_LEASE,
+    poll_interval: float = POLL_INTERVAL,
+) -> int:
+    """Migrate, then schedule every subscription until told to stop. Returns an exit status.
+
+    ``lease`` is how long a digest's claim holds without renewal (how soon another
+    scheduler sends the digests of one that died); expired claims are looked for every
+    ``poll_interval`` seconds, like subscription changes.
+    """
     from bot.wiring import build_api_client
 
     # Our own lines say what was posted and why; APScheduler's repeat them every poll.
@@ -62,8 +73,8 @@ async def run(settings: Settings) -> int:
         if not posters:
             log.error("no platform to post digests to: set SLACK_BOT_TOKEN and/or DISCORD_TOKEN")
             return 2
-        sender = DigestSender(store, api, posters)
-        scheduler = DigestScheduler(store, sender, poll_interval=POLL_INTERVAL)
+        sender = DigestSender(store, api, posters, lease=lease)
+        scheduler = DigestScheduler(store, sender, poll_interval=poll_interval)
         stop = _stop_event()
         log.info(
             "posting digests to %s from %s",

@@ -4,15 +4,25 @@ SQLAlchemy 2 (async) on SQLite or PostgreSQL; the schema is versioned with Alemb
 upgraded on start by :func:`migrate`.
 """
 
-from .digests import Delivery, DeliveryStatus, DigestStore, NewSubscription, Subscription
+from .digests import (
+    DEFAULT_LEASE,
+    Delivery,
+    DeliveryStatus,
+    DigestStore,
+    Lease,
+    NewSubscription,
+    Subscription,
+)
 from .engine import create_engine
 from .migrate import current_revision, head_revision, migrate
 from .urls import async_database_url, display_url
 
 __all__ = [
+    "DEFAULT_LEASE",
     "Delivery",
     "DeliveryStatus",
     "DigestStore",
+    "Lease",
     "NewSubscription",
     "Subscription",
     "async_database_url",

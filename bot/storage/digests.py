@@ -5,10 +5,10 @@ from __future__ import annotations
 import enum
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, Self
 
-from sqlalchemy import Row, and_, delete, insert, select, update
+from sqlalchemy import ColumnElement, Row, and_, delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
@@ -16,13 +16,26 @@ from .engine import create_engine
 from .migrate import migrate
 from .schema import deliveries, revisions, subscriptions
 
-__all__ = ["Delivery", "DeliveryStatus", "DigestStore", "NewSubscription", "Subscription"]
+__all__ = [
+    "DEFAULT_LEASE",
+    "Delivery",
+    "DeliveryStatus",
+    "DigestStore",
+    "Lease",
+    "NewSubscription",
+    "Subscription",
+]
 
 _REVISION = "digests"
 
+DEFAULT_LEASE = timedelta(seconds=60)
+"""How long a claim holds without renewal. Its holder renews it every third of this; a
+crashed holder's digests are sent by another scheduler about this long after the crash.
+Well inside the few minutes Discord remembers a message nonce."""
+
 
 class DeliveryStatus(enum.StrEnum):
-    CLAIMED = "claimed"  # a scheduler took the period and is posting it
+    CLAIMED = "claimed"  # a scheduler holds the period's lease and is building or posting it
     POSTED = "posted"
     FAILED = "failed"  # the API or the channel failed; a notice went out instead
     SKIPPED = "skipped"  # missed while down, too old to matter
@@ -76,6 +89,26 @@ class Delivery:
     finished_utc: datetime | None
     request_id: str | None
     detail: str | None
+    lease_expires_utc: datetime | None = None
+    attempt: int = 1
+    """1 for the first holder; each takeover of an expired lease adds one."""
+    posting_started_utc: datetime | None = None
+    """When a holder began posting: from then on the platform may show the message."""
+
+
+@dataclass(frozen=True, slots=True)
+class Lease:
+    """A period held for posting by one scheduler, until ``expires_utc`` unless renewed."""
+
+    subscription_id: int
+    period: str
+    holder: str
+    attempt: int
+    expires_utc: datetime
+    previous_holder: str | None = None
+    """Set when this lease was taken over from a holder that stopped renewing it."""
+    posting_started_utc: datetime | None = None
+    """Set when a previous holder had begun posting: the message may already be there."""
 
 
 class DigestStore:
@@ -186,90 +219,168 @@ class DigestStore:
     # -- deliveries: the exactly-once guard ------------------------------------------------
 
     async def claim(
-        self, subscription_id: int, period: str, now: datetime, *, claimed_by: str
-    ) -> bool:
-        """Take ``period`` for posting. Only the one caller that gets True may post it."""
-        return await self._insert_delivery(
-            subscription_id, period, DeliveryStatus.CLAIMED, now, claimed_by=claimed_by
-        )
-
-    async def record_skipped(
-        self, subscription_id: int, period: str, now: datetime, *, detail: str
-    ) -> bool:
-        return await self._insert_delivery(
-            subscription_id, period, DeliveryStatus.SKIPPED, now, finished=now, detail=detail
-        )
-
-    async def _insert_delivery(
         self,
         subscription_id: int,
         period: str,
-        status: DeliveryStatus,
         now: datetime,
         *,
-        claimed_by: str | None = None,
-        finished: datetime | None = None,
-        detail: str | None = None,
-    ) -> bool:
+        claimed_by: str,
+        lease: timedelta = DEFAULT_LEASE,
+    ) -> Lease | None:
+        """Take ``period`` for posting, for ``lease``; only the caller given a Lease may post.
+
+        The first claim inserts the row. A row still ``claimed`` whose lease has expired
+        (its holder stopped renewing it: it crashed or hung) is taken over instead; of
+        schedulers racing for it, exactly one wins. None: someone else has the period, it
+        is finished, or the subscription was removed.
+        """
+        expires = now + lease
         try:
             async with self.engine.begin() as conn:
                 await conn.execute(
                     insert(deliveries).values(
                         subscription_id=subscription_id,
                         period=period,
-                        status=status.value,
+                        status=DeliveryStatus.CLAIMED.value,
                         claimed_by=claimed_by,
                         claimed_utc=now,
-                        finished_utc=finished,
+                        lease_expires_utc=expires,
+                        attempt=1,
+                    )
+                )
+        except IntegrityError:
+            # The unique (subscription_id, period) row exists, or the subscription was
+            # removed meanwhile (foreign key). Only an expired lease can be taken.
+            return await self._take_over(subscription_id, period, now, claimed_by, expires)
+        return Lease(subscription_id, period, claimed_by, 1, expires)
+
+    async def _take_over(
+        self, subscription_id: int, period: str, now: datetime, holder: str, expires: datetime
+    ) -> Lease | None:
+        async with self.engine.begin() as conn:
+            row = (
+                await conn.execute(select(deliveries).where(*_period(subscription_id, period)))
+            ).one_or_none()
+            if row is None or not _expired(row, now):
+                return None
+            # The attempt seen above must still be there: of two schedulers that both saw
+            # the lease expired, the second one's UPDATE matches no row.
+            result = await conn.execute(
+                update(deliveries)
+                .where(
+                    *_period(subscription_id, period),
+                    deliveries.c.status == DeliveryStatus.CLAIMED.value,
+                    deliveries.c.attempt == row.attempt,
+                    deliveries.c.lease_expires_utc < now,
+                )
+                .values(
+                    claimed_by=holder,
+                    claimed_utc=now,
+                    lease_expires_utc=expires,
+                    attempt=row.attempt + 1,
+                )
+            )
+            if result.rowcount != 1:
+                return None
+        return Lease(
+            subscription_id,
+            period,
+            holder,
+            row.attempt + 1,
+            expires,
+            previous_holder=row.claimed_by,
+            posting_started_utc=row.posting_started_utc,
+        )
+
+    async def renew(self, lease: Lease, now: datetime, duration: timedelta) -> bool:
+        """Extend ``lease`` to ``now + duration``; False if it is no longer held by its holder."""
+        return await self._update_held(lease, lease_expires_utc=now + duration)
+
+    async def mark_posting(self, lease: Lease, now: datetime, duration: timedelta) -> bool:
+        """Record that the post is about to go out (and renew); False: do not post, the
+        lease was lost. After this, a scheduler taking the row over knows the platform may
+        already show the message."""
+        return await self._update_held(
+            lease, lease_expires_utc=now + duration, posting_started_utc=now
+        )
+
+    async def _update_held(self, lease: Lease, **values: Any) -> bool:
+        async with self.engine.begin() as conn:
+            result = await conn.execute(update(deliveries).where(*_held(lease)).values(**values))
+        return result.rowcount == 1
+
+    async def record_skipped(
+        self, subscription_id: int, period: str, now: datetime, *, detail: str
+    ) -> bool:
+        """Record a run that will not be sent (missed while down and too old to matter)."""
+        try:
+            async with self.engine.begin() as conn:
+                await conn.execute(
+                    insert(deliveries).values(
+                        subscription_id=subscription_id,
+                        period=period,
+                        status=DeliveryStatus.SKIPPED.value,
+                        claimed_utc=now,
+                        finished_utc=now,
                         detail=detail,
                     )
                 )
         except IntegrityError:
-            # The unique (subscription_id, period) row exists: someone else has it. A
-            # subscription removed meanwhile also lands here (foreign key): nothing to send.
-            return False
+            return False  # someone else has the period (or the subscription is gone)
         return True
 
     async def finish(
         self,
-        subscription_id: int,
-        period: str,
+        lease: Lease,
         status: DeliveryStatus,
         now: datetime,
         *,
         request_id: str | None = None,
         detail: str | None = None,
         snapshot: Mapping[str, Any] | None = None,
-    ) -> None:
-        """Record how a claimed period ended; a posted one becomes the new baseline."""
+    ) -> bool:
+        """Record how a leased period ended; a posted one becomes the new baseline.
+
+        Only the lease's holder may finish it: False (and nothing written) when another
+        scheduler has taken the period over meanwhile.
+        """
         async with self.engine.begin() as conn:
-            await conn.execute(
+            result = await conn.execute(
                 update(deliveries)
-                .where(
-                    deliveries.c.subscription_id == subscription_id,
-                    deliveries.c.period == period,
-                )
+                .where(*_held(lease))
                 .values(status=status.value, finished_utc=now, request_id=request_id, detail=detail)
             )
+            if result.rowcount != 1:
+                return False
             if status is DeliveryStatus.POSTED:
-                values: dict[str, Any] = {"last_sent_period": period}
+                values: dict[str, Any] = {"last_sent_period": lease.period}
                 if snapshot is not None:
                     values["last_snapshot"] = dict(snapshot)
                 await conn.execute(
                     update(subscriptions)
-                    .where(subscriptions.c.id == subscription_id)
+                    .where(subscriptions.c.id == lease.subscription_id)
                     .values(**values)
                 )
+        return True
+
+    async def expired_claims(self, now: datetime) -> list[Delivery]:
+        """Claims whose lease ran out: their holder stopped before finishing them."""
+        query = (
+            select(deliveries)
+            .where(
+                deliveries.c.status == DeliveryStatus.CLAIMED.value,
+                deliveries.c.lease_expires_utc < now,
+            )
+            .order_by(deliveries.c.id)
+        )
+        async with self.engine.begin() as conn:
+            rows = (await conn.execute(query)).all()
+        return [_delivery(r) for r in rows]
 
     async def delivery(self, subscription_id: int, period: str) -> Delivery | None:
         async with self.engine.begin() as conn:
             row = (
-                await conn.execute(
-                    select(deliveries).where(
-                        deliveries.c.subscription_id == subscription_id,
-                        deliveries.c.period == period,
-                    )
-                )
+                await conn.execute(select(deliveries).where(*_period(subscription_id, period)))
             ).one_or_none()
         return _delivery(row) if row else None
 
@@ -280,6 +391,25 @@ class DigestStore:
         async with self.engine.begin() as conn:
             rows = (await conn.execute(query)).all()
         return [_delivery(r) for r in rows]
+
+
+def _period(subscription_id: int, period: str) -> tuple[ColumnElement[bool], ...]:
+    return (deliveries.c.subscription_id == subscription_id, deliveries.c.period == period)
+
+
+def _held(lease: Lease) -> tuple[ColumnElement[bool], ...]:
+    """The row, if ``lease`` still holds it: nobody took it over and it is not finished."""
+    return (
+        *_period(lease.subscription_id, lease.period),
+        deliveries.c.status == DeliveryStatus.CLAIMED.value,
+        deliveries.c.claimed_by == lease.holder,
+        deliveries.c.attempt == lease.attempt,
+    )
+
+
+def _expired(row: Row[Any], now: datetime) -> bool:
+    expires = row.lease_expires_utc
+    return row.status == DeliveryStatus.CLAIMED.value and expires is not None and expires < now
 
 
 def _fields(new: NewSubscription) -> dict[str, Any]:

@@ -84,8 +84,15 @@ deliveries = Table(
     Column("finished_utc", UTCDateTime, nullable=True),
     Column("request_id", String(128), nullable=True),
     Column("detail", Text, nullable=True),
+    # A claim is a lease: its holder renews it while it builds and posts; once it has
+    # expired (the holder died), any scheduler may take the row over and send it.
+    Column("lease_expires_utc", UTCDateTime, nullable=True),
+    Column("attempt", Integer, nullable=False, default=1, server_default="1"),
+    # Set just before the post goes out: from then on the platform may have the message.
+    Column("posting_started_utc", UTCDateTime, nullable=True),
     # The exactly-once guard: one row per subscription and period, whoever inserts first.
     UniqueConstraint("subscription_id", "period", name="uq_digest_deliveries_period"),
+    Index("ix_digest_deliveries_lease", "status", "lease_expires_utc"),
 )
 
 revisions = Table(

@@ -1,18 +1,24 @@
-"""Digests into the local Discord fake over REST: embeds, and lost channels pausing."""
+"""Digests into the local Discord fake over REST: embeds, lost channels pausing, and the
+nonce that makes a digest sent again after a crash show once."""
 
 from __future__ import annotations
 
 import json
 from collections.abc import AsyncIterator
+from datetime import timedelta
 from typing import Any
 
+import discord
 import pytest
 from aiohttp import web
+from discord.http import handle_message_parameters
 
-from adapters.discord.poster import DiscordPoster
+from adapters.discord.poster import NONCE_LENGTH, DiscordPoster, nonce_for
 from bot.mylivechat import MyLiveChatClient
-from bot.scheduler.delivery import Outcome
-from bot.storage import DigestStore
+from bot.scheduler.delivery import Outcome, post_key
+from bot.scheduler.posting import ChannelRef
+from bot.storage import DeliveryStatus, DigestStore
+from commands.reply import Reply
 from tests.fakes.discord_api import FakeDiscord
 
 from .conftest import FakeClock, local, make_scheduler, subscribe
@@ -97,3 +103,82 @@ async def test_a_channel_the_bot_lost_pauses_the_digest_and_dms_the_admin(
     )
     [dm] = discord_api.channel_messages(DM)
     assert dm["embeds"][0]["title"] == f"Digest #{sub.id} paused"
+
+
+async def test_a_digest_carries_a_nonce_discord_enforces(
+    discord_api: FakeDiscord,
+    poster: DiscordPoster,
+    store: DigestStore,
+    site_api: MyLiveChatClient,
+    clock: FakeClock,
+) -> None:
+    sub = await subscribe(
+        store, local("2026-04-21 12:00", "UTC"), platform="discord", channel=CHANNEL, tz="UTC"
+    )
+    scheduler = make_scheduler(store, site_api, clock, {"discord": poster})
+    clock.set(local("2026-04-22 09:00:01", "UTC"))
+    assert await scheduler.fire(sub.id) is Outcome.POSTED
+    [body] = discord_api.channel_messages(CHANNEL)
+    expected = nonce_for(post_key(sub.id, "2026-04-22T09:00"))
+    assert body["nonce"] == expected and len(expected) == NONCE_LENGTH
+    assert body["enforce_nonce"] is True
+    assert nonce_for(post_key(sub.id, "2026-04-23T09:00")) != expected  # one per period
+
+
+async def test_the_fake_answers_a_repeated_enforced_nonce_with_the_first_message(
+    discord_api: FakeDiscord, poster: DiscordPoster
+) -> None:
+    http = poster.http
+
+    async def send(nonce: str | None, *, enforce: bool = True) -> dict[str, Any]:
+        with handle_message_parameters(content="hello", nonce=nonce) as params:
+            if not enforce and params.payload is not None:
+                params.payload.pop("enforce_nonce", None)
+            return await http.send_message(int(CHANNEL), params=params)
+
+    first = await send("n-1")
+    again = await send("n-1")
+    assert again["id"] == first["id"] and len(discord_api.channel_messages(CHANNEL)) == 1
+    assert discord_api.repeats == 1
+    await send("n-2")
+    await send("n-3", enforce=False)
+    await send("n-3", enforce=False)  # without enforce_nonce, Discord creates both
+    assert len(discord_api.channel_messages(CHANNEL)) == 4
+    discord_api.nonce_window = 0.0  # Discord forgets a nonce after a few minutes
+    await send("n-1")
+    assert len(discord_api.channel_messages(CHANNEL)) == 5
+    with pytest.raises(discord.HTTPException) as refused:
+        await send("x" * (NONCE_LENGTH + 1))
+    assert refused.value.status == 400
+
+
+async def test_a_digest_whose_sender_died_mid_post_is_sent_again_and_shows_once(
+    discord_api: FakeDiscord,
+    poster: DiscordPoster,
+    store: DigestStore,
+    site_api: MyLiveChatClient,
+    clock: FakeClock,
+    caplog_digests: pytest.LogCaptureFixture,
+) -> None:
+    sub = await subscribe(
+        store, local("2026-04-21 12:00", "UTC"), platform="discord", channel=CHANNEL, tz="UTC"
+    )
+    clock.set(local("2026-04-22 09:00:01", "UTC"))
+    period = "2026-04-22T09:00"
+    # The first scheduler claimed the digest, began posting, and Discord took the post;
+    # the scheduler died before it could record it.
+    dead = await store.claim(sub.id, period, clock(), claimed_by="dead")
+    assert dead is not None and await store.mark_posting(dead, clock(), timedelta(seconds=60))
+    key = post_key(sub.id, period)
+    await poster.post(ChannelRef("discord", CHANNEL), Reply(title="Usage digest"), key=key)
+    clock.advance(seconds=61)
+    scheduler = make_scheduler(store, site_api, clock, {"discord": poster})
+    [retaken] = await scheduler.sweep()
+    assert retaken.outcome is Outcome.POSTED
+    assert len(discord_api.matching("POST", f"/channels/{CHANNEL}/messages")) == 2
+    assert len(discord_api.channel_messages(CHANNEL)) == 1 and discord_api.repeats == 1
+    assert "dead stopped while posting it; it is sent again under the same key" in (
+        caplog_digests.text
+    )
+    delivery = await store.delivery(sub.id, period)
+    assert delivery is not None and delivery.status is DeliveryStatus.POSTED

@@ -121,12 +121,13 @@ async def test_a_missed_run_older_than_its_interval_is_skipped_with_a_log_line(
     assert "skipped" in caplog_digests.text and "2026-04-24T09:00" in caplog_digests.text
 
 
-async def test_a_restart_while_a_digest_is_being_sent_never_duplicates_it(
+async def test_a_scheduler_that_dies_while_building_leaves_the_digest_to_another_once(
     database: Database,
     site: SandboxServer,
     site_api: MyLiveChatClient,
     clock: FakeClock,
     posts: Posts,
+    caplog_digests: pytest.LogCaptureFixture,
 ) -> None:
     store = await database.store()
     await subscribe(store, local("2026-04-21 12:00", BERLIN), tz=BERLIN)
@@ -143,11 +144,87 @@ async def test_a_restart_while_a_digest_is_being_sent_never_duplicates_it(
     site.latency = 0.0
     second_store = await database.store()
     second = make_scheduler(second_store, site_api, clock, {"console": console}, instance="second")
-    assert await second.catch_up() == []  # the period is claimed: not sent twice
-    await second.fire((await second_store.list_all())[0].id)
+    sub_id = (await second_store.list_all())[0].id
+
+    # While the first one's lease runs, nobody else sends the digest.
+    assert await second.catch_up() == []
+    assert await second.fire(sub_id) is Outcome.DUPLICATE
+    clock.advance(seconds=59)
+    assert await second.sweep() == []
     assert posts.lines == []
+
+    # The lease has run out: the second scheduler's sweep sends it, once, and says why.
+    clock.advance(seconds=2)
+    [retaken] = await second.sweep()
+    assert (retaken.period, retaken.outcome) == ("2026-04-22T09:00", Outcome.POSTED)
+    assert len(posts.to("C1")) == 1
+    assert "digest #1 for 2026-04-22T09:00: the previous holder first stopped" in (
+        caplog_digests.text
+    )
     [delivery] = await second_store.deliveries()
-    assert delivery.status is DeliveryStatus.CLAIMED and delivery.claimed_by == "first"
+    assert delivery.status is DeliveryStatus.POSTED and delivery.claimed_by == "second"
+    assert delivery.attempt == 2
+    assert await second.sweep() == [] and await second.fire(sub_id) is Outcome.DUPLICATE
+    assert len(posts.to("C1")) == 1
+
+
+async def test_a_claim_left_by_a_dead_scheduler_that_is_now_too_old_is_skipped_with_a_line(
+    store: DigestStore,
+    site_api: MyLiveChatClient,
+    clock: FakeClock,
+    console: ConsolePoster,
+    posts: Posts,
+    caplog_digests: pytest.LogCaptureFixture,
+) -> None:
+    sub = await subscribe(store, local("2026-04-21 12:00", BERLIN), tz=BERLIN)
+    run = local("2026-04-22 09:00:01", BERLIN)
+    lease = await store.claim(sub.id, "2026-04-22T09:00", run, claimed_by="dead")
+    assert lease is not None and await store.mark_posting(lease, run, timedelta(seconds=60))
+    # Every scheduler was down until the next day, 09:30: Wednesday's run is stale and
+    # Thursday's is a new period, posted as usual.
+    clock.set(local("2026-04-23 09:30", BERLIN))
+    scheduler = make_scheduler(store, site_api, clock, {"console": console})
+    [skipped] = await scheduler.sweep()
+    assert (skipped.period, skipped.outcome) == ("2026-04-22T09:00", Outcome.SKIPPED)
+    assert posts.lines == []
+    stale = await store.delivery(sub.id, "2026-04-22T09:00")
+    assert stale is not None and stale.status is DeliveryStatus.SKIPPED
+    assert stale.detail is not None and "dead stopped before finishing it" in stale.detail
+    assert "may have been posted" in stale.detail and "later run" in stale.detail
+    assert "digest #1 for 2026-04-22T09:00 skipped: not sent: dead stopped" in (caplog_digests.text)
+    assert await scheduler.sweep() == []
+    assert [(c.period, c.outcome) for c in await scheduler.catch_up()] == [
+        ("2026-04-23T09:00", Outcome.POSTED)
+    ]
+
+
+async def test_a_stalled_holder_that_lost_its_lease_does_not_post(
+    database: Database,
+    site: SandboxServer,
+    site_api: MyLiveChatClient,
+    clock: FakeClock,
+    posts: Posts,
+    caplog_digests: pytest.LogCaptureFixture,
+) -> None:
+    store = await database.store()
+    sub = await subscribe(store, local("2026-04-21 12:00", BERLIN), tz=BERLIN)
+    clock.set(local("2026-04-22 09:00:01", BERLIN))
+    console = ConsolePoster(posts.write)
+    stalled = make_scheduler(store, site_api, clock, {"console": console}, instance="stalled")
+    site.latency = 1.0  # the build hangs long enough for its lease to be taken over
+    slow = asyncio.create_task(stalled.fire(sub.id))
+    for _ in range(200):
+        if site.count(resource="usage"):
+            break
+        await asyncio.sleep(0.01)
+    clock.advance(seconds=61)  # no renewal came through in time (the loop was blocked)
+    other = make_scheduler(await database.store(), site_api, clock, {"console": console})
+    site.latency = 0.0
+    [retaken] = await other.sweep()
+    assert retaken.outcome is Outcome.POSTED
+    assert await slow is Outcome.LEASE_LOST
+    assert len(posts.to("C1")) == 1
+    assert "lost its claim while building it" in caplog_digests.text
 
 
 async def test_two_schedulers_on_one_database_post_each_digest_once(

@@ -1,22 +1,24 @@
-"""Digests into the local Slack fake: Block Kit, one message a second per channel, and
-channels the bot lost (archived, removed) pausing their subscription."""
+"""Digests into the local Slack fake: Block Kit, one message a second per channel,
+channels the bot lost (archived, removed) pausing their subscription, and a digest whose
+sender died mid-post looked for in the channel before it is sent again."""
 
 from __future__ import annotations
 
 import asyncio
 import itertools
 from collections.abc import AsyncIterator
+from datetime import timedelta
 from typing import Any
 
 import pytest
 from slack_sdk.web.async_client import AsyncWebClient
 
-from adapters.slack.poster import SlackPoster
+from adapters.slack.poster import METADATA_EVENT, SlackPoster
 from bot.config import Settings
 from bot.mylivechat import MyLiveChatClient
-from bot.scheduler.delivery import Outcome
+from bot.scheduler.delivery import Outcome, post_key
 from bot.scheduler.posting import ChannelGone, ChannelRef
-from bot.storage import DigestStore
+from bot.storage import DeliveryStatus, DigestStore
 from commands.reply import Reply
 from tests.fakes.slack_api import FakeSlack
 
@@ -158,3 +160,104 @@ async def test_channel_gone_names_the_reason(slack: FakeSlack, poster: SlackPost
     with pytest.raises(ChannelGone) as raised:
         await poster.post(ChannelRef("slack", "C_GONE"), Reply(title="x"))
     assert raised.value.reason == "not_in_channel"
+
+
+async def test_a_digest_carries_its_key_as_message_metadata(
+    slack: FakeSlack,
+    poster: SlackPoster,
+    store: DigestStore,
+    site_api: MyLiveChatClient,
+    clock: FakeClock,
+) -> None:
+    sub = await subscribe(store, local("2026-04-21 12:00", BERLIN), platform="slack")
+    scheduler = make_scheduler(store, site_api, clock, {"slack": poster})
+    clock.set(local("2026-04-22 09:00:01", BERLIN))
+    assert await scheduler.fire(sub.id) is Outcome.POSTED
+    [message] = slack.messages
+    assert message.metadata == {
+        "event_type": METADATA_EVENT,
+        "event_payload": {"key": post_key(sub.id, "2026-04-22T09:00")},
+    }
+
+
+async def _died_while_posting(
+    store: DigestStore, poster: SlackPoster, clock: FakeClock, *, reached_slack: bool
+) -> int:
+    """A subscription whose first scheduler died after it began posting today's digest
+    (with its post taken by Slack, or not); the clock is then past that one's lease."""
+    sub = await subscribe(
+        store, local("2026-04-21 12:00", BERLIN), platform="slack", channel="C_DIGESTS"
+    )
+    clock.set(local("2026-04-22 09:00:01", BERLIN))
+    period = "2026-04-22T09:00"
+    dead = await store.claim(sub.id, period, clock(), claimed_by="dead")
+    assert dead is not None and await store.mark_posting(dead, clock(), timedelta(seconds=60))
+    if reached_slack:
+        digest = Reply(title="Usage digest", text="what the dead one sent")
+        await poster.post(ChannelRef("slack", "C_DIGESTS"), digest, key=post_key(sub.id, period))
+    clock.advance(seconds=61)
+    return sub.id
+
+
+async def test_a_retaken_digest_that_reached_slack_is_found_and_not_posted_again(
+    slack: FakeSlack,
+    poster: SlackPoster,
+    store: DigestStore,
+    site_api: MyLiveChatClient,
+    clock: FakeClock,
+    caplog_digests: pytest.LogCaptureFixture,
+) -> None:
+    sub_id = await _died_while_posting(store, poster, clock, reached_slack=True)
+    scheduler = make_scheduler(store, site_api, clock, {"slack": poster})
+    [retaken] = await scheduler.sweep()
+    assert retaken.outcome is Outcome.POSTED
+    [message] = slack.messages  # the dead one's, and no second one
+    assert "what the dead one sent" in str(message.blocks)
+    [history] = slack.calls_to("conversations.history")
+    assert history.args["channel"] == "C_DIGESTS"
+    assert "dead stopped while posting it; the channel shows it" in caplog_digests.text
+    delivery = await store.delivery(sub_id, "2026-04-22T09:00")
+    assert delivery is not None and delivery.status is DeliveryStatus.POSTED
+    reloaded = await store.get(sub_id)
+    assert reloaded is not None and reloaded.last_snapshot is not None  # the new baseline
+
+
+async def test_a_retaken_digest_that_never_reached_slack_is_posted(
+    slack: FakeSlack,
+    poster: SlackPoster,
+    store: DigestStore,
+    site_api: MyLiveChatClient,
+    clock: FakeClock,
+    caplog_digests: pytest.LogCaptureFixture,
+) -> None:
+    await _died_while_posting(store, poster, clock, reached_slack=False)
+    scheduler = make_scheduler(store, site_api, clock, {"slack": poster})
+    [retaken] = await scheduler.sweep()
+    assert retaken.outcome is Outcome.POSTED
+    [message] = slack.messages
+    assert message.text.startswith("Usage digest") and message.channel == "C_DIGESTS"
+    assert "the channel does not show it, so it is sent now" in caplog_digests.text
+
+
+async def test_without_the_history_scope_a_retaken_digest_is_sent_again_with_a_warning(
+    slack: FakeSlack,
+    poster: SlackPoster,
+    store: DigestStore,
+    site_api: MyLiveChatClient,
+    clock: FakeClock,
+    caplog_digests: pytest.LogCaptureFixture,
+) -> None:
+    # Installed from slack/manifest.yml as it is: no channels:history, so the bot cannot
+    # look. It sends the digest again (a duplicate beats a silent loss) and says so.
+    slack.reply_with(
+        "conversations.history",
+        {"ok": False, "error": "missing_scope", "needed": "channels:history"},
+    )
+    await _died_while_posting(store, poster, clock, reached_slack=True)
+    scheduler = make_scheduler(store, site_api, clock, {"slack": poster})
+    [retaken] = await scheduler.sweep()
+    assert retaken.outcome is Outcome.POSTED
+    assert len(slack.messages) == 2
+    assert "the channel cannot be checked (the bot may not read it), so it is sent again" in (
+        caplog_digests.text
+    )

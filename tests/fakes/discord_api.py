@@ -7,14 +7,16 @@ interactions (``POST /interactions/{id}/{token}/callback``, follow-ups on
 posts to channels (``POST /channels/{id}/messages``); and it runs a minimal
 gateway (HELLO, heartbeat ACK, READY) that can push events such as
 ``INTERACTION_CREATE``. Bodies that break Discord's limits (embeds,
-components, command names) get the 400 Discord would send.
+components, command names, a nonce over 25 characters) get the 400 Discord would send.
+A channel message with a ``nonce`` and ``enforce_nonce`` that repeats one posted within
+``nonce_window`` seconds returns the first message and creates none, as Discord does.
 
 Every REST request is recorded as a :class:`DiscordRequest` with its decoded
 JSON body (multipart bodies are unpacked from ``payload_json``)::
 
     async with FakeDiscord() as fake, fake.installed():
         ...  # discord.py now talks to the fake
-        fake.channel_messages("123")  # bodies posted to channel 123
+        fake.channel_messages("123")  # bodies of the messages created in channel 123
 """
 
 from __future__ import annotations
@@ -70,8 +72,15 @@ class FakeDiscord:
         application_id: int = 900000000000000001,
         bot_user_id: int = 900000000000000002,
         bot_name: str = "mlc-bot",
+        latency: float = 0.0,
+        nonce_window: float = 300.0,
     ) -> None:
         self.application_id = application_id
+        self.latency = latency
+        """Seconds every REST request waits before it is handled (a client that hangs up
+        meanwhile does not stop it: the message is still created, as on Discord)."""
+        self.nonce_window = nonce_window
+        """Seconds a nonce sent with ``enforce_nonce`` is remembered ("a few minutes")."""
         self.bot_user = {
             "id": str(bot_user_id),
             "username": bot_name,
@@ -92,6 +101,11 @@ class FakeDiscord:
         """Channel ids that answer 403 Missing Access, as when the bot was removed."""
         self.refused: list[tuple[DiscordRequest, list[str]]] = []
         """Requests answered 400 because their body broke Discord's rules, with the reasons."""
+        self.created: list[tuple[str, Any]] = []
+        """(channel id, request body) of every channel message created, oldest first."""
+        self.repeats = 0
+        """Channel posts answered with an earlier message: they repeated an enforced nonce."""
+        self._nonces: dict[str, tuple[float, dict[str, Any]]] = {}
         self._ids = itertools.count(1_000_000_000_000_000_000)
         self._sockets: list[web.WebSocketResponse] = []
         self._sequence = itertools.count(1)
@@ -166,12 +180,9 @@ class FakeDiscord:
         return self.matching("PATCH", f"/webhooks/{self.application_id}/{token}/messages/@original")
 
     def channel_messages(self, channel_id: int | str) -> list[Any]:
-        """The bodies Discord accepted for a channel, oldest first."""
-        return [
-            r.json
-            for r in self.matching("POST", f"/channels/{channel_id}/messages")
-            if r.status == 200
-        ]
+        """The bodies of the messages created in a channel, oldest first (a post that
+        repeated an enforced nonce created none)."""
+        return [body for channel, body in self.created if channel == str(channel_id)]
 
     def synced_commands(self, guild_id: int | str | None = None) -> list[Any] | None:
         """The last bulk-overwrite body, globally or for one guild; None if never synced."""
@@ -237,6 +248,8 @@ class FakeDiscord:
         body = await _decode_body(request)
         received = DiscordRequest(request.method, path, dict(request.query), body)
         self.requests.append(received)
+        if self.latency:
+            await asyncio.sleep(self.latency)
         response = self._respond(received, request.headers.get("Authorization", ""))
         received.status = response.status
         return response
@@ -288,7 +301,7 @@ class FakeDiscord:
                 return _error(404, 10003, "Unknown Channel")
             if parts[1] in self.forbidden_channels:
                 return _error(403, 50001, "Missing Access")
-            return _json(self._message(parts[1], body or {}))
+            return _json(self._channel_message(parts[1], body or {}))
         if method == "POST" and path == "/users/@me/channels":
             recipient = str((body or {}).get("recipient_id"))
             dm = {"id": str(next(self._ids)), "type": 1, "last_message_id": None}
@@ -332,6 +345,21 @@ class FakeDiscord:
             "resource": {"type": kind},
         }
 
+    def _channel_message(self, channel_id: str, body: dict[str, Any]) -> dict[str, Any]:
+        nonce = body.get("nonce")
+        enforced = nonce is not None and bool(body.get("enforce_nonce"))
+        now = time.monotonic()
+        if enforced:
+            seen = self._nonces.get(str(nonce))
+            if seen is not None and now - seen[0] <= self.nonce_window:
+                self.repeats += 1
+                return seen[1]  # the first message, and no second one
+        message = self._message(channel_id, body)
+        self.created.append((channel_id, body))
+        if enforced:
+            self._nonces[str(nonce)] = (now, message)
+        return message
+
     def _message(self, channel_id: str | None, body: dict[str, Any]) -> dict[str, Any]:
         return {
             "id": str(next(self._ids)),
@@ -351,6 +379,7 @@ class FakeDiscord:
             "timestamp": datetime.now(UTC).isoformat(),
             "edited_timestamp": None,
             "webhook_id": str(self.application_id),
+            **({"nonce": str(body["nonce"])} if body.get("nonce") is not None else {}),
         }
 
 
@@ -371,8 +400,14 @@ def _problems(method: str, path: str, body: Any) -> list[str]:
     message = body.get("data") if "/interactions/" in path else body
     if not isinstance(message, dict):
         return []
-    return _embed_problems(message.get("embeds") or []) + _component_problems(
-        message.get("components") or []
+    nonce = message.get("nonce")
+    nonce_problems = (
+        ["nonce longer than 25 characters"] if nonce is not None and len(str(nonce)) > 25 else []
+    )
+    return (
+        nonce_problems
+        + _embed_problems(message.get("embeds") or [])
+        + _component_problems(message.get("components") or [])
     )
 
 

@@ -4,8 +4,10 @@ Start it with ``async with FakeSlack() as slack:`` and point the code under test
 
 - ``slack.url`` is a Web API base URL (ends with ``/``) for
   ``AsyncWebClient(base_url=...)`` or ``SLACK_API_URL``. It serves ``auth.test``,
-  ``users.info``, ``chat.postMessage``, ``chat.postEphemeral``, ``chat.update`` and
-  ``apps.connections.open``; :meth:`FakeSlack.reply_with` adds any other method.
+  ``users.info``, ``chat.postMessage``, ``chat.postEphemeral``, ``chat.update``,
+  ``conversations.history`` (as for an app granted the history scopes and in the channel;
+  ``reply_with`` makes it refuse) and ``apps.connections.open``;
+  :meth:`FakeSlack.reply_with` adds any other method or replaces one.
 - ``slack.response_url()`` mints a response URL like the one Slack puts in slash-command and
   interaction payloads; what is posted there lands in ``slack.responses``.
 - Socket Mode: ``apps.connections.open`` hands out a WebSocket URL on this server;
@@ -96,6 +98,8 @@ class PostedMessage:
     blocks: list[dict[str, Any]]
     thread_ts: str | None = None
     user: str | None = None
+    metadata: dict[str, Any] | None = None
+    """The message metadata posted with it (``event_type``, ``event_payload``), if any."""
 
     @property
     def ephemeral(self) -> bool:
@@ -369,6 +373,8 @@ class FakeSlack:
             return {"ok": True, "user": user.to_api(self.team_id)}
         if method in _CHAT_METHODS:
             return self._chat(method, args)
+        if method == "conversations.history":
+            return self._history(args)
         if method == "apps.connections.open":
             ws_url = self.base_url.replace("http://", "ws://") + "/link"
             return {"ok": True, "url": ws_url}
@@ -392,14 +398,53 @@ class FakeSlack:
                     )
                     return {"ok": True, "channel": channel, "ts": ts, "text": text}
             return {"ok": False, "error": "message_not_found"}
-        self._ts += 100
+        try:
+            metadata = _metadata(args.get("metadata"))
+        except ValueError:
+            return {"ok": False, "error": "invalid_metadata_format"}
+        # Slack's ts is the posting time (microseconds), unique per channel.
+        self._ts = max(self._ts + 100, int(time.time() * 1_000_000))
         ts = f"{self._ts // 1_000_000}.{self._ts % 1_000_000:06d}"
         user = str(args["user"]) if method == "chat.postEphemeral" else None
         thread_ts = str(args["thread_ts"]) if args.get("thread_ts") else None
-        self.messages.append(PostedMessage(method, channel, ts, text, blocks, thread_ts, user))
+        self.messages.append(
+            PostedMessage(method, channel, ts, text, blocks, thread_ts, user, metadata)
+        )
         if user is not None:
             return {"ok": True, "message_ts": ts}
         return {"ok": True, "channel": channel, "ts": ts, "message": {"text": text, "ts": ts}}
+
+    def _history(self, args: dict[str, Any]) -> dict[str, Any]:
+        """A channel's messages, newest first, between ``oldest`` and ``latest``."""
+        channel = str(args.get("channel") or "")
+        if not channel:
+            return {"ok": False, "error": "channel_not_found"}
+        oldest = float(args.get("oldest") or 0)
+        latest = float(args.get("latest") or "inf")
+        limit = int(args.get("limit") or 100)
+        with_metadata = str(args.get("include_all_metadata", "")).lower() in ("1", "true")
+        shown = [
+            m
+            for m in self.messages
+            if m.channel == channel
+            and not m.ephemeral
+            and m.thread_ts is None
+            and oldest <= float(m.ts) <= latest
+        ]
+        shown.sort(key=lambda m: float(m.ts), reverse=True)
+        page = []
+        for m in shown[:limit]:
+            item: dict[str, Any] = {
+                "type": "message",
+                "ts": m.ts,
+                "text": m.text,
+                "blocks": m.blocks,
+                "bot_id": self.bot_id,
+            }
+            if with_metadata and m.metadata is not None:
+                item["metadata"] = m.metadata
+            page.append(item)
+        return {"ok": True, "messages": page, "has_more": len(shown) > limit}
 
     async def _response(self, request: web.Request) -> web.Response:
         try:
@@ -452,6 +497,21 @@ def _blocks(raw: Any) -> list[dict[str, Any]]:
     if isinstance(raw, str):
         raw = json.loads(raw) if raw else []
     return list(raw or [])
+
+
+def _metadata(raw: Any) -> dict[str, Any] | None:
+    """The ``metadata`` argument as Slack reads it (None if absent); ValueError if malformed."""
+    if raw is None or raw == "":
+        return None
+    if isinstance(raw, str):
+        raw = json.loads(raw)  # a JSONDecodeError is a ValueError
+    if (
+        not isinstance(raw, dict)
+        or not isinstance(raw.get("event_type"), str)
+        or not isinstance(raw.get("event_payload"), dict)
+    ):
+        raise ValueError("metadata needs an event_type string and an event_payload object")
+    return raw
 
 
 def _error(code: str) -> web.Response:

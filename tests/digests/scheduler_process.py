@@ -1,0 +1,38 @@
+"""``mlc-bot scheduler`` as the crash tests run it: the real runner, short leases and polls.
+
+``python -m tests.digests.scheduler_process`` reads the same environment as ``mlc-bot
+scheduler`` plus:
+
+- ``MLC_TEST_LEASE``: seconds a digest's claim holds without renewal;
+- ``MLC_TEST_POLL``: seconds between looks for changes and for expired claims;
+- ``MLC_TEST_DISCORD_API``: the fake Discord's REST base URL (discord.py has no setting
+  for it, so this process points its ``Route.BASE`` there).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+from datetime import timedelta
+
+from bot.config import Settings
+from bot.logs import configure_logging
+from bot.scheduler.runner import run
+
+
+def main() -> int:
+    settings = Settings.from_env()
+    configure_logging(settings.log_level)
+    discord_api = os.environ.get("MLC_TEST_DISCORD_API")
+    if discord_api:
+        from discord.http import Route
+
+        Route.BASE = discord_api
+    lease = timedelta(seconds=float(os.environ["MLC_TEST_LEASE"]))
+    poll = float(os.environ["MLC_TEST_POLL"])
+    return asyncio.run(run(settings, lease=lease, poll_interval=poll))
+
+
+if __name__ == "__main__":
+    sys.exit(main())
