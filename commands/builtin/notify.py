@@ -21,6 +21,7 @@ from commands.notifier_rules import (
     clean_url,
     rule_for,
 )
+from commands.params import URL_MAX_LENGTH
 from commands.reply import Kind, Reply, Table
 from commands.spec import Param, ParamType, Permission, command
 
@@ -86,6 +87,7 @@ def _where(settings: NotifierSettings) -> str:
             "the platform's incoming-webhook URL",
             positional=True,
             required=True,
+            max_length=URL_MAX_LENGTH,
         ),
         Param("events", ParamType.CHOICES, _EVENTS_HELP, choices=EVENTS),
     ],
