@@ -81,6 +81,14 @@ def shown(value: object, limit: int = 40) -> str:
     return repr(_cut(value, limit))
 
 
+def _str(value: object, label: str) -> str:
+    """``str(value)``; an int too long for ``str()`` is a usage error, not a crash."""
+    try:
+        return str(value)
+    except ValueError:
+        raise UsageError(f"{label} takes a shorter value than that number.") from None
+
+
 def _cut(value: object, limit: int = 40) -> str:
     try:
         text = str(value)
@@ -159,7 +167,7 @@ class Param:
             return _key_values(self, raw)
         if kind is ParamType.INTEGER:
             return self._integer(raw)
-        text = str(raw).strip()
+        text = _str(raw, self._label).strip()
         if kind in (ParamType.STRING, ParamType.TEXT):
             return self._text(text)
         if kind is ParamType.CHOICE:
@@ -209,7 +217,7 @@ class Param:
         if isinstance(raw, int) and not isinstance(raw, bool):
             value = raw
         else:
-            text = str(raw).strip()
+            text = _str(raw, self._label).strip()
             digits = text.removeprefix("#")
             if isinstance(raw, bool) or not _INTEGER.fullmatch(digits):
                 raise UsageError(
@@ -253,10 +261,12 @@ def check_text(text: str, label: str, max_length: int | None, help: str) -> None
 
 def _key_values(param: Param, raw: Any) -> dict[str, str]:
     """``plan=pro seats=5`` (words, a list of them, or a mapping) as a dict of text."""
+    label = param._label
     if isinstance(raw, dict):
-        pairs = [(str(k), str(v)) for k, v in raw.items()]
+        pairs = [(_str(k, label), _str(v, label)) for k, v in raw.items()]
     else:
-        items = [str(i) for i in raw] if isinstance(raw, list | tuple) else str(raw).split()
+        listed = isinstance(raw, list | tuple)
+        items = [_str(i, label) for i in raw] if listed else _str(raw, label).split()
         pairs = []
         for item in items[: MAX_PAIRS + 1]:
             key, equals, value = item.partition("=")
