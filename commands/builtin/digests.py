@@ -114,6 +114,8 @@ comments. Defaults: 09:00 on weekdays, in the workspace's time zone (or MLC_BOT_
             default="09:00",
             metavar="HH:MM",
             max_length=16,
+            pattern=r"[0-9A-Za-z:. ]+",  # ASCII digits: "٠٩:٠٠" is not taken for 09:00
+            pattern_help="a 24-hour time like 09:00 or 17:30",
         ),
         Param(
             "tz",

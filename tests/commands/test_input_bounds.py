@@ -86,6 +86,14 @@ async def test_the_largest_id_reaches_the_database_and_is_simply_not_there(
         assert reply.text.startswith(f"There is no digest #{ID_MAX} in this workspace.")
 
 
+async def test_a_digest_time_takes_ascii_digits(run_digest: RunDigest) -> None:
+    reply = await run_digest("digest add feedback --at ٠٩:٣٠")
+
+    _refused(reply, "--at must be a 24-hour time like 09:00 or 17:30, not '٠٩:٣٠'")
+    listing = await run_digest("digest list")
+    assert listing.table is not None and [r.cells[1] for r in listing.table.rows] == ["usage"]
+
+
 @pytest.mark.parametrize(
     ("text", "label"),
     [
