@@ -404,6 +404,8 @@ def _check_bounds(where: str, param: Param) -> None:
             raise TypeError(f"{where}: an INTEGER needs both min and max (ids: 1 to 2**31-1)")
         if param.min > param.max:
             raise TypeError(f"{where}: min {param.min} is above max {param.max}")
+        if max(abs(param.min), abs(param.max)) >= 10**_MAX_DIGITS:
+            raise TypeError(f"{where}: the range must fit in {_MAX_DIGITS} digits")
     elif param.min is not None or param.max is not None:
         raise TypeError(f"{where}: only an INTEGER takes min and max")
     if param.type in DEFAULT_MAX_LENGTH:

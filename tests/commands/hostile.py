@@ -28,7 +28,7 @@ from commands.dispatch import Dispatcher
 from commands.parser import parse
 from commands.render import render_json, render_text
 from commands.reply import Failure, Reply
-from commands.spec import Command, Param, ParamType
+from commands.spec import Command, ParamType
 
 CATALOG = default_catalog()
 COMMANDS: tuple[Command, ...] = tuple(CATALOG)
@@ -218,26 +218,27 @@ def as_text(command: Command, raw: Mapping[str, Any], *, quote: bool = True) -> 
     words = list(command.path)
     for param in command.positionals:
         if param.name in raw:
-            words += _words(param, raw[param.name], quote)
+            words += _words(raw[param.name], quote)
     for param in command.options:
         if param.name not in raw:
             continue
         if param.type is ParamType.FLAG:
             words.append(param.option)
         else:
-            words += [param.option, *_words(param, raw[param.name], quote)]
+            words += [param.option, *_words(raw[param.name], quote)]
     return " ".join(words)
 
 
-def _words(param: Param, value: Any, quote: bool) -> list[str]:
+def _words(value: Any, quote: bool) -> list[str]:
     items = value if isinstance(value, list) else [value]
     if isinstance(value, dict):
-        items = [f"{k}={v}" for k, v in value.items()]
+        items = [f"{text_of(k)}={text_of(v)}" for k, v in value.items()]
     texts = [text_of(item) for item in items]
     return [shlex.quote(t) for t in texts] if quote else texts
 
 
 def text_of(value: Any) -> str:
+    """``str(value)``, also for an int too long for ``str()``."""
     try:
         return str(value)
     except ValueError:  # an int too long for str()
