@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from urllib.parse import urlsplit, urlunsplit
@@ -37,6 +38,32 @@ def _without_password(url: str) -> str:
 
 
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+# ASCII digits only: "²" passes str.isdigit() and then breaks int().
+_DIGITS = re.compile(r"[0-9]{1,20}")
+_SNOWFLAKE_MAX = 2**63 - 1  # Discord ids are 64-bit
+
+
+def _port(env: Mapping[str, str]) -> int:
+    raw = env.get("PORT", "").strip()
+    if not raw:
+        return 3000
+    port = int(raw) if _DIGITS.fullmatch(raw) else 0
+    if not 1 <= port <= 65535:
+        raise ConfigError(f"PORT must be a port number from 1 to 65535, not {raw[:20]!r}")
+    return port
+
+
+def _guild_ids(env: Mapping[str, str]) -> tuple[int, ...]:
+    ids = []
+    for raw in sorted(_csv(env.get("DISCORD_GUILD_IDS"))):
+        guild = int(raw) if _DIGITS.fullmatch(raw) else 0
+        if not 1 <= guild <= _SNOWFLAKE_MAX:
+            raise ConfigError(
+                "DISCORD_GUILD_IDS must be comma-separated numeric guild ids (with Developer"
+                f" Mode on, right-click the server: Copy Server ID), not {raw[:30]!r}"
+            )
+        ids.append(guild)
+    return tuple(ids)
 
 
 def _log_level(raw: str) -> str:
@@ -100,13 +127,9 @@ class Settings:
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
         env = os.environ if env is None else env
         members = _csv(env.get("MLC_BOT_MEMBERS"))
-        guilds = _csv(env.get("DISCORD_GUILD_IDS"))
-        if any(not g.isdigit() for g in guilds):
-            raise ConfigError("DISCORD_GUILD_IDS must be comma-separated numeric guild ids")
+        guilds = _guild_ids(env)
         log_level = env.get("LOG_LEVEL", "").strip()
-        port = env.get("PORT", "3000").strip() or "3000"
-        if not port.isdigit():
-            raise ConfigError(f"PORT must be a port number, not {port!r}")
+        port = _port(env)
         return cls(
             api_url=env.get("MLC_API_URL", "").strip() or DEFAULT_API_URL,
             api_token=_secret(env, "MLC_API_TOKEN"),
@@ -122,9 +145,9 @@ class Settings:
             slack_app_token=_secret(env, "SLACK_APP_TOKEN"),
             slack_api_url=env.get("SLACK_API_URL", "").strip() or None,
             slack_app_id=env.get("SLACK_APP_ID", "").strip() or None,
-            port=int(port),
+            port=port,
             discord_token=_secret(env, "DISCORD_TOKEN"),
-            discord_guild_ids=tuple(int(g) for g in sorted(guilds)),
+            discord_guild_ids=guilds,
         )
 
     def require_api_token(self) -> str:

@@ -9,10 +9,15 @@ from typing import Any
 
 from .catalog import Catalog
 from .errors import UsageError
+from .formatting import clip
 from .spec import Command, Param, ParamType
 from .suggest import did_you_mean
 
-__all__ = ["Invocation", "bind", "parse", "parse_words", "tokenize"]
+__all__ = ["MAX_TEXT_LENGTH", "Invocation", "bind", "parse", "parse_words", "tokenize"]
+
+MAX_TEXT_LENGTH = 4000
+"""The longest command text read: a URL and a few options fit; a 40,000-character mention
+does not, and is refused before any tokenizing or did-you-mean work on it."""
 
 _SMART_QUOTES = str.maketrans({"“": '"', "”": '"', "‘": "'", "’": "'", "\u00a0": " "})
 # Slack turns "--" into an en or em dash when a user types it in some clients.
@@ -58,6 +63,12 @@ def _fix_dash(word: str) -> str:
 
 def parse(text: str, catalog: Catalog) -> Invocation:
     """Parse command text. Raises :class:`UsageError` with a helpful message."""
+    length = len(text.strip())
+    if length > MAX_TEXT_LENGTH:
+        raise UsageError(
+            f"That command is {length:,} characters long; the bot reads at most"
+            f" {MAX_TEXT_LENGTH:,}. Shorten it, or split it into several commands."
+        )
     return parse_words(tokenize(text), catalog)
 
 
@@ -92,7 +103,7 @@ def parse_words(words: list[str], catalog: Catalog) -> Invocation:
             if first is not None:
                 takes += f" or {first.placeholder}"
             raise UsageError(
-                f"`{cmd.name}` has no subcommand `{rest[0]}`.{hint} It takes {takes}.",
+                f"`{cmd.name}` has no subcommand `{_echo(rest[0])}`.{hint} It takes {takes}.",
                 command=cmd,
             )
     if _asks_for_help(rest):
@@ -157,9 +168,15 @@ def _unknown_command(words: list[str], catalog: Catalog) -> str:
         if len(words) == 1:
             return f"`{word}` needs a subcommand: {', '.join(subs)}. Try `help {word.lower()}`."
         hint = did_you_mean(words[1], subs)
-        return f"`{word}` has no subcommand `{words[1]}`.{hint} It takes: {', '.join(subs)}."
+        sub = _echo(words[1])
+        return f"`{word}` has no subcommand `{sub}`.{hint} It takes: {', '.join(subs)}."
     hint = did_you_mean(word, catalog.top_words())
-    return f"There is no command `{word}`.{hint} Type `help` to see them all."
+    return f"There is no command `{_echo(word)}`.{hint} Type `help` to see them all."
+
+
+def _echo(word: str) -> str:
+    """A word of the user's text, as quoted back in a message: one line, cut short."""
+    return clip(word, 40)
 
 
 def _bind_words(cmd: Command, words: list[str]) -> dict[str, Any]:
@@ -205,7 +222,9 @@ def _option(cmd: Command, name: str) -> Param:
         known = [p.option for p in cmd.options]
         hint = did_you_mean("--" + name, known)
         listing = f" It takes: {', '.join(known)}." if known else " It takes no options."
-        raise UsageError(f"`{cmd.name}` has no option `--{name}`.{hint}{listing}", command=cmd)
+        raise UsageError(
+            f"`{cmd.name}` has no option `--{_echo(name)}`.{hint}{listing}", command=cmd
+        )
     return param
 
 
@@ -237,7 +256,7 @@ def _assign_positionals(cmd: Command, words: list[str], raw: dict[str, Any]) -> 
         else:
             raw[param.name] = words.pop(0)
     if words:
-        extra = " ".join(words)
+        extra = _echo(" ".join(words))
         raise UsageError(f"`{cmd.name}` did not expect `{extra}`.", command=cmd)
 
 

@@ -5,11 +5,17 @@ from __future__ import annotations
 import difflib
 from collections.abc import Iterable
 
-__all__ = ["close_matches", "did_you_mean"]
+__all__ = ["MAX_COMPARED_LENGTH", "close_matches", "did_you_mean"]
+
+MAX_COMPARED_LENGTH = 64
+"""Words and candidates longer than this are not compared: nothing that long is a typo of a
+command, a zone or a tag, and difflib's cost grows with the product of the lengths."""
 
 
 def close_matches(word: str, candidates: Iterable[str], *, n: int = 3) -> list[str]:
-    pool = list(dict.fromkeys(candidates))
+    if len(word) > MAX_COMPARED_LENGTH:
+        return []
+    pool = [c for c in dict.fromkeys(candidates) if len(c) <= MAX_COMPARED_LENGTH]
     lowered = {c.lower(): c for c in pool}
     hits = difflib.get_close_matches(word.lower(), list(lowered), n=n, cutoff=0.6)
     return [lowered[h] for h in hits]

@@ -7,6 +7,8 @@ dashboard is found too; a name that is still unknown gets a "did you mean".
 
 from __future__ import annotations
 
+import re
+
 from bot.mylivechat import Tag
 
 from .context import Context
@@ -15,21 +17,24 @@ from .suggest import did_you_mean
 
 __all__ = ["enabled_tags", "find_tag", "resolve_tag"]
 
+# An id is ASCII digits ("²" passes str.isdigit() but is no number), at most 10 of them.
+_TAG_ID = re.compile(r"[0-9]{1,10}")
+
 
 def enabled_tags(tags: list[Tag]) -> list[Tag]:
     return [t for t in tags if t.enabled is not False]
 
 
 def find_tag(tags: list[Tag], ref: str, *, by_id: bool = True) -> Tag | None:
-    """The tag whose id is ``ref`` (digits), else whose name matches case-insensitively.
+    """The tag whose id is ``ref`` (ASCII digits), else whose name matches case-insensitively.
 
     An enabled tag wins over a soft-deleted one of the same name.
     """
     ref = ref.strip()
-    if by_id and ref.isdigit():
-        by_id = next((t for t in tags if t.id == int(ref)), None)
-        if by_id is not None:
-            return by_id
+    if by_id and _TAG_ID.fullmatch(ref):
+        numbered = next((t for t in tags if t.id == int(ref)), None)
+        if numbered is not None:
+            return numbered
     wanted = ref.casefold()
     named = [t for t in tags if (t.name or "").casefold() == wanted]
     named.sort(key=lambda t: t.enabled is False)

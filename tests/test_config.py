@@ -1,9 +1,10 @@
-"""Settings from the environment: LOG_LEVEL is checked, normalised and known to be given."""
+"""Settings from the environment: LOG_LEVEL, PORT and DISCORD_GUILD_IDS are checked."""
 
 from __future__ import annotations
 
 import pytest
 
+from bot.cli import main
 from bot.config import ConfigError, Settings
 
 
@@ -35,3 +36,40 @@ def test_settings_built_in_code_are_checked_too() -> None:
     assert Settings(log_level="debug").log_level == "DEBUG"
     with pytest.raises(ConfigError, match="not 'loud'"):
         Settings(log_level="loud")
+
+
+@pytest.mark.parametrize(
+    "raw", ["²", "٣٠٠٠", "３０００", "0", "65536", "99999999999999999999", "-1", "30_00", "3e3"]
+)
+def test_a_port_is_ascii_digits_from_1_to_65535(raw: str) -> None:
+    with pytest.raises(ConfigError) as raised:
+        Settings.from_env({"PORT": raw})
+    assert str(raised.value) == f"PORT must be a port number from 1 to 65535, not {raw!r}"
+
+
+@pytest.mark.parametrize(("raw", "port"), [("8080", 8080), (" 65535 ", 65535), ("", 3000)])
+def test_a_port_in_range_is_used(raw: str, port: int) -> None:
+    assert Settings.from_env({"PORT": raw}).port == port
+
+
+def test_a_unicode_digit_port_stops_the_bot_with_one_line_and_exit_2(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("PORT", "²")
+
+    status = main(["slack"])
+
+    err = capsys.readouterr().err
+    assert status == 2
+    assert err == "mlc-bot: PORT must be a port number from 1 to 65535, not '²'\n"
+
+
+@pytest.mark.parametrize("raw", ["²", "12,٣", "0", "1" * 25, "123,abc", "-5"])
+def test_discord_guild_ids_are_ascii_digit_snowflakes(raw: str) -> None:
+    with pytest.raises(ConfigError, match="DISCORD_GUILD_IDS must be comma-separated numeric"):
+        Settings.from_env({"DISCORD_GUILD_IDS": raw})
+
+
+def test_discord_guild_ids_are_read_as_numbers() -> None:
+    settings = Settings.from_env({"DISCORD_GUILD_IDS": " 222 , 111,, 9223372036854775807"})
+    assert sorted(settings.discord_guild_ids) == [111, 222, 9223372036854775807]

@@ -240,9 +240,11 @@ def _choices(param: Param, pairs: list[tuple[str, str]]) -> list[app_commands.Ch
     result: list[app_commands.Choice[Any]] = []
     for label, value in pairs:
         if param.type is ParamType.INTEGER:
-            if not value.lstrip("-").isdigit():
-                continue
-            result.append(app_commands.Choice(name=fit(label, CHOICE_VALUE), value=int(value)))
+            try:
+                number = param.convert(value)  # ASCII digits within the option's range
+            except UsageError:
+                continue  # Discord would refuse the whole list for one bad value
+            result.append(app_commands.Choice(name=fit(label, CHOICE_VALUE), value=number))
         elif value and len(value) <= CHOICE_VALUE:
             result.append(app_commands.Choice(name=fit(label, CHOICE_VALUE), value=value))
         if len(result) == CHOICES_PER_OPTION:

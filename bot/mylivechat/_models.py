@@ -8,6 +8,7 @@ than trusted: the real service may differ from the shapes we assume.
 from __future__ import annotations
 
 import dataclasses
+import re
 import types
 import typing
 from collections.abc import Mapping
@@ -37,6 +38,10 @@ __all__ = [
     "parse_datetime",
     "parse_list",
 ]
+
+# A number the API sent as text: ASCII digits only ("²" passes str.isdigit() but not int()),
+# and few enough of them that int() is cheap and cannot refuse.
+_INTEGER = re.compile(r"[+-]?[0-9]{1,30}")
 
 
 def parse_datetime(value: object) -> datetime | None:
@@ -70,7 +75,7 @@ def _coerce(value: object, annotation: Any) -> object:
             return None
         if isinstance(value, int):
             return value
-        if isinstance(value, str) and value.strip().lstrip("-").isdigit():
+        if isinstance(value, str) and _INTEGER.fullmatch(value.strip()):
             return int(value)
         if isinstance(value, float) and value.is_integer():
             return int(value)

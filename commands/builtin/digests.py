@@ -16,6 +16,7 @@ from bot.scheduler.schedule import (
 )
 from commands.context import Context
 from commands.errors import CommandError, UsageError
+from commands.params import id_param
 from commands.reply import Action, Field, Kind, Reply, Row, Table
 from commands.spec import Param, ParamType, Permission, command
 
@@ -33,14 +34,7 @@ _KIND = Param(
     required=True,
     choices=KINDS,
 )
-_ID = Param(
-    "id",
-    ParamType.INTEGER,
-    "the digest's number, from `digest list`",
-    positional=True,
-    required=True,
-    min=1,
-)
+_ID = id_param("the digest's number, from `digest list`")
 _NO_CALL = "no API call (the bot's database only)"
 
 
@@ -114,13 +108,21 @@ comments. Defaults: 09:00 on weekdays, in the workspace's time zone (or MLC_BOT_
     params=[
         _KIND,
         Param(
-            "at", ParamType.STRING, "time of day, 24-hour HH:MM", default="09:00", metavar="HH:MM"
+            "at",
+            ParamType.STRING,
+            "time of day, 24-hour HH:MM",
+            default="09:00",
+            metavar="HH:MM",
+            max_length=16,
+            pattern=r"[0-9A-Za-z:. ]+",  # ASCII digits: "٠٩:٠٠" is not taken for 09:00
+            pattern_help="a 24-hour time like 09:00 or 17:30",
         ),
         Param(
             "tz",
             ParamType.STRING,
             "time zone (default: the workspace's, or MLC_BOT_TZ)",
             metavar="Area/City",
+            max_length=64,
         ),
         Param(
             "days",
@@ -128,6 +130,7 @@ comments. Defaults: 09:00 on weekdays, in the workspace's time zone (or MLC_BOT_
             "daily, weekdays, weekends, or days like mon,wed,fri",
             default="weekdays",
             metavar="DAYS",
+            max_length=100,
         ),
     ],
     permission=Permission.ADMIN,

@@ -16,7 +16,11 @@ from commands.timefmt import ago
     "help",
     help="List the commands, or show one command's usage, options and examples.",
     examples=["help", "help tags add"],
-    params=[Param("topic", ParamType.TEXT, "a command, e.g. `tags add`", positional=True)],
+    params=[
+        Param(
+            "topic", ParamType.TEXT, "a command, e.g. `tags add`", positional=True, max_length=100
+        )
+    ],
     cost="no API call",
 )
 async def help_(ctx: Context, topic: str | None = None) -> Reply:

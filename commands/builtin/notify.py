@@ -22,6 +22,7 @@ from commands.notifier_rules import (
     clean_url,
     rule_for,
 )
+from commands.params import URL_MAX_LENGTH
 from commands.readback import RUN_AGAIN, confirmed, not_applied, settle
 from commands.reply import Kind, Reply, Table
 from commands.spec import Param, ParamType, Permission, command
@@ -88,6 +89,7 @@ def _where(settings: NotifierSettings) -> str:
             "the platform's incoming-webhook URL",
             positional=True,
             required=True,
+            max_length=URL_MAX_LENGTH,
         ),
         Param("events", ParamType.CHOICES, _EVENTS_HELP, choices=EVENTS),
     ],

@@ -6,7 +6,7 @@ from bot.mylivechat import BadRequest, OutcomeUnknown, Tag
 from commands.context import Context
 from commands.errors import CommandError, UsageError
 from commands.formatting import count, joined, na, tag_label, tag_row
-from commands.params import SESSION_ID
+from commands.params import SESSION_ID, TAG_NAME_MAX_LENGTH
 from commands.readback import RUN_AGAIN, confirmed, not_applied, settle
 from commands.reply import Action, Field, Kind, Reply, Table
 from commands.spec import Param, ParamType, Permission, command
@@ -19,6 +19,7 @@ _TAG_REF = Param(
     positional=True,
     required=True,
     complete="tag",
+    max_length=TAG_NAME_MAX_LENGTH,
 )
 _EXISTING_TAG = Param(
     "tag",
@@ -28,9 +29,12 @@ _EXISTING_TAG = Param(
     required=True,
     complete="tag",
     metavar="name|id",
+    max_length=TAG_NAME_MAX_LENGTH,
 )
 _COLOR = Param("color", ParamType.COLOR, "the tag's colour")
-_DESCRIPTION = Param("description", ParamType.TEXT, "what the tag is for", metavar="text")
+_DESCRIPTION = Param(
+    "description", ParamType.TEXT, "what the tag is for", metavar="text", max_length=500
+)
 
 
 async def _tag_for_session(
@@ -139,7 +143,14 @@ async def tags(ctx: Context, all: bool = False) -> Reply:
     help="Create a tag. Adding a name that exists returns that tag unchanged.",
     examples=["tags add vip --color #7c3aed --description Priority customer"],
     params=[
-        Param("name", ParamType.TEXT, "the new tag's name", positional=True, required=True),
+        Param(
+            "name",
+            ParamType.TEXT,
+            "the new tag's name",
+            positional=True,
+            required=True,
+            max_length=TAG_NAME_MAX_LENGTH,
+        ),
         _COLOR,
         _DESCRIPTION,
     ],
@@ -181,7 +192,7 @@ async def tags_add(
     examples=["tags edit vip --name high-value --color #16a34a", "tags edit 42 --description VIPs"],
     params=[
         _EXISTING_TAG,
-        Param("name", ParamType.TEXT, "the new name"),
+        Param("name", ParamType.TEXT, "the new name", max_length=TAG_NAME_MAX_LENGTH),
         _COLOR,
         _DESCRIPTION,
     ],

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from bot.mylivechat import OutcomeUnknown, Visitor
@@ -15,6 +16,9 @@ from commands.reply import Field, Kind, Reply, Table
 from commands.spec import Param, ParamType, Permission, command
 from commands.timefmt import ago
 
+_INTEGER = re.compile(r"-?[0-9]{1,16}")
+_SAFE = 2**53 - 1  # the largest integer every JSON reader keeps exactly
+
 _KEY = Param(
     "visitor_key",
     ParamType.STRING,
@@ -22,6 +26,7 @@ _KEY = Param(
     positional=True,
     required=True,
     metavar="key",
+    max_length=128,  # the API's bound
 )
 
 
@@ -63,9 +68,9 @@ async def visitors(ctx: Context, limit: int = 20) -> Reply:
     ],
     params=[
         _KEY,
-        Param("email", ParamType.STRING, "their email address"),
-        Param("name", ParamType.TEXT, "their name"),
-        Param("plan", ParamType.STRING, "their plan, e.g. pro"),
+        Param("email", ParamType.STRING, "their email address", max_length=254),
+        Param("name", ParamType.TEXT, "their name", max_length=200),
+        Param("plan", ParamType.STRING, "their plan, e.g. pro", max_length=64),
         Param("attr", ParamType.KEY_VALUES, "custom attributes as key=value pairs, e.g. seats=5"),
     ],
     permission=Permission.MEMBER_WRITE,
@@ -123,6 +128,7 @@ async def visitor_set(
             "the event's name, e.g. upgraded",
             positional=True,
             required=True,
+            max_length=64,  # the API's bound
         ),
         Param("properties", ParamType.KEY_VALUES, "properties as key=value", positional=True),
     ],
@@ -211,10 +217,11 @@ def _looks_like_email(text: str) -> bool:
 def _typed(value: str) -> Any:
     """``12`` as 12 and ``true`` as True, so attributes keep the types the widget sends.
 
-    Only exact round trips convert: ``007`` or ``1e3`` stay text.
+    Only exact round trips of ASCII digits within JSON's safe integers convert: ``007``,
+    ``1e3``, ``²`` or a 30-digit number stay text.
     """
     if value in ("true", "false"):
         return value == "true"
-    if value.lstrip("-").isdigit() and str(int(value)) == value:
+    if _INTEGER.fullmatch(value) and str(int(value)) == value and abs(int(value)) <= _SAFE:
         return int(value)
     return value

@@ -18,6 +18,7 @@ from commands.errors import UsageError
 from commands.failures import lost_answer, outcome_unknown_reply
 from commands.formatting import joined, na, subscription_row, url_hint
 from commands.notifier_rules import EVENTS, check_events, clean_url
+from commands.params import URL_MAX_LENGTH, id_param
 from commands.readback import RUN_AGAIN, confirmed, not_applied, settle
 from commands.reply import Action, Failure, Field, Kind, Reply, Row, Table
 from commands.spec import Param, ParamType, Permission, command
@@ -30,16 +31,9 @@ VERIFY_HOWTO = (
     "and reject old timestamps."
 )
 
-_ID = Param(
-    "id",
-    ParamType.INTEGER,
-    "the subscription's id, as `webhooks` lists it",
-    positional=True,
-    required=True,
-    min=1,
-    complete="webhook",
-)
+_ID = id_param("the subscription's id, as `webhooks` lists it", complete="webhook")
 _EVENTS_HELP = "events to deliver, comma-separated: handoff, feedback"
+_LABEL_MAX_LENGTH = 100  # the API's bound
 
 
 @command(
@@ -81,9 +75,15 @@ async def webhooks(ctx: Context, event: str | None = None) -> Reply:
             "the receiver's https:// URL",
             positional=True,
             required=True,
+            max_length=URL_MAX_LENGTH,
         ),
         Param("events", ParamType.CHOICES, _EVENTS_HELP, required=True, choices=EVENTS),
-        Param("label", ParamType.TEXT, "a name for it (default: the receiver's host)"),
+        Param(
+            "label",
+            ParamType.TEXT,
+            "a name for it (default: the receiver's host)",
+            max_length=_LABEL_MAX_LENGTH,
+        ),
     ],
     permission=Permission.ADMIN,
     writes=True,
@@ -118,8 +118,8 @@ async def webhooks_add(
     examples=["webhooks edit 3 --events feedback", "webhooks edit 3 --enabled no"],
     params=[
         _ID,
-        Param("label", ParamType.TEXT, "a new label"),
-        Param("url", ParamType.STRING, "a new receiver URL"),
+        Param("label", ParamType.TEXT, "a new label", max_length=_LABEL_MAX_LENGTH),
+        Param("url", ParamType.STRING, "a new receiver URL", max_length=URL_MAX_LENGTH),
         Param("events", ParamType.CHOICES, _EVENTS_HELP, choices=EVENTS),
         Param(
             "enabled", ParamType.CHOICE, "no pauses deliveries, yes resumes", choices=("yes", "no")

@@ -11,6 +11,9 @@ from commands.cache import SiteCache
 from commands.dispatch import Dispatcher
 from commands.reply import Reply
 
+# The digests' database fixture (SQLite, and a PostgreSQL schema per test), for digest ids.
+from tests.digests.conftest import database  # noqa: F401
+
 WRITE_METHODS = ("POST", "PATCH", "DELETE")
 
 Run = Callable[..., Awaitable[Reply]]

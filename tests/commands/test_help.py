@@ -83,7 +83,7 @@ async def test_empty_text_shows_help(run: Run) -> None:
         ("help tag ad", "There is no command `tag ad`. Did you mean `tags add`"),
         ('tag "s_1 vip', "unclosed quote"),
         ("handoffs --limit", "--limit needs a value, e.g. --limit N."),
-        ("handoffs --limit ten", "--limit must be a whole number, not 'ten'"),
+        ("handoffs --limit ten", "--limit must be a whole number from 1 to 200"),
     ],
 )
 async def test_usage_errors_say_what_to_type_instead(run: Run, text: str, expected: str) -> None:
@@ -168,7 +168,9 @@ def test_an_integer_may_be_typed_with_the_hash_replies_show() -> None:
     invocation = parse("digest pause #3", default_catalog())
 
     assert invocation.command.name == "digest pause" and invocation.args == {"id": 3}
-    with pytest.raises(UsageError, match="must be a whole number, not '#x'"):
+    with pytest.raises(
+        UsageError, match=r"must be a whole number from 1 to 2147483647 \(digits 0-9\), not '#x'"
+    ):
         parse("digest pause #x", default_catalog())
 
 
