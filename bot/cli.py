@@ -16,10 +16,7 @@ __all__ = ["main"]
 
 def _port(text: str) -> int:
     """An argparse type: a TCP port number, 0 meaning "pick a free one"."""
-    try:
-        port = int(text)
-    except ValueError:
-        port = -1
+    port = int(text) if text.isascii() and text.isdigit() and len(text) <= 5 else -1
     if not 0 <= port <= 65535:
         raise argparse.ArgumentTypeError(f"must be 0-65535, not {text!r}")
     return port

@@ -74,14 +74,16 @@ def _log_level(raw: str) -> str:
     return level
 
 
+_DECIMAL = re.compile(r"[0-9]{1,6}(?:\.[0-9]{1,6})?")
+
+
 def _number(env: Mapping[str, str], name: str, default: float) -> float:
     raw = env.get(name, "").strip()
     if not raw:
         return default
-    try:
-        value = float(raw)
-    except ValueError:
-        raise ConfigError(f"{name} must be a number of seconds, not {raw!r}") from None
+    if not _DECIMAL.fullmatch(raw):
+        raise ConfigError(f"{name} must be a number of seconds such as 15 or 2.5, not {raw!r}")
+    value = float(raw)
     if value <= 0:
         raise ConfigError(f"{name} must be positive, not {raw!r}")
     return value

@@ -76,6 +76,8 @@ class Dispatcher:
             invocation = Invocation(command, bind(command, raw))
         except UsageError as exc:
             return usage_reply(exc, command)
+        except Exception:
+            return _internal_error(f"binding options for {command.name!r}")
         return await self.execute(invocation, ctx)
 
     async def execute(self, invocation: Invocation, ctx: Context) -> Reply:

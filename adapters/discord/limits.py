@@ -28,6 +28,7 @@ __all__ = [
     "OPTIONS_PER_LEVEL",
     "SELECT_OPTIONS",
     "SELECT_OPTION_TEXT",
+    "STRING_OPTION",
     "TITLE",
     "check_name",
     "fit",
@@ -41,6 +42,8 @@ DESCRIPTION = 100
 OPTIONS_PER_LEVEL = 25
 CHOICES_PER_OPTION = 25
 CHOICE_VALUE = 100
+STRING_OPTION = 6000
+"""The longest value a string option takes."""
 
 # Embeds (per embed, except the message-wide total and count)
 TITLE = 256

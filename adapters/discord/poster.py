@@ -18,7 +18,7 @@ import discord
 from discord.http import HTTPClient, handle_message_parameters
 
 from bot.config import ConfigError, Settings
-from bot.scheduler.posting import ChannelGone, ChannelRef
+from bot.scheduler.posting import ChannelGone, ChannelRef, PostRefused
 from commands.reply import Reply
 
 from .embeds import render_embeds
@@ -77,6 +77,10 @@ class DiscordPoster:
         except (discord.NotFound, discord.Forbidden) as exc:
             # 404 Unknown Channel, 403 Missing Access / Missing Permissions / DMs closed.
             raise ChannelGone(channel, f"{exc.status} {exc.text or 'refused'}") from None
+        except discord.HTTPException as exc:
+            if exc.status < 500:
+                raise PostRefused(channel, f"{exc.status} {exc.text or 'refused'}") from None
+            raise  # a 5xx: Discord may have posted it
 
     async def _dm(self, user_id: str) -> str:
         if user_id not in self._dm_channels:

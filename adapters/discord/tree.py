@@ -34,6 +34,7 @@ from .limits import (
     CHOICES_PER_OPTION,
     DESCRIPTION,
     OPTIONS_PER_LEVEL,
+    STRING_OPTION,
     check_name,
     fit,
     fit_description,
@@ -102,7 +103,13 @@ def option_spec(param: Param) -> OptionSpec:
         return OptionSpec(str, fit_description(help_), autocomplete=False)
     if kind is ParamType.COLOR:
         return OptionSpec(str, _with_hint(param.help, "#rrggbb"))
-    return OptionSpec(str, fit_description(param.help), autocomplete=bool(param.complete))
+    # Discord's own client then refuses a value the core would refuse anyway.
+    annotation = (
+        app_commands.Range[str, 1, min(param.max_length, STRING_OPTION)]
+        if param.max_length
+        else str
+    )
+    return OptionSpec(annotation, fit_description(param.help), autocomplete=bool(param.complete))
 
 
 def _with_hint(text: str, hint: str) -> str:

@@ -25,7 +25,7 @@ from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetry
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.config import ConfigError, Settings
-from bot.scheduler.posting import ChannelGone, ChannelRef
+from bot.scheduler.posting import ChannelGone, ChannelRef, PostRefused
 from commands.reply import Reply
 
 from .blocks import render_message
@@ -81,7 +81,8 @@ class SlackPoster:
             base_url=settings.slack_api_url or AsyncWebClient.BASE_URL,
             timeout=10,
         )
-        client.retry_handlers.append(AsyncRateLimitErrorRetryHandler(max_retry_count=3))
+        # Only 429s are retried: after a dropped connection the post may have been made.
+        client.retry_handlers[:] = [AsyncRateLimitErrorRetryHandler(max_retry_count=3)]
         return cls(client)
 
     async def post(self, channel: ChannelRef, reply: Reply, *, key: str | None = None) -> None:
@@ -106,7 +107,9 @@ class SlackPoster:
                 error = slack_error(exc)
                 if error in CHANNEL_GONE_ERRORS:
                     raise ChannelGone(channel, error) from None
-                raise
+                if exc.response.status_code < 500:
+                    raise PostRefused(channel, error) from None
+                raise  # a 5xx: Slack may have posted it
             finally:
                 self._next_slot[channel.channel_id] = self._clock() + self.pace
 

@@ -11,7 +11,7 @@ import socket
 import uuid
 from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from bot.mylivechat import MyLiveChatClient, MyLiveChatError
@@ -20,7 +20,7 @@ from commands.reply import Kind, Reply
 
 from .clock import Clock, utc_now
 from .content import DigestData, build_digest, failure_notice
-from .posting import ChannelGone, ChannelRef, Poster, PostFinder
+from .posting import ChannelGone, ChannelRef, Poster, PostFinder, PostRefused
 from .schedule import DueRun, Schedule, format_run
 
 __all__ = ["DigestSender", "Outcome", "post_key"]
@@ -143,21 +143,30 @@ class DigestSender:
                 due.period,
             )
             return Outcome.LEASE_LOST
+        posting_since = self.clock()
         try:
             await poster.post(channel, prepared.reply, key=key)
         except ChannelGone as gone:
             await self._finish(lease, DeliveryStatus.FAILED, detail=str(gone))
             await self._pause_gone(sub, gone)
             return Outcome.CHANNEL_GONE
-        except Exception as exc:
+        except PostRefused as refused:
             log.warning(
-                "digest #%d for %s could not be posted (%s); trying again at the next run",
+                "digest #%d for %s was not posted (%s); the next run tries again",
                 sub.id,
                 due.period,
-                type(exc).__name__,
+                refused.reason,
             )
-            await self._finish(lease, DeliveryStatus.FAILED, detail=type(exc).__name__)
+            await self._finish(lease, DeliveryStatus.FAILED, detail=refused.reason)
             return Outcome.FAILED
+        except Exception as exc:
+            if not await self._settle_lost_post(
+                poster, channel, prepared.reply, key, posting_since, exc, where=(sub, due)
+            ):
+                await self._finish(
+                    lease, DeliveryStatus.FAILED, detail=f"outcome unknown: {type(exc).__name__}"
+                )
+                return Outcome.FAILED
         recorded = await self._finish(
             lease, prepared.status, request_id=prepared.request_id, snapshot=prepared.snapshot
         )
@@ -172,6 +181,56 @@ class DigestSender:
             log.info("digest #%d (%s) posted for %s", sub.id, sub.kind, due.period)
             return Outcome.POSTED
         return Outcome.FAILED
+
+    async def _settle_lost_post(
+        self,
+        poster: Poster,
+        channel: ChannelRef,
+        reply: Reply,
+        key: str,
+        since: datetime,
+        lost: Exception,
+        *,
+        where: tuple[Subscription, DueRun],
+    ) -> bool:
+        """The platform's answer to a post was lost: find out, or make sure, that it is there.
+
+        A poster that can look in the channel is asked first; when the post is not there (or
+        the poster cannot look, as on Discord where the key makes a repeat a no-op) it is
+        posted once more under the same key. True when the post is known to be there.
+        """
+        sub, due = where
+        what = f"digest #{sub.id} for {due.period}: the answer to its post was lost"
+        reason = type(lost).__name__
+        if isinstance(poster, PostFinder):
+            try:
+                found = await poster.find(channel, key, since)
+            except Exception:
+                found = None
+            if found:
+                log.warning("%s (%s); the channel shows it, so it counts as posted", what, reason)
+                return True
+            if found is None:
+                log.warning(
+                    "%s (%s) and the channel cannot be checked: it may or may not show; "
+                    "it is not posted again, the next run is on schedule",
+                    what,
+                    reason,
+                )
+                return False
+        try:
+            await poster.post(channel, reply, key=key)
+        except Exception as again:
+            log.warning(
+                "%s (%s), and so was the answer to posting it again (%s): it may or may not "
+                "show; the next run is on schedule",
+                what,
+                reason,
+                type(again).__name__,
+            )
+            return False
+        log.warning("%s (%s); posted again under the same key", what, reason)
+        return True
 
     async def _shown_already(
         self, poster: Poster, channel: ChannelRef, key: str, lease: Lease

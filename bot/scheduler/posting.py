@@ -10,7 +10,15 @@ from typing import Protocol, runtime_checkable
 from commands.render import render_text
 from commands.reply import Reply
 
-__all__ = ["ChannelGone", "ChannelRef", "ConsolePoster", "PostFinder", "Poster", "close_poster"]
+__all__ = [
+    "ChannelGone",
+    "ChannelRef",
+    "ConsolePoster",
+    "PostFinder",
+    "PostRefused",
+    "Poster",
+    "close_poster",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,12 +46,27 @@ class ChannelGone(Exception):
         self.reason = reason
 
 
+class PostRefused(Exception):
+    """The platform answered and did not post (an error it named, not a lost answer).
+
+    Any other exception from :meth:`Poster.post` means the answer was lost: the post may
+    be in the channel.
+    """
+
+    def __init__(self, channel: ChannelRef, reason: str) -> None:
+        super().__init__(f"{channel.platform} refused the post: {reason}")
+        self.channel = channel
+        self.reason = reason
+
+
 @runtime_checkable
 class Poster(Protocol):
     """Posts a neutral reply into a channel, rendered the platform's way."""
 
     async def post(self, channel: ChannelRef, reply: Reply, *, key: str | None = None) -> None:
-        """Post ``reply``. Raises :class:`ChannelGone` when the channel is out of reach.
+        """Post ``reply``. Raises :class:`ChannelGone` when the channel is out of reach and
+        :class:`PostRefused` when the platform refused it; anything else means the answer
+        was lost.
 
         ``key`` identifies the post (one digest's period): where the platform allows it,
         a second post with the same key shows no second message.

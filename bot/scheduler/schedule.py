@@ -54,9 +54,9 @@ _DAY_ALIASES = {
     "weekday": "weekdays",
     "weekend": "weekends",
 }
-_TIME = re.compile(r"^(\d{1,2}):(\d{2})$")
-_LOOSE_TIME = re.compile(r"^(\d{1,2})(?:[.:h](\d{2}))?\s*(am|pm)?$", re.I)
-_COMPACT_TIME = re.compile(r"^(\d{2})(\d{2})$")
+_TIME = re.compile(r"^([0-9]{1,2}):([0-9]{2})$")
+_LOOSE_TIME = re.compile(r"^([0-9]{1,2})(?:[.:h]([0-9]{2}))?\s*(am|pm)?$", re.I)
+_COMPACT_TIME = re.compile(r"^([0-9]{2})([0-9]{2})$")
 DAYS_FORMAT = "daily, weekdays, weekends, or days like mon,wed,fri"
 
 

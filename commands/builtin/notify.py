@@ -101,8 +101,8 @@ async def notify_set(
     ctx: Context, platform: str, webhook_url: str, events: list[str] | None = None
 ) -> Reply:
     url = clean_url(webhook_url)
-    register_secret(url)  # logs show *** wherever it would appear
     rule = check_webhook_url(platform, url)
+    register_secret(url)  # a real webhook URL: logs show *** wherever it would appear
     chosen = check_events(events) if events is not None else None
     try:
         saved = await ctx.api.update_notifier_settings(

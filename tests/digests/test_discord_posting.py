@@ -182,3 +182,35 @@ async def test_a_digest_whose_sender_died_mid_post_is_sent_again_and_shows_once(
     )
     delivery = await store.delivery(sub.id, period)
     assert delivery is not None and delivery.status is DeliveryStatus.POSTED
+
+
+class _LosesFirstAnswer:
+    """Posts through the real poster, then acts as if the answer was lost, once."""
+
+    def __init__(self, poster: DiscordPoster) -> None:
+        self.poster = poster
+        self.lost = False
+
+    async def post(self, channel: ChannelRef, reply: Reply, *, key: str | None = None) -> None:
+        await self.poster.post(channel, reply, key=key)
+        if not self.lost:
+            self.lost = True
+            raise ConnectionResetError("the answer never came")
+
+
+async def test_a_post_whose_answer_was_lost_is_sent_again_under_its_nonce_and_shows_once(
+    discord_api: FakeDiscord,
+    poster: DiscordPoster,
+    store: DigestStore,
+    site_api: MyLiveChatClient,
+    clock: FakeClock,
+    caplog_digests: pytest.LogCaptureFixture,
+) -> None:
+    sub = await subscribe(
+        store, local("2026-04-21 12:00", "Europe/Berlin"), platform="discord", channel="555"
+    )
+    scheduler = make_scheduler(store, site_api, clock, {"discord": _LosesFirstAnswer(poster)})
+    clock.set(local("2026-04-22 09:00:01", "Europe/Berlin"))
+    assert await scheduler.fire(sub.id) is Outcome.POSTED
+    assert len(discord_api.channel_messages("555")) == 1
+    assert "posted again under the same key" in caplog_digests.text

@@ -247,8 +247,8 @@ async def test_without_the_history_scope_a_retaken_digest_is_sent_again_with_a_w
     clock: FakeClock,
     caplog_digests: pytest.LogCaptureFixture,
 ) -> None:
-    # Installed from slack/manifest.yml as it is: no channels:history, so the bot cannot
-    # look. It sends the digest again (a duplicate beats a silent loss) and says so.
+    # Installed from an older manifest without channels:history, the bot cannot look. It
+    # sends the digest again (a duplicate beats a silent loss) and says so.
     slack.reply_with(
         "conversations.history",
         {"ok": False, "error": "missing_scope", "needed": "channels:history"},
@@ -261,3 +261,40 @@ async def test_without_the_history_scope_a_retaken_digest_is_sent_again_with_a_w
     assert "the channel cannot be checked (the bot may not read it), so it is sent again" in (
         caplog_digests.text
     )
+
+
+async def test_a_post_whose_answer_was_lost_is_looked_for_and_not_sent_twice(
+    slack: FakeSlack,
+    store: DigestStore,
+    site_api: MyLiveChatClient,
+    clock: FakeClock,
+    caplog_digests: pytest.LogCaptureFixture,
+) -> None:
+    sub = await subscribe(store, local("2026-04-21 12:00", BERLIN), platform="slack")
+    impatient = SlackPoster(AsyncWebClient(token=slack.bot_token, base_url=slack.url, timeout=1))
+    slack.delay_answer("chat.postMessage", 3.0)  # Slack posts it; its answer comes too late
+    scheduler = make_scheduler(store, site_api, clock, {"slack": impatient})
+    clock.set(local("2026-04-22 09:00:01", BERLIN))
+    assert await scheduler.fire(sub.id) is Outcome.POSTED
+    assert len(slack.messages) == 1 and len(slack.calls_to("chat.postMessage")) == 1
+    assert "the answer to its post was lost" in caplog_digests.text
+    assert "the channel shows it, so it counts as posted" in caplog_digests.text
+    delivery = await store.delivery(sub.id, "2026-04-22T09:00")
+    assert delivery is not None and delivery.status is DeliveryStatus.POSTED
+
+
+async def test_a_post_slack_refused_is_not_looked_for(
+    slack: FakeSlack,
+    poster: SlackPoster,
+    store: DigestStore,
+    site_api: MyLiveChatClient,
+    clock: FakeClock,
+) -> None:
+    sub = await subscribe(store, local("2026-04-21 12:00", BERLIN), platform="slack")
+    slack.reply_with("chat.postMessage", {"ok": False, "error": "msg_too_long"})
+    scheduler = make_scheduler(store, site_api, clock, {"slack": poster})
+    clock.set(local("2026-04-22 09:00:01", BERLIN))
+    assert await scheduler.fire(sub.id) is Outcome.FAILED
+    assert slack.calls_to("conversations.history") == []
+    delivery = await store.delivery(sub.id, "2026-04-22T09:00")
+    assert delivery is not None and delivery.detail == "msg_too_long"

@@ -173,6 +173,7 @@ class FakeSlack:
         self._channel_errors: dict[str, str] = {}
         self._rate_limits: dict[str, _RateLimit] = {}
         self._failures: dict[str, list[int]] = {}
+        self._late_answers: dict[str, list[float]] = {}
         self._canned: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {}
         self._ts = 1_700_000_000_000_100
         self._changed = asyncio.Condition()
@@ -199,6 +200,11 @@ class FakeSlack:
     def rate_limit(self, method: str, *, times: int = 1, retry_after: int = 1) -> None:
         """Answer the next ``times`` calls of ``method`` with HTTP 429 and ``Retry-After``."""
         self._rate_limits[method] = _RateLimit(times, retry_after)
+
+    def delay_answer(self, method: str, seconds: float, *, times: int = 1) -> None:
+        """Do the next ``times`` calls of ``method``, then wait ``seconds`` before answering
+        (a client that gives up sooner loses an answer to a call that was made)."""
+        self._late_answers[method] = [seconds] * times
 
     def fail_method(self, method: str, *, status: int = 500, times: int = 1) -> None:
         """Answer the next ``times`` calls of ``method`` with HTTP ``status`` and no JSON."""
@@ -350,6 +356,9 @@ class FakeSlack:
         answer = self._answer(method, args)
         if method in _CHAT_METHODS:
             await self._notify()
+        late = self._late_answers.get(method)
+        if late:
+            await asyncio.sleep(late.pop())
         return web.json_response(answer)
 
     def _answer(self, method: str, args: dict[str, Any]) -> dict[str, Any]:

@@ -36,6 +36,8 @@ def test_bot_scopes_and_events_are_the_ones_the_adapter_uses() -> None:
         "chat:write.public",
         "users:read",
         "app_mentions:read",
+        "channels:history",
+        "groups:history",
     ]
     events = MANIFEST.split("bot_events:\n", 1)[1].split("interactivity:", 1)[0]
     assert re.findall(r"-\s*(\S+)", events) == ["app_mention"]
