@@ -32,14 +32,15 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from adapters.slack.poster import SlackPoster
+from bot.compose import build_posters
 from bot.config import Settings
 from bot.mylivechat import MyLiveChatClient
 from bot.sandbox import SandboxServer
-from bot.scheduler.content import KINDS
 from bot.scheduler.delivery import DigestSender
 from bot.scheduler.digest_scheduler import DigestScheduler
-from bot.storage import DigestStore, NewSubscription
+from bot.storage import DigestStore
+from commands.digests.content import KINDS
+from commands.digests.store import NewSubscription
 from tests.fakes.slack_api import FakeSlack
 
 MIN_GAP = 0.95
@@ -67,17 +68,16 @@ async def one_round(digests: int, channels: int, schedulers: int) -> Round:
                 new = NewSubscription("slack", "T0", channel, kind, at, "UTC", "daily", "U1")
                 await setup.add(new, now - timedelta(hours=1))
             await setup.aclose()
-            env = {"SLACK_BOT_TOKEN": slack.bot_token, "SLACK_API_URL": slack.url}
+            settings = Settings.from_env(
+                {"SLACK_BOT_TOKEN": slack.bot_token, "SLACK_API_URL": slack.url}
+            )
             stores = [DigestStore.from_url(url) for _ in range(schedulers)]
             async with MyLiveChatClient(sandbox.tokens.site_a_read, base_url=sandbox.url) as api:
                 running = [
                     DigestScheduler(
                         store,
                         DigestSender(
-                            store,
-                            api,
-                            {"slack": SlackPoster.from_settings(Settings.from_env(env))},
-                            instance=f"scheduler-{n}",
+                            store, api, await build_posters(settings), instance=f"scheduler-{n}"
                         ),
                     )
                     for n, store in enumerate(stores)

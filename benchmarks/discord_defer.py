@@ -11,7 +11,7 @@ callback (``POST /interactions/{id}/{token}/callback``) and to the follow-up (``
 What is real and what is simulated:
 
 - real: the bot process. It runs ``bot.cli.main(["discord"])``, the code of ``mlc-bot
-  discord`` (settings from its environment, ``adapters.discord.runner.run``, ``MlcBot``,
+  discord`` (settings from its environment, ``bot.processes.discord.run``, ``MlcBot``,
   ``InteractionHandler``, the command core, ``MyLiveChatClient`` with its rate limiter),
   with discord.py's real HTTP client and gateway client. The only change is that
   discord.py's two base URLs (``discord.http.Route.BASE`` and

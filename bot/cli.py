@@ -10,6 +10,10 @@ import argparse
 import asyncio
 import sys
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from .config import Settings
 
 __all__ = ["main"]
 
@@ -78,19 +82,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
 
 
-def _run(args: argparse.Namespace, settings: object) -> int:
+def _run(args: argparse.Namespace, settings: Settings) -> int:
     command = args.command
     if command == "exec":
-        from adapters.console import run_exec
+        from .processes.exec import run_exec
 
-        return asyncio.run(run_exec(settings, args.text, as_json=args.json))  # type: ignore[arg-type]
+        return asyncio.run(run_exec(settings, args.text, as_json=args.json))
     if command == "demo":
-        from adapters.console import run_demo
+        from .processes.demo import run_demo
 
-        from .scheduler.demo import start_demo_digests
-
-        background = [] if args.no_scheduler else [start_demo_digests]
-        return asyncio.run(run_demo(settings, background=background))  # type: ignore[arg-type]
+        return asyncio.run(run_demo(settings, scheduler=not args.no_scheduler))
     if command == "sandbox":
         from .sandbox.server import ListenError, serve_forever
 
@@ -103,19 +104,19 @@ def _run(args: argparse.Namespace, settings: object) -> int:
             return 2
         return 0
     if command == "slack":
-        from adapters.slack.server import serve
+        from .processes.slack import serve
 
-        return asyncio.run(serve(settings))  # type: ignore[arg-type]
+        return asyncio.run(serve(settings))
     if command == "discord":
-        from adapters.discord.runner import print_commands, run
+        from .processes.discord import print_commands, run
 
         if args.print_commands:
             return print_commands()
-        return asyncio.run(run(settings))  # type: ignore[arg-type]
+        return asyncio.run(run(settings))
     if command == "scheduler":
-        from .scheduler.runner import run as run_scheduler
+        from .processes.scheduler import run as run_scheduler
 
-        return asyncio.run(run_scheduler(settings))  # type: ignore[arg-type]
+        return asyncio.run(run_scheduler(settings))
     raise AssertionError(command)
 
 

@@ -12,7 +12,7 @@ import logging
 import re
 import threading
 
-__all__ = ["RedactingFilter", "Secret", "redact", "register_secret"]
+__all__ = ["REGISTRY", "RedactingFilter", "Registry", "Secret", "redact", "register_secret"]
 
 _PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(r"\bmlc_[A-Za-z0-9_\-]{6,}"), "mlc_***"),
@@ -30,24 +30,48 @@ _PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(r"\b[\w\-]{23,28}\.[\w\-]{6,7}\.[\w\-]{27,40}\b"), "***discord-token***"),
     (re.compile(r"(sha256=)[0-9a-f]{64}"), r"\1***"),
 )
-_registered: set[str] = set()
-_lock = threading.Lock()
+
+
+class Registry:
+    """The process's secrets (the core's ``SecretRegistry``): registered values and the
+    shapes of credentials (tokens, webhook URLs, signatures) are redacted from any text."""
+
+    def __init__(self) -> None:
+        self._values: set[str] = set()
+        self._lock = threading.Lock()
+
+    def register(self, value: str | None) -> None:
+        if value and len(value) >= 6:
+            with self._lock:
+                self._values.add(value)
+
+    def redact(self, text: str) -> str:
+        with self._lock:
+            values = sorted(self._values, key=len, reverse=True)
+        for value in values:
+            if value in text:
+                text = text.replace(value, "***")
+        for pattern, replacement in _PATTERNS:
+            text = pattern.sub(replacement, text)
+        return text
+
+    def forget_all(self) -> None:
+        """Drop every registered value (tests that register junk on purpose)."""
+        with self._lock:
+            self._values.clear()
+
+
+REGISTRY = Registry()
+"""The one registry of this process: what commands register, the log filter redacts."""
 
 
 def register_secret(value: str | None) -> None:
     """Make ``value`` redacted wherever it appears from now on."""
-    if value and len(value) >= 6:
-        with _lock:
-            _registered.add(value)
+    REGISTRY.register(value)
 
 
 def redact(text: str) -> str:
-    for value in sorted(_registered, key=len, reverse=True):
-        if value in text:
-            text = text.replace(value, "***")
-    for pattern, replacement in _PATTERNS:
-        text = pattern.sub(replacement, text)
-    return text
+    return REGISTRY.redact(text)
 
 
 class Secret:

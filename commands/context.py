@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from bot.mylivechat import MyLiveChatClient
 
@@ -13,6 +13,8 @@ from .cache import SiteCache
 
 if TYPE_CHECKING:
     from .catalog import Catalog
+    from .digests.service import DigestService
+    from .ports import SecretRegistry
     from .reply import Reply
 
 __all__ = ["Caller", "Context", "Policy", "Surface"]
@@ -79,17 +81,19 @@ class Policy:
 
 @dataclass(slots=True)
 class Context:
-    """Everything a command handler may use. Built by an adapter for each call."""
+    """Everything a command handler may use; :meth:`commands.core.Core.context` builds it."""
 
     api: MyLiveChatClient
     caller: Caller
     surface: Surface
+    secrets: SecretRegistry
+    """Where a command registers a secret it shows (logs and echoes then hide it)."""
     policy: Policy = field(default_factory=Policy)
     site: SiteCache = field(default_factory=SiteCache)
     catalog: Catalog | None = None
     clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
-    services: dict[str, Any] = field(default_factory=dict)
-    """Optional wiring by name (e.g. the digest store), for commands that need it."""
+    digests: DigestService | None = None
+    """The digest subscriptions, when this process has the bot's database."""
     received_at: float | None = None
     """``time.monotonic()`` when the platform delivered the command: its place in line."""
     reply_deadline: float | None = None

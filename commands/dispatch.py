@@ -41,7 +41,7 @@ class Dispatcher:
         try:
             invocation = parse(text, self.catalog)
         except UsageError as exc:
-            return usage_reply(exc, exc.command)
+            return usage_reply(exc, self._meant(exc), redact=ctx.secrets.redact)
         except Exception:
             return _internal_error("parsing command text")
         return await self.execute(invocation, ctx)
@@ -58,7 +58,7 @@ class Dispatcher:
             words += [value] if "--" in words else ["--", value]
             invocation = parse_words(words, self.catalog)
         except UsageError as exc:
-            return usage_reply(exc, exc.command)
+            return usage_reply(exc, self._meant(exc), redact=ctx.secrets.redact)
         except Exception:
             return _internal_error("parsing a picked value")
         return await self.execute(invocation, ctx)
@@ -75,7 +75,7 @@ class Dispatcher:
         try:
             invocation = Invocation(command, bind(command, raw))
         except UsageError as exc:
-            return usage_reply(exc, command)
+            return usage_reply(exc, command, redact=ctx.secrets.redact)
         except Exception:
             return _internal_error(f"binding options for {command.name!r}")
         return await self.execute(invocation, ctx)
@@ -94,7 +94,7 @@ class Dispatcher:
                 await self._authorize(command, ctx)
                 reply = await command.handler(ctx, **args)
         except UsageError as exc:
-            return usage_reply(exc, exc.command or command)
+            return usage_reply(exc, self._meant(exc) or command, redact=ctx.secrets.redact)
         except CommandError as exc:
             return command_error_reply(exc)
         except ScopeError as exc:
@@ -113,6 +113,10 @@ class Dispatcher:
         elif reply.sensitive:
             reply = dataclasses.replace(reply, private=True)
         return reply
+
+    def _meant(self, exc: UsageError) -> Command | None:
+        """The command a usage mistake was meant for, when the parser got that far."""
+        return self.catalog.get(exc.path) if exc.path else None
 
     async def _authorize(self, command: Command, ctx: Context) -> None:
         policy, caller = ctx.policy, ctx.caller

@@ -6,11 +6,6 @@ turns both into friendly replies.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:
-    from .spec import Command
-
 __all__ = ["CommandError", "PermissionDenied", "UsageError"]
 
 
@@ -26,12 +21,15 @@ class CommandError(Exception):
 class UsageError(CommandError):
     """The text could not be understood; the reply shows the command's usage.
 
-    ``command`` is the command the text was meant for, when that much was understood.
+    ``path`` names the command the text was meant for (``("tags", "add")``), when that
+    much was understood.
     """
 
-    def __init__(self, message: str, *, hint: str = "", command: Command | None = None) -> None:
+    def __init__(
+        self, message: str, *, hint: str = "", path: tuple[str, ...] | None = None
+    ) -> None:
         super().__init__(message, hint=hint)
-        self.command = command
+        self.path = path
 
 
 class PermissionDenied(CommandError):

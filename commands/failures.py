@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import uuid
+from collections.abc import Callable
 
 from bot.mylivechat import (
     APIConnectionError,
@@ -21,7 +22,6 @@ from bot.mylivechat import (
     ServerError,
     UndecodableResponse,
 )
-from bot.secrets import redact
 
 from .budget import seconds
 from .errors import CommandError, PermissionDenied, UsageError
@@ -191,7 +191,11 @@ def outcome_unknown_reply(
     )
 
 
-def usage_reply(exc: UsageError, command: Command | None) -> Reply:
+def usage_reply(
+    exc: UsageError, command: Command | None, *, redact: Callable[[str], str] = str
+) -> Reply:
+    """What was not understood, the usage and an example. ``redact`` hides secrets in the
+    message, which may quote what was typed (a webhook URL)."""
     # The message may quote what was typed, and that may be a webhook URL (a secret).
     lines = [redact(exc.message)]
     if exc.hint:

@@ -10,6 +10,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
+from bot.mylivechat import EVENTS, PLATFORMS
+
 from .errors import CommandError
 
 __all__ = [
@@ -22,8 +24,6 @@ __all__ = [
     "rule_for",
 ]
 
-PLATFORMS: tuple[str, ...] = ("slack", "discord", "teams")
-EVENTS: tuple[str, ...] = ("handoff", "feedback")
 _MAX_URL = 2048
 
 
@@ -85,6 +85,8 @@ _RULES: dict[str, NotifierRule] = {
         where="Teams: the channel's Workflows (or Incoming Webhook) connector",
     ),
 }
+if set(_RULES) != set(PLATFORMS):  # one list of platforms: the API client's
+    raise RuntimeError(f"notifier rules for {sorted(_RULES)}, but the API has {PLATFORMS}")
 
 
 def rule_for(platform: str) -> NotifierRule:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shlex
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -12,6 +11,7 @@ from .errors import UsageError
 from .formatting import clip
 from .spec import Command, Param, ParamType
 from .suggest import did_you_mean
+from .words import split_words
 
 __all__ = ["MAX_TEXT_LENGTH", "Invocation", "bind", "parse", "parse_words", "tokenize"]
 
@@ -19,7 +19,6 @@ MAX_TEXT_LENGTH = 4000
 """The longest command text read: a URL and a few options fit; a 40,000-character mention
 does not, and is refused before any tokenizing or did-you-mean work on it."""
 
-_SMART_QUOTES = str.maketrans({"“": '"', "”": '"', "‘": "'", "’": "'", "\u00a0": " "})
 # Slack turns "--" into an en or em dash when a user types it in some clients.
 _DASHES = ("—", "–")
 # After a command, either of these shows its help page instead of running it.
@@ -38,17 +37,7 @@ def tokenize(text: str) -> list[str]:
     Quotes group words, but a backslash is an ordinary character (Windows paths,
     regular expressions) and ``#`` starts no comment (colours, digest ids).
     """
-    cleaned = text.translate(_SMART_QUOTES).strip()
-    lexer = shlex.shlex(cleaned, posix=True)
-    lexer.whitespace_split = True
-    lexer.escape = ""
-    lexer.commenters = ""
-    try:
-        words = list(lexer)
-    except ValueError:
-        raise UsageError(
-            "There is an unclosed quote in that command. Close it, or leave quotes out."
-        ) from None
+    words = split_words(text)
     if words and words[0].lower() in ("/mlc", "mlc"):
         words = words[1:]
     return [_fix_dash(w) for w in words]
@@ -104,7 +93,7 @@ def parse_words(words: list[str], catalog: Catalog) -> Invocation:
                 takes += f" or {first.placeholder}"
             raise UsageError(
                 f"`{cmd.name}` has no subcommand `{_echo(rest[0])}`.{hint} It takes {takes}.",
-                command=cmd,
+                path=cmd.path,
             )
     if _asks_for_help(rest):
         help_page = _help_page(catalog, cmd.name)
@@ -203,7 +192,7 @@ def _bind_words(cmd: Command, words: list[str]) -> dict[str, Any]:
                         raise UsageError(
                             f"{param.option} needs a value, e.g. {param.option} "
                             f"{param.placeholder}.",
-                            command=cmd,
+                            path=cmd.path,
                         )
                 if param.type is ParamType.KEY_VALUES:
                     raw.setdefault(param.name, []).extend(values)
@@ -223,7 +212,7 @@ def _option(cmd: Command, name: str) -> Param:
         hint = did_you_mean("--" + name, known)
         listing = f" It takes: {', '.join(known)}." if known else " It takes no options."
         raise UsageError(
-            f"`{cmd.name}` has no option `--{_echo(name)}`.{hint}{listing}", command=cmd
+            f"`{cmd.name}` has no option `--{_echo(name)}`.{hint}{listing}", path=cmd.path
         )
     return param
 
@@ -257,7 +246,7 @@ def _assign_positionals(cmd: Command, words: list[str], raw: dict[str, Any]) -> 
             raw[param.name] = words.pop(0)
     if words:
         extra = _echo(" ".join(words))
-        raise UsageError(f"`{cmd.name}` did not expect `{extra}`.", command=cmd)
+        raise UsageError(f"`{cmd.name}` did not expect `{extra}`.", path=cmd.path)
 
 
 def bind(cmd: Command, raw: Mapping[str, Any]) -> dict[str, Any]:
@@ -272,15 +261,15 @@ def bind(cmd: Command, raw: Mapping[str, Any]) -> dict[str, Any]:
         if value is None or value == "" or value == []:
             if param.required:
                 label = f"<{param.name}>" if param.positional else param.option
-                raise UsageError(f"`{cmd.name}` needs {label}: {param.help}.", command=cmd)
+                raise UsageError(f"`{cmd.name}` needs {label}: {param.help}.", path=cmd.path)
             args[param.name] = False if param.type is ParamType.FLAG else param.default
             continue
         try:
             args[param.name] = param.convert(value)
         except UsageError as exc:
-            exc.command = cmd
+            exc.path = cmd.path
             raise
     unknown = set(raw) - {p.name for p in cmd.params}
     if unknown:
-        raise UsageError(f"`{cmd.name}` has no parameter {sorted(unknown)[0]!r}.", command=cmd)
+        raise UsageError(f"`{cmd.name}` has no parameter {sorted(unknown)[0]!r}.", path=cmd.path)
     return args

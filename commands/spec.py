@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from .errors import UsageError
+from .words import split_words
 
 if TYPE_CHECKING:
     from .reply import Reply
@@ -266,7 +267,7 @@ def _key_values(param: Param, raw: Any) -> dict[str, str]:
         pairs = [(_str(k, label), _str(v, label)) for k, v in raw.items()]
     else:
         listed = isinstance(raw, list | tuple)
-        items = [_str(i, label) for i in raw] if listed else _str(raw, label).split()
+        items = [_str(i, label) for i in raw] if listed else split_words(_str(raw, label))
         pairs = []
         for item in items[: MAX_PAIRS + 1]:
             key, equals, value = item.partition("=")

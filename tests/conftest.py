@@ -8,6 +8,7 @@ import pytest
 
 from bot.mylivechat import MyLiveChatClient
 from bot.sandbox import SandboxServer
+from bot.secrets import REGISTRY
 from commands.cache import SiteCache
 from commands.context import Caller, Context, Policy, Surface
 from commands.dispatch import Dispatcher
@@ -55,6 +56,7 @@ def make_context(api: MyLiveChatClient) -> ContextFactory:
             api=client or api,
             caller=Caller(user_id=user_id, name=user_id, platform_admin=admin, guest=guest),
             surface=Surface(platform=platform, channel_id=channel_id),
+            secrets=REGISTRY,
             policy=policy or Policy(),
             site=site or SiteCache(),
         )

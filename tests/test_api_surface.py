@@ -34,8 +34,8 @@ def test_status_maps_to_one_error_class(status: int, cls: type) -> None:
 
 
 def test_transport_errors_are_a_separate_branch() -> None:
-    assert issubclass(mlc.TransportError, mlc.MyLiveChatError)
-    assert not issubclass(mlc.TransportError, mlc.APIStatusError)
+    assert issubclass(mlc.APIConnectionError, mlc.MyLiveChatError)
+    assert not issubclass(mlc.APIConnectionError, mlc.APIStatusError)
 
 
 def test_errors_tell_code_status_and_request_id() -> None:

@@ -10,7 +10,7 @@ from collections.abc import Iterator
 import pytest
 
 from bot.logs import QUIET_LOGGERS, configure_logging
-from bot.mylivechat import MyLiveChatClient, ServerError, TransportError
+from bot.mylivechat import APIConnectionError, MyLiveChatClient, ServerError
 from bot.sandbox import SandboxServer
 from bot.secrets import RedactingFilter
 
@@ -115,7 +115,7 @@ async def test_a_retried_timeout_has_no_request_id_in_its_warning(
     async with MyLiveChatClient(
         sandbox.tokens.site_a_write, base_url=sandbox.url, timeout=0.2, max_retries=1, backoff=0.01
     ) as api:
-        with pytest.raises(TransportError):
+        with pytest.raises(APIConnectionError):
             await api.ping()
 
     [message] = [r.getMessage() for r in caplog.records if r.name == "mlc_bot.api"]
@@ -130,7 +130,7 @@ async def test_a_retried_refused_connection_has_no_request_id_in_its_warning(
     async with MyLiveChatClient(
         "mlc_x_unreachable", base_url="http://127.0.0.1:9/v1/api.ashx", max_retries=1, backoff=0.01
     ) as api:
-        with pytest.raises(TransportError):
+        with pytest.raises(APIConnectionError):
             await api.ping()
 
     [message] = [r.getMessage() for r in caplog.records if r.name == "mlc_bot.api"]

@@ -16,7 +16,7 @@ from .embeds import render_embeds
 from .tree import CommandHandlers, build_root
 from .views import DYNAMIC_ITEMS, ActionHandlers
 
-__all__ = ["Handlers", "MlcBot", "MlcCommandTree"]
+__all__ = ["Handlers", "MlcBot", "MlcCommandTree", "command_payloads"]
 
 log = logging.getLogger("mlc_bot.discord")
 
@@ -95,3 +95,18 @@ class MlcBot(discord.Client):
 
     async def on_ready(self) -> None:
         log.info("connected to Discord as %s", self.user)
+
+
+class _NotServing:
+    """Handlers for a client that only describes its commands and never serves them."""
+
+    async def run_command(self, *args: object) -> None:
+        raise RuntimeError("this client only describes its commands")
+
+    autocomplete = run_action = offer_pick = run_picked = run_command  # type: ignore[assignment]
+
+
+def command_payloads(catalog: Catalog) -> list[dict[str, Any]]:
+    """The application commands a sync of ``catalog`` sends; no connection is made."""
+    client = MlcBot(_NotServing(), catalog, sync=False)  # type: ignore[arg-type]
+    return client.command_payloads()

@@ -16,12 +16,10 @@ from typing import Any
 import discord
 from discord import app_commands
 
-from bot.wiring import Core
 from commands.completion import complete
 from commands.context import Context
+from commands.core import Core
 from commands.errors import UsageError
-from commands.failures import usage_reply
-from commands.parser import tokenize
 from commands.reply import Reply
 from commands.spec import PUBLIC_FLAG, Command, Param, ParamType
 
@@ -49,14 +47,12 @@ class InteractionHandler:
         self,
         core: Core,
         *,
-        services: Mapping[str, Any] | None = None,
         autocomplete_timeout: float = 2.0,
         reply_lifetime: float = INTERACTION_LIFETIME,
     ) -> None:
         """``reply_lifetime`` shortens the 15 minutes an interaction takes answers (tests)."""
         self.core = core
         self.reply_lifetime = reply_lifetime
-        self.services = dict(core.services if services is None else services)
         self.autocomplete_timeout = autocomplete_timeout
         self._background: set[asyncio.Future[Any]] = set()
 
@@ -64,16 +60,10 @@ class InteractionHandler:
         self, interaction: discord.Interaction, *, received: float | None = None
     ) -> Context:
         """The command's context; ``received`` (monotonic) is when the interaction came in."""
-        core = self.core
         lifetime = self.reply_lifetime
-        return Context(
-            api=core.api,
-            caller=caller_of(interaction),
-            surface=surface_of(interaction),
-            policy=core.policy,
-            site=core.site,
-            catalog=core.dispatcher.catalog,
-            services=dict(self.services),
+        return self.core.context(
+            caller_of(interaction),
+            surface_of(interaction),
             received_at=received,
             reply_deadline=(
                 received + lifetime - min(_ANSWER_MARGIN, lifetime / 10)
@@ -92,13 +82,9 @@ class InteractionHandler:
         received = time.monotonic()
         public = command.public and bool(options.get(PUBLIC_FLAG.name))
         await interaction.response.defer(ephemeral=not public, thinking=True)
-        try:
-            raw = _raw_options(command, options)
-        except UsageError as exc:
-            reply = usage_reply(exc, command)
-        else:
-            ctx = self.context(interaction, received=received)
-            reply = await self.core.dispatcher.run(command, raw, ctx)
+        raw = {name: value for name, value in options.items() if value is not None}
+        ctx = self.context(interaction, received=received)
+        reply = await self.core.dispatcher.run(command, raw, ctx)
         await send_reply(interaction, reply, deferred_public=public)
 
     # --- buttons and menus --------------------------------------------------------------
@@ -207,19 +193,6 @@ def _interim(interaction: discord.Interaction) -> Callable[[Reply], Awaitable[No
         )
 
     return show
-
-
-def _raw_options(command: Command, options: Mapping[str, Any]) -> dict[str, Any]:
-    """Discord's option values as the core's raw values (absent options left out)."""
-    raw: dict[str, Any] = {}
-    for name, value in options.items():
-        if value is None:
-            continue
-        param = command.param(name)
-        if param is not None and param.type is ParamType.KEY_VALUES and isinstance(value, str):
-            value = tokenize(value)
-        raw[name] = value
-    return raw
 
 
 def _complete_list(allowed: tuple[str, ...], current: str) -> list[tuple[str, str]]:

@@ -17,8 +17,7 @@ from typing import Self
 import discord
 from discord.http import HTTPClient, handle_message_parameters
 
-from bot.config import ConfigError, Settings
-from bot.scheduler.posting import ChannelGone, ChannelRef, PostRefused
+from commands.ports import ChannelGone, ChannelRef, PostRefused
 from commands.reply import Reply
 
 from .embeds import render_embeds
@@ -44,21 +43,14 @@ class DiscordPoster:
 
     @classmethod
     async def login(cls, token: str) -> Self:
+        """Log in over REST; raises ``discord.LoginFailure`` when Discord refuses the token."""
         http = HTTPClient(asyncio.get_running_loop())
         try:
             await http.static_login(token)
-        except discord.LoginFailure:
+        except BaseException:
             await http.close()
-            raise ConfigError(
-                "Discord did not accept DISCORD_TOKEN; digests cannot be posted to Discord."
-            ) from None
+            raise
         return cls(http)
-
-    @classmethod
-    async def from_settings(cls, settings: Settings) -> Self:
-        if settings.discord_token is None:
-            raise ConfigError("DISCORD_TOKEN is not set: digests cannot be posted to Discord.")
-        return await cls.login(settings.discord_token.reveal())
 
     async def post(self, channel: ChannelRef, reply: Reply, *, key: str | None = None) -> None:
         """Post ``reply``; a user id as ``channel_id`` with ``direct`` goes to their DMs.

@@ -20,21 +20,21 @@ from __future__ import annotations
 import logging
 import re
 import time
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
 from typing import Any
 
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.logger.messages import warning_client_prioritized_and_token_skipped
-from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetryHandler
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.config import ConfigError, Settings
-from bot.wiring import Core
 from commands.context import Context
+from commands.core import Core
 from commands.reply import Reply
 
 from .auth import BotAuthorization
 from .blocks import CHOOSE_ACTION, MAX_OPTIONS, PICK_ACTION, RUN_ACTION
+from .client import web_client
 from .dedupe import DropRepeats
 from .identity import Directory, SlackUser
 from .mrkdwn import command_text
@@ -42,7 +42,7 @@ from .replies import SlackReplies
 from .tasks import BackgroundTasks
 from .workspace import OnlyHome
 
-__all__ = ["SlackBot", "build_web_client"]
+__all__ = ["SlackBot", "SlackCredentials"]
 
 log = logging.getLogger("mlc_bot.slack")
 
@@ -54,11 +54,19 @@ _ANSWER_MARGIN = 30.0
 BOLT_LOGGER = "mlc_bot.slack.bolt"
 
 
-def build_web_client(settings: Settings) -> AsyncWebClient:
-    """The Web API client (``SLACK_API_URL`` when set); tokens are passed per call."""
-    client = AsyncWebClient(base_url=settings.slack_api_url or SLACK_API_URL, timeout=10)
-    client.retry_handlers.append(AsyncRateLimitErrorRetryHandler(max_retry_count=2))
-    return client
+@dataclass(frozen=True)
+class SlackCredentials:
+    """What the Slack app authenticates with (the application reads them from settings)."""
+
+    bot_token: str = field(repr=False)
+    signing_secret: str | None = field(default=None, repr=False)
+    """HTTP mode: verifies each request (Socket Mode needs none)."""
+    app_token: str | None = field(default=None, repr=False)
+    """``xapp-...``: Socket Mode instead of HTTP."""
+    app_id: str | None = None
+    """When set, requests for any other app are refused."""
+    api_url: str | None = None
+    """The Web API's base URL (Slack's own when None)."""
 
 
 class SlackBot:
@@ -67,30 +75,21 @@ class SlackBot:
     def __init__(
         self,
         core: Core,
-        settings: Settings,
+        credentials: SlackCredentials,
         *,
         client: AsyncWebClient | None = None,
-        services: Mapping[str, Any] | None = None,
         reply_lifetime: float | None = None,
     ) -> None:
-        """``services`` (default: the core's) reach commands as ``ctx.services``;
-        ``reply_lifetime`` shortens the 30 minutes a response URL lives (for tests)."""
-        self.reply_lifetime = reply_lifetime
-        if settings.slack_bot_token is None:
-            raise ConfigError(
-                "SLACK_BOT_TOKEN is not set: copy the Bot User OAuth Token (xoxb-...) from your "
-                "Slack app's OAuth & Permissions page."
-            )
+        """``reply_lifetime`` shortens the 30 minutes a response URL lives (for tests)."""
         self.core = core
-        self.services = dict(core.services if services is None else services)
-        self.client = client or build_web_client(settings)
+        self.reply_lifetime = reply_lifetime
+        self.client = client or web_client(credentials.api_url)
         self.authorization = BotAuthorization(
-            self.client, settings.slack_bot_token.reveal(), app_id=settings.slack_app_id
+            self.client, credentials.bot_token, app_id=credentials.app_id
         )
         self.directory = Directory()
         self.tasks = BackgroundTasks()
         self.replies = SlackReplies()
-        secret = settings.slack_signing_secret
         bolt_logger = logging.getLogger(BOLT_LOGGER)
         # Bolt warns that SLACK_BOT_TOKEN from the environment goes unused because a client is
         # given; the token does reach Slack, through `authorize`, so the warning would mislead.
@@ -100,7 +99,7 @@ class SlackBot:
             self.app = AsyncApp(
                 name="mlc-bot",
                 client=self.client,
-                signing_secret=secret.reveal() if secret else "",
+                signing_secret=credentials.signing_secret or "",
                 authorize=self.authorization.for_bolt(),
                 # Listeners only ack and start a task, so the ack goes out as they return.
                 process_before_response=True,
@@ -281,17 +280,11 @@ class SlackBot:
         lifetime: float | None = RESPONSE_URL_LIFETIME,
     ) -> Context:
         """The command's context; ``lifetime``: seconds its reply channel takes answers."""
-        core = self.core
         if lifetime is not None and self.reply_lifetime is not None:
             lifetime = min(lifetime, self.reply_lifetime)
-        return Context(
-            api=core.api,
-            caller=user.caller(),
-            surface=user.surface(channel_id=channel_id, team_id=team_id),
-            policy=core.policy,
-            site=core.site,
-            catalog=core.dispatcher.catalog,
-            services=dict(self.services),
+        return self.core.context(
+            user.caller(),
+            user.surface(channel_id=channel_id, team_id=team_id),
             received_at=received,
             reply_deadline=(
                 received + lifetime - min(_ANSWER_MARGIN, lifetime / 10)

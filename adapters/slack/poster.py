@@ -18,14 +18,12 @@ import asyncio
 import time
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
-from typing import Any, Self
+from typing import Any
 
 from slack_sdk.errors import SlackApiError
-from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetryHandler
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.config import ConfigError, Settings
-from bot.scheduler.posting import ChannelGone, ChannelRef, PostRefused
+from commands.ports import ChannelGone, ChannelRef, PostRefused
 from commands.reply import Reply
 
 from .blocks import render_message
@@ -71,19 +69,6 @@ class SlackPoster:
         self._sleep = sleep
         self._locks: dict[str, asyncio.Lock] = {}
         self._next_slot: dict[str, float] = {}
-
-    @classmethod
-    def from_settings(cls, settings: Settings) -> Self:
-        if settings.slack_bot_token is None:
-            raise ConfigError("SLACK_BOT_TOKEN is not set: digests cannot be posted to Slack.")
-        client = AsyncWebClient(
-            token=settings.slack_bot_token.reveal(),
-            base_url=settings.slack_api_url or AsyncWebClient.BASE_URL,
-            timeout=10,
-        )
-        # Only 429s are retried: after a dropped connection the post may have been made.
-        client.retry_handlers[:] = [AsyncRateLimitErrorRetryHandler(max_retry_count=3)]
-        return cls(client)
 
     async def post(self, channel: ChannelRef, reply: Reply, *, key: str | None = None) -> None:
         """Post ``reply`` (a user id as ``channel_id`` with ``direct`` reaches their DMs)."""

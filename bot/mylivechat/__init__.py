@@ -1,7 +1,7 @@
 """Async client for the MyLiveChat REST API v1."""
 
 from ._budget import RequestBudget, request_budget
-from ._client import DEFAULT_API_URL, MyLiveChatClient, Platform
+from ._client import DEFAULT_API_URL, MyLiveChatClient
 from ._errors import (
     APIConnectionError,
     APIStatusError,
@@ -18,10 +18,11 @@ from ._errors import (
     RateLimited,
     ScopeError,
     ServerError,
-    TransportError,
     UndecodableResponse,
 )
 from ._models import (
+    EVENTS,
+    PLATFORMS,
     AppliedTag,
     ConversationStarter,
     DeletedSubscription,
@@ -30,6 +31,7 @@ from ._models import (
     Message,
     NotifierSettings,
     Ping,
+    Platform,
     RemovedTag,
     RotatedSecret,
     Tag,
@@ -37,14 +39,18 @@ from ._models import (
     Usage,
     Visitor,
     VisitorEvent,
+    WebhookEvent,
     WebhookSubscription,
     WebhookTestResult,
     WhoAmI,
+    is_platform,
 )
 from ._ratelimit import RateLimiter, RateLimitInfo
 
 __all__ = [
     "DEFAULT_API_URL",
+    "EVENTS",
+    "PLATFORMS",
     "APIConnectionError",
     "APIStatusError",
     "APITimeout",
@@ -77,13 +83,14 @@ __all__ = [
     "ServerError",
     "Tag",
     "Transcript",
-    "TransportError",
     "UndecodableResponse",
     "Usage",
     "Visitor",
     "VisitorEvent",
+    "WebhookEvent",
     "WebhookSubscription",
     "WebhookTestResult",
     "WhoAmI",
+    "is_platform",
     "request_budget",
 ]

@@ -10,7 +10,7 @@ import logging
 import random
 import time
 from collections.abc import Mapping, Sequence
-from typing import Any, Literal, Self, TypeVar
+from typing import Any, Self, TypeVar
 
 import httpx
 
@@ -36,6 +36,7 @@ from ._models import (
     Handoff,
     NotifierSettings,
     Ping,
+    Platform,
     RemovedTag,
     RotatedSecret,
     Tag,
@@ -51,14 +52,13 @@ from ._models import (
 )
 from ._ratelimit import RateLimiter, limiter_for_token
 
-__all__ = ["DEFAULT_API_URL", "MyLiveChatClient", "Platform"]
+__all__ = ["DEFAULT_API_URL", "MyLiveChatClient"]
 
 log = logging.getLogger("mlc_bot.api")
 
 DEFAULT_API_URL = "https://www.mylivechat.com/v1/api.ashx"
 DEFAULT_TIMEOUT = httpx.Timeout(15.0, connect=5.0)
 
-Platform = Literal["slack", "discord", "teams"]
 ModelT = TypeVar("ModelT", bound=_Model)
 
 # Writes the reference calls idempotent: repeating one cannot do anything twice.

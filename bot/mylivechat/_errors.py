@@ -49,7 +49,6 @@ __all__ = [
     "RateLimited",
     "ScopeError",
     "ServerError",
-    "TransportError",
     "UndecodableResponse",
     "error_for_status",
 ]
@@ -136,10 +135,6 @@ class APIConnectionError(MyLiveChatError):
     """No usable answer from the API: see the subclasses for what happened."""
 
     default_code = "transport_error"
-
-
-TransportError = APIConnectionError
-"""The old name of :class:`APIConnectionError` (it shadowed ``httpx.TransportError``)."""
 
 
 class ConnectionFailed(APIConnectionError):

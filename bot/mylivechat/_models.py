@@ -17,6 +17,8 @@ from datetime import UTC, datetime
 from typing import Any, Self
 
 __all__ = [
+    "EVENTS",
+    "PLATFORMS",
     "AppliedTag",
     "ConversationStarter",
     "DeletedSubscription",
@@ -25,6 +27,7 @@ __all__ = [
     "Message",
     "NotifierSettings",
     "Ping",
+    "Platform",
     "RemovedTag",
     "RotatedSecret",
     "Tag",
@@ -32,9 +35,11 @@ __all__ = [
     "Usage",
     "Visitor",
     "VisitorEvent",
+    "WebhookEvent",
     "WebhookSubscription",
     "WebhookTestResult",
     "WhoAmI",
+    "is_platform",
     "parse_datetime",
     "parse_list",
 ]
@@ -42,6 +47,19 @@ __all__ = [
 # A number the API sent as text: ASCII digits only ("²" passes str.isdigit() but not int()),
 # and few enough of them that int() is cheap and cannot refuse.
 _INTEGER = re.compile(r"[+-]?[0-9]{1,30}")
+
+
+Platform = typing.Literal["slack", "discord", "teams"]
+"""The chat platforms MyLiveChat's own notifiers post to (``<platform>_settings``)."""
+PLATFORMS: tuple[Platform, ...] = typing.get_args(Platform)
+
+WebhookEvent = typing.Literal["handoff", "feedback"]
+"""The events notifiers and webhook subscriptions deliver."""
+EVENTS: tuple[WebhookEvent, ...] = typing.get_args(WebhookEvent)
+
+
+def is_platform(name: str) -> typing.TypeGuard[Platform]:
+    return name in PLATFORMS
 
 
 def parse_datetime(value: object) -> datetime | None:

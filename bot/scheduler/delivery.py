@@ -15,13 +15,14 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from bot.mylivechat import MyLiveChatClient, MyLiveChatError
-from bot.storage import DEFAULT_LEASE, DeliveryStatus, DigestStore, Lease, Subscription
+from bot.storage import DEFAULT_LEASE, DeliveryStatus, DigestStore, Lease
+from commands.digests.content import DigestData, build_digest, failure_notice
+from commands.digests.schedule import DueRun, Schedule, format_run
+from commands.digests.store import Subscription
+from commands.ports import ChannelGone, ChannelRef, Poster, PostFinder, PostRefused
 from commands.reply import Kind, Reply
 
 from .clock import Clock, utc_now
-from .content import DigestData, build_digest, failure_notice
-from .posting import ChannelGone, ChannelRef, Poster, PostFinder, PostRefused
-from .schedule import DueRun, Schedule, format_run
 
 __all__ = ["DigestSender", "Outcome", "post_key"]
 

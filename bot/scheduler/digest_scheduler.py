@@ -19,11 +19,12 @@ from typing import Any
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
-from bot.storage import DigestStore, Subscription
+from bot.storage import DigestStore
+from commands.digests.schedule import Schedule
+from commands.digests.store import Subscription
 
 from .clock import Clock, utc_now
 from .delivery import DigestSender, Outcome
-from .schedule import Schedule
 
 __all__ = ["CatchUp", "DigestScheduler"]
 

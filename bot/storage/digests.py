@@ -12,18 +12,18 @@ from sqlalchemy import ColumnElement, Row, and_, delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from commands.digests.store import NewSubscription, Subscription
+
 from .engine import create_engine
 from .migrate import migrate
 from .schema import deliveries, revisions, subscriptions
 
 __all__ = [
     "DEFAULT_LEASE",
-    "Delivery",
+    "DeliveryRecord",
     "DeliveryStatus",
     "DigestStore",
     "Lease",
-    "NewSubscription",
-    "Subscription",
 ]
 
 _REVISION = "digests"
@@ -42,45 +42,7 @@ class DeliveryStatus(enum.StrEnum):
 
 
 @dataclass(frozen=True, slots=True)
-class NewSubscription:
-    platform: str
-    workspace_id: str | None
-    channel_id: str
-    kind: str
-    at_time: str
-    timezone: str
-    days: str
-    created_by: str
-
-
-@dataclass(frozen=True, slots=True)
-class Subscription:
-    id: int
-    platform: str
-    workspace_id: str | None
-    channel_id: str
-    kind: str
-    at_time: str
-    timezone: str
-    days: str
-    paused: bool
-    paused_reason: str | None
-    created_by: str
-    created_utc: datetime
-    updated_utc: datetime
-    active_since_utc: datetime
-    """Runs scheduled before this are never sent (set on creation and on resume)."""
-    last_snapshot: dict[str, Any] | None
-    """Figures of the last digest posted, for "change since the previous digest"."""
-    last_sent_period: str | None
-
-    @classmethod
-    def _from_row(cls, row: Row[Any]) -> Self:
-        return cls(**row._mapping)
-
-
-@dataclass(frozen=True, slots=True)
-class Delivery:
+class DeliveryRecord:
     subscription_id: int
     period: str
     status: DeliveryStatus
@@ -144,7 +106,7 @@ class DigestStore:
             )
             row = result.one()
             await _bump(conn)
-        return Subscription._from_row(row)
+        return _subscription(row)
 
     async def get(self, subscription_id: int) -> Subscription | None:
         async with self.engine.begin() as conn:
@@ -153,7 +115,7 @@ class DigestStore:
                     select(subscriptions).where(subscriptions.c.id == subscription_id)
                 )
             ).one_or_none()
-        return Subscription._from_row(row) if row else None
+        return _subscription(row) if row else None
 
     async def list_all(self, *, active_only: bool = False) -> list[Subscription]:
         query = select(subscriptions).order_by(subscriptions.c.id)
@@ -161,7 +123,7 @@ class DigestStore:
             query = query.where(subscriptions.c.paused.is_(False))
         async with self.engine.begin() as conn:
             rows = (await conn.execute(query)).all()
-        return [Subscription._from_row(r) for r in rows]
+        return [_subscription(r) for r in rows]
 
     async def list_for(self, platform: str, workspace_id: str | None) -> list[Subscription]:
         """The subscriptions of one workspace (``None``: the console's)."""
@@ -174,7 +136,7 @@ class DigestStore:
         query = select(subscriptions).where(where).order_by(subscriptions.c.id)
         async with self.engine.begin() as conn:
             rows = (await conn.execute(query)).all()
-        return [Subscription._from_row(r) for r in rows]
+        return [_subscription(r) for r in rows]
 
     async def remove(self, subscription_id: int) -> bool:
         async with self.engine.begin() as conn:
@@ -206,7 +168,7 @@ class DigestStore:
             row = result.one_or_none()
             if row is not None:
                 await _bump(conn)
-        return Subscription._from_row(row) if row else None
+        return _subscription(row) if row else None
 
     async def revision(self) -> int:
         """A counter every subscription change raises; the scheduler polls it."""
@@ -363,7 +325,7 @@ class DigestStore:
                 )
         return True
 
-    async def expired_claims(self, now: datetime) -> list[Delivery]:
+    async def expired_claims(self, now: datetime) -> list[DeliveryRecord]:
         """Claims whose lease ran out: their holder stopped before finishing them."""
         query = (
             select(deliveries)
@@ -377,14 +339,14 @@ class DigestStore:
             rows = (await conn.execute(query)).all()
         return [_delivery(r) for r in rows]
 
-    async def delivery(self, subscription_id: int, period: str) -> Delivery | None:
+    async def delivery(self, subscription_id: int, period: str) -> DeliveryRecord | None:
         async with self.engine.begin() as conn:
             row = (
                 await conn.execute(select(deliveries).where(*_period(subscription_id, period)))
             ).one_or_none()
         return _delivery(row) if row else None
 
-    async def deliveries(self, subscription_id: int | None = None) -> list[Delivery]:
+    async def deliveries(self, subscription_id: int | None = None) -> list[DeliveryRecord]:
         query = select(deliveries).order_by(deliveries.c.id)
         if subscription_id is not None:
             query = query.where(deliveries.c.subscription_id == subscription_id)
@@ -416,11 +378,15 @@ def _fields(new: NewSubscription) -> dict[str, Any]:
     return {name: getattr(new, name) for name in NewSubscription.__slots__}
 
 
-def _delivery(row: Row[Any]) -> Delivery:
+def _subscription(row: Row[Any]) -> Subscription:
+    return Subscription(**row._mapping)
+
+
+def _delivery(row: Row[Any]) -> DeliveryRecord:
     data = dict(row._mapping)
     data.pop("id")
     data["status"] = DeliveryStatus(data["status"])
-    return Delivery(**data)
+    return DeliveryRecord(**data)
 
 
 async def _bump(conn: AsyncConnection) -> None:

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable
-from typing import TYPE_CHECKING, TypeVar
+from typing import TypeVar
 
-from bot.scheduler.content import KINDS
-from bot.scheduler.schedule import (
+from commands.context import Context
+from commands.digests.content import KINDS
+from commands.digests.schedule import (
     Schedule,
     ScheduleError,
     format_run,
@@ -14,15 +15,12 @@ from bot.scheduler.schedule import (
     parse_time,
     parse_timezone,
 )
-from commands.context import Context
+from commands.digests.service import DigestService, Place
+from commands.digests.store import StorageUnavailable, Subscription
 from commands.errors import CommandError, UsageError
 from commands.params import id_param
 from commands.reply import Action, Field, Kind, Reply, Row, Table
 from commands.spec import Param, ParamType, Permission, command
-
-if TYPE_CHECKING:
-    from bot.scheduler.service import DigestService, Place
-    from bot.storage import Subscription
 
 T = TypeVar("T")
 
@@ -39,18 +37,15 @@ _NO_CALL = "no API call (the bot's database only)"
 
 
 def _service(ctx: Context) -> DigestService:
-    service = ctx.services.get("digests")
-    if service is None:
+    if ctx.digests is None:
         raise CommandError(
             "Digests need the bot's database, and this process was started without it.",
             hint="Run `digest` commands in Slack, Discord or `mlc-bot demo`.",
         )
-    return service  # type: ignore[no-any-return]
+    return ctx.digests
 
 
 def _place(ctx: Context) -> Place:
-    from bot.scheduler.service import Place
-
     surface = ctx.surface
     channel = surface.channel_id or ("console" if surface.platform == "console" else None)
     if channel is None:
@@ -60,8 +55,6 @@ def _place(ctx: Context) -> Place:
 
 async def _storage(call: Awaitable[T]) -> T:
     """The database call's result; an unreachable database becomes a friendly reply."""
-    from bot.scheduler.service import StorageUnavailable
-
     try:
         return await call
     except StorageUnavailable as exc:

@@ -8,10 +8,8 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-from typing import cast
 
-from bot.mylivechat import NotifierSettings, OutcomeUnknown, Platform
-from bot.secrets import register_secret
+from bot.mylivechat import NotifierSettings, OutcomeUnknown, Platform, is_platform
 from commands.context import Context
 from commands.formatting import joined
 from commands.notifier_rules import (
@@ -26,6 +24,13 @@ from commands.params import URL_MAX_LENGTH
 from commands.readback import RUN_AGAIN, confirmed, not_applied, settle
 from commands.reply import Kind, Reply, Table
 from commands.spec import Param, ParamType, Permission, command
+
+
+def _api_platform(name: str) -> Platform:
+    """``name`` (one of the declared choices) as the client's platform type."""
+    if not is_platform(name):
+        raise ValueError(f"not a notifier platform: {name!r}")
+    return name
 
 
 def _platform(required: bool) -> Param:
@@ -53,7 +58,7 @@ _EVENTS_HELP = "which events to post: handoff, feedback or both"
 async def notify(ctx: Context, platform: str | None = None) -> Reply:
     platforms = [platform] if platform else list(PLATFORMS)
     found = await asyncio.gather(
-        *(ctx.api.get_notifier_settings(cast(Platform, p)) for p in platforms)
+        *(ctx.api.get_notifier_settings(_api_platform(p)) for p in platforms)
     )
     rows = [
         [rule_for(p).title, _where(s), joined(s.events)]
@@ -102,11 +107,11 @@ async def notify_set(
 ) -> Reply:
     url = clean_url(webhook_url)
     rule = check_webhook_url(platform, url)
-    register_secret(url)  # a real webhook URL: logs show *** wherever it would appear
+    ctx.secrets.register(url)  # a real webhook URL: logs show *** wherever it would appear
     chosen = check_events(events) if events is not None else None
     try:
         saved = await ctx.api.update_notifier_settings(
-            cast(Platform, platform), webhook_url=url, events=chosen
+            _api_platform(platform), webhook_url=url, events=chosen
         )
     except OutcomeUnknown as lost:
         return await _settle_settings(ctx, lost, platform, url=url, events=chosen)
@@ -136,7 +141,7 @@ async def notify_set(
 async def notify_events(ctx: Context, platform: str, events: list[str]) -> Reply:
     chosen = check_events(events)
     try:
-        saved = await ctx.api.update_notifier_settings(cast(Platform, platform), events=chosen)
+        saved = await ctx.api.update_notifier_settings(_api_platform(platform), events=chosen)
     except OutcomeUnknown as lost:
         return await _settle_settings(ctx, lost, platform, events=chosen)
     return _events_reply(platform, saved)
@@ -153,7 +158,7 @@ async def notify_events(ctx: Context, platform: str, events: list[str]) -> Reply
 )
 async def notify_off(ctx: Context, platform: str) -> Reply:
     try:
-        await ctx.api.update_notifier_settings(cast(Platform, platform), webhook_url="")
+        await ctx.api.update_notifier_settings(_api_platform(platform), webhook_url="")
     except OutcomeUnknown as lost:
         return await _settle_settings(ctx, lost, platform, url="")
     return _off_reply(platform)
@@ -186,7 +191,7 @@ async def _settle_settings(
     """Read the settings back after a lost answer: ``url`` "" asked to clear the URL."""
 
     async def read() -> NotifierSettings:
-        return await ctx.api.get_notifier_settings(cast(Platform, platform))
+        return await ctx.api.get_notifier_settings(_api_platform(platform))
 
     def judge(lost: OutcomeUnknown, shown: NotifierSettings) -> Reply:
         title = rule_for(platform).title

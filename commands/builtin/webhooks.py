@@ -12,7 +12,6 @@ from datetime import datetime, timedelta
 from urllib.parse import urlsplit
 
 from bot.mylivechat import APITimeout, OutcomeUnknown, WebhookSubscription
-from bot.secrets import register_secret
 from commands.context import Context
 from commands.errors import UsageError
 from commands.failures import lost_answer, outcome_unknown_reply
@@ -109,7 +108,9 @@ async def webhooks_add(
             "adding it twice makes two subscriptions.",
         )
     ctx.site.drop_webhooks()
-    return _secret_reply(f"Webhook {sub.id} created", sub.secret, _sub_fields(sub), test_id=sub.id)
+    return _secret_reply(
+        ctx, f"Webhook {sub.id} created", sub.secret, _sub_fields(sub), test_id=sub.id
+    )
 
 
 @command(
@@ -211,6 +212,7 @@ async def webhooks_rotate(ctx: Context, id: int) -> Reply:
         )
     ctx.site.drop_webhooks()
     return _secret_reply(
+        ctx,
         f"Webhook {rotated.id or id}: new secret",
         rotated.secret,
         (Field("Id", na(rotated.id or id)),),
@@ -412,6 +414,7 @@ def _one_row(sub: WebhookSubscription) -> Table:
 
 
 def _secret_reply(
+    ctx: Context,
     title: str,
     secret: str | None,
     fields: tuple[Field, ...],
@@ -420,7 +423,7 @@ def _secret_reply(
     warning: str | None = None,
 ) -> Reply:
     """The one reply that carries a secret: sensitive, so it is always private."""
-    register_secret(secret)  # from now on, logs show *** wherever it would appear
+    ctx.secrets.register(secret)  # from now on, logs show *** wherever it would appear
     shown = secret or "(MyLiveChat sent no secret; rotate it to get one)"
     text = f"Secret: `{shown}`\nStore it now: it is not shown again."
     if warning:

@@ -17,13 +17,14 @@ from typing import Any
 
 from hypothesis import strategies as st
 
-from bot import secrets
 from bot.mylivechat import MyLiveChatClient
 from bot.sandbox import SandboxServer
-from bot.scheduler.service import DigestService
+from bot.secrets import Registry
+from bot.storage import LazySubscriptionStore
 from commands.cache import SiteCache
 from commands.catalog import default_catalog
 from commands.context import Caller, Context, Policy, Surface
+from commands.digests.service import DigestService
 from commands.dispatch import Dispatcher
 from commands.parser import parse
 from commands.render import render_json, render_text
@@ -268,6 +269,8 @@ class Bench:
     api: MyLiveChatClient
     digests: DigestService
     errors: ErrorLog
+    secrets: Registry = field(default_factory=Registry)
+    """The bench's own: what fuzzing registers as secrets stays out of the process's."""
     dispatcher: Dispatcher = field(default_factory=Dispatcher)
     site: SiteCache = field(default_factory=SiteCache)
     checked: int = 0
@@ -277,9 +280,10 @@ class Bench:
             api=self.api,
             caller=Caller(user_id="U_ADMIN", name="admin", platform_admin=True),
             surface=Surface(platform="slack", channel_id="C_FUZZ", workspace_id="T_FUZZ"),
+            secrets=self.secrets,
             policy=Policy(),
             site=self.site,
-            services={"digests": self.digests},
+            digests=self.digests,
         )
 
     async def text(self, text: str) -> Reply:
@@ -311,14 +315,11 @@ class Bench:
 @asynccontextmanager
 async def bench(directory: Path, database: str = "fuzz-digests.db") -> AsyncIterator[Bench]:
     """A fresh sandbox, site A's read,write client and a digest database in ``directory``."""
-    # `notify set` registers whatever URL it is given as a secret before checking it (fail
-    # closed), so fuzzing registers junk such as "2147483647": forget it afterwards, or later
-    # tests would see that number redacted to *** in their messages.
-    registered = set(secrets._registered)
     errors = ErrorLog()
     root = logging.getLogger()
     root.addHandler(errors)
-    digests = DigestService(f"sqlite:///{directory / database}")
+    store = LazySubscriptionStore(f"sqlite:///{directory / database}")
+    digests = DigestService(store)
     try:
         async with (
             SandboxServer(rate_limit=100_000, window=60.0) as sandbox,
@@ -328,7 +329,5 @@ async def bench(directory: Path, database: str = "fuzz-digests.db") -> AsyncIter
         ):
             yield Bench(sandbox, api, digests, errors)
     finally:
-        await digests.aclose()
+        await store.aclose()
         root.removeHandler(errors)
-        with secrets._lock:
-            secrets._registered.intersection_update(registered)

@@ -23,8 +23,9 @@ from pathlib import Path
 
 import pytest
 
-from adapters.console import PROMPT, DemoSession, run_demo
+from adapters.console.repl import PROMPT
 from bot.config import Settings
+from bot.processes.demo import DemoSession, run_demo
 from bot.sandbox import SandboxServer
 from commands.reply import Reply
 

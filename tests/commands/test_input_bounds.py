@@ -13,9 +13,9 @@ import pytest
 from adapters.discord.interactions import _choices
 from bot.mylivechat import Tag
 from bot.sandbox import SandboxServer
-from bot.scheduler.service import DigestService
 from commands.catalog import default_catalog
 from commands.context import Context
+from commands.digests.service import DigestService
 from commands.dispatch import Dispatcher
 from commands.params import ID_MAX
 from commands.reply import Failure, Reply
@@ -41,11 +41,11 @@ async def run_digest(
     database: Database, dispatcher: Dispatcher, make_context: Callable[..., Context]
 ) -> RunDigest:
     """Digest commands of an admin in channel C1, on SQLite or PostgreSQL, digest #1 present."""
-    service = DigestService(store=await database.store())
+    service = DigestService(await database.store())
 
     async def run(text: str) -> Reply:
         ctx = make_context(platform="slack", channel_id="C1")
-        ctx.services["digests"] = service
+        ctx.digests = service
         return await dispatcher.run_text(text, ctx)
 
     first = await run("digest add usage --tz UTC")

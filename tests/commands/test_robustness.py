@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 
 from bot.mylivechat import MyLiveChatClient
 from bot.sandbox import SandboxServer
+from bot.secrets import REGISTRY
 from commands.cache import SiteCache
 from commands.catalog import default_catalog
 from commands.context import Caller, Context, Surface
@@ -121,7 +122,10 @@ async def test_ping_reports_the_rate_limit_wait_apart_from_the_round_trip() -> N
         client = MyLiveChatClient(server.tokens.site_a_write, base_url=server.url)
         async with client:
             ctx = Context(
-                api=client, caller=Caller("U1", platform_admin=True), surface=Surface("console")
+                api=client,
+                caller=Caller("U1", platform_admin=True),
+                surface=Surface("console"),
+                secrets=REGISTRY,
             )
             await Dispatcher().run_text("ping", ctx)
             reply = await Dispatcher().run_text("ping", ctx)

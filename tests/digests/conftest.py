@@ -14,12 +14,14 @@ from typing import Any
 import pytest
 from sqlalchemy import text
 
+from adapters.console.poster import ConsolePoster
 from bot.mylivechat import MyLiveChatClient
 from bot.sandbox import SandboxServer
 from bot.scheduler.delivery import DigestSender
 from bot.scheduler.digest_scheduler import DigestScheduler
-from bot.scheduler.posting import ConsolePoster, Poster
-from bot.storage import DigestStore, NewSubscription, Subscription, create_engine, display_url
+from bot.storage import DigestStore, create_engine, display_url
+from commands.digests.store import NewSubscription, Subscription
+from commands.ports import Poster
 
 POSTGRES_URL = os.environ.get("MLC_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
 # The sandbox's seeded data is stamped relative to this instant; the test clock starts here.

@@ -34,7 +34,7 @@ from sqlalchemy import insert, text, update
 from sqlalchemy.engine import make_url
 
 from bot.sandbox import SandboxServer
-from bot.storage import Delivery, DeliveryStatus, DigestStore, create_engine
+from bot.storage import DeliveryRecord, DeliveryStatus, DigestStore, create_engine
 from bot.storage.schema import revisions, subscriptions
 from tests.fakes.discord_api import FakeDiscord
 from tests.fakes.slack_api import FakeSlack
@@ -284,7 +284,7 @@ class _Platform:
 
 def _pick_victim(
     kill: str,
-    rows: Sequence[Delivery],
+    rows: Sequence[DeliveryRecord],
     alive: dict[int, SchedulerProcess],
     platform: _Platform,
     channel_of: dict[int, str],
@@ -454,7 +454,7 @@ async def _run(
     )
 
 
-def _summary(rows: Sequence[Delivery]) -> str:
+def _summary(rows: Sequence[DeliveryRecord]) -> str:
     states = Counter(
         (r.status.value, "posting" if r.posting_started_utc else "-", pid_of(r.claimed_by))
         for r in rows

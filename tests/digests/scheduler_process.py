@@ -18,7 +18,7 @@ from datetime import timedelta
 
 from bot.config import Settings
 from bot.logs import configure_logging
-from bot.scheduler.runner import run
+from bot.processes.scheduler import run
 
 
 def main() -> int:

@@ -7,14 +7,15 @@ from pathlib import Path
 
 import pytest
 
+from adapters.console.exec import console_context
+from bot.compose import build_core
 from bot.config import Settings
 from bot.mylivechat import MyLiveChatClient
 from bot.sandbox import SandboxServer
-from bot.scheduler.service import DigestService
-from bot.secrets import Secret
-from bot.storage import DigestStore
-from bot.wiring import Core
+from bot.secrets import REGISTRY, Secret
+from bot.storage import DigestStore, LazySubscriptionStore
 from commands.context import Caller, Context, Policy, Surface
+from commands.digests.service import DigestService
 from commands.dispatch import Dispatcher
 from commands.reply import Failure, Reply
 
@@ -27,7 +28,7 @@ RunText = Callable[..., Awaitable[Reply]]
 def run(
     store: DigestStore, site_api: MyLiveChatClient, clock: FakeClock, dispatcher: Dispatcher
 ) -> RunText:
-    service = DigestService(store=store, clock=clock)
+    service = DigestService(store, clock=clock)
 
     async def run_text(
         text: str,
@@ -38,15 +39,16 @@ def run(
         platform: str = "slack",
         timezone: str | None = None,
         default_timezone: str = "UTC",
-        services: dict[str, object] | None = None,
+        database: bool = True,
     ) -> Reply:
         ctx = Context(
             api=site_api,
             caller=Caller("U_ME", platform_admin=admin),
             surface=Surface(platform, channel, workspace, timezone=timezone),
+            secrets=REGISTRY,
             policy=Policy(default_timezone=default_timezone),
             clock=clock,
-            services={"digests": service} if services is None else services,
+            digests=service if database else None,
         )
         return await dispatcher.run_text(text, ctx)
 
@@ -178,7 +180,7 @@ async def test_digest_now_previews_privately_or_in_the_channel_with_one_call(
 
 
 async def test_without_the_database_the_commands_say_so(run: RunText) -> None:
-    reply = await run("digest list", services={})
+    reply = await run("digest list", database=False)
     assert reply.failure is Failure.INPUT and "database" in reply.text
 
 
@@ -214,22 +216,16 @@ def _sqlite_files(folder: Path) -> list[str]:
 
 
 async def test_closing_the_core_closes_the_digest_database(
-    site: SandboxServer, dispatcher: Dispatcher, tmp_path: Path
+    site: SandboxServer, tmp_path: Path
 ) -> None:
     settings = Settings(
         api_url=site.url,
         api_token=Secret(site.tokens.site_a_write),
         database_url=f"sqlite:///{tmp_path / 'bot.db'}",
     )
-    core = Core(settings)
-    ctx = Context(
-        api=core.api,
-        caller=Caller("console", platform_admin=True),
-        surface=Surface("console"),
-        policy=core.policy,
-        services=core.services,
-    )
-    assert (await dispatcher.run_text("digest add usage", ctx)).ok
+    core = build_core(settings)
+    ctx = console_context(core)
+    assert (await core.dispatcher.run_text("digest add usage", ctx)).ok
     assert _sqlite_files(tmp_path) == ["bot.db", "bot.db-shm", "bot.db-wal"], "WAL is open"
 
     await core.aclose()
@@ -237,24 +233,10 @@ async def test_closing_the_core_closes_the_digest_database(
     assert _sqlite_files(tmp_path) == ["bot.db"], "the last connection closed, WAL folded back"
     with pytest.raises(RuntimeError, match="closed"):
         await core.api.ping()
-    await core.services["digests"].aclose()  # twice is fine
-    reopened = DigestService(settings.database_url)
+    reopened = LazySubscriptionStore(settings.database_url)
     try:
-        [sub] = await reopened.list("console", None)
+        [sub] = await reopened.list_for("console", None)
     finally:
         await reopened.aclose()
+        await reopened.aclose()  # twice is fine
     assert sub.kind == "usage"
-
-
-async def test_a_service_leaves_a_store_it_was_given_open(
-    store: DigestStore, clock: FakeClock
-) -> None:
-    assert await store.list_for("console", None) == []
-    pool = store.engine.pool
-    assert pool.checkedin() == 1, "the store's connection waits in its pool"
-    service = DigestService(store=store, clock=clock)
-
-    await service.aclose()
-
-    assert store.engine.pool is pool and pool.checkedin() == 1, "the pool was not disposed"
-    assert await service.list("console", None) == [], "still usable: nothing was disposed"

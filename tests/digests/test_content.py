@@ -9,7 +9,7 @@ import pytest
 
 from bot.mylivechat import MyLiveChatClient, ServerError
 from bot.sandbox import SandboxServer
-from bot.scheduler.content import DigestData, build_digest, failure_notice
+from commands.digests.content import DigestData, build_digest, failure_notice
 from commands.metrics import feedback_stats, usage_figures
 from commands.reply import Kind, Reply
 

@@ -16,8 +16,8 @@ from discord.http import handle_message_parameters
 from adapters.discord.poster import NONCE_LENGTH, DiscordPoster, nonce_for
 from bot.mylivechat import MyLiveChatClient
 from bot.scheduler.delivery import Outcome, post_key
-from bot.scheduler.posting import ChannelRef
 from bot.storage import DeliveryStatus, DigestStore
+from commands.ports import ChannelRef
 from commands.reply import Reply
 from tests.fakes.discord_api import FakeDiscord
 

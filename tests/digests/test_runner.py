@@ -11,14 +11,17 @@ from pathlib import Path
 
 import pytest
 
+from adapters.console.exec import console_context
+from bot.compose import build_core
 from bot.config import Settings
 from bot.mylivechat import MyLiveChatClient
+from bot.processes.demo import DemoSession, demo_scheduler, start_demo_digests
+from bot.processes.scheduler import run
 from bot.sandbox import SandboxServer
-from bot.scheduler.demo import start_demo_scheduler
-from bot.scheduler.runner import run
-from bot.scheduler.schedule import Schedule
-from bot.scheduler.service import Place
-from bot.storage import DigestStore, NewSubscription
+from bot.storage import DigestStore
+from commands.digests.schedule import Schedule
+from commands.digests.service import DigestService, Place
+from commands.digests.store import NewSubscription
 from commands.reply import Reply
 from tests.fakes.slack_api import FakeSlack
 
@@ -99,40 +102,45 @@ async def test_the_scheduler_reports_an_unreachable_database_without_its_passwor
     assert "127.0.0.1:1/bot" in caplog.text and "pa55-word-x" not in caplog.text
 
 
-async def test_the_demo_scheduler_prints_digests_of_console_subscriptions(
-    site: SandboxServer, site_api: MyLiveChatClient, clock: FakeClock
+async def test_the_demo_scheduler_posts_digests_of_console_subscriptions(
+    site: SandboxServer, site_api: MyLiveChatClient, clock: FakeClock, tmp_path: Path
 ) -> None:
-    printed: list[str] = []
+    store = DigestStore.from_url(f"sqlite:///{tmp_path / 'demo.db'}")
+    await store.migrate()
+    digests = DigestService(store, clock=clock)
+    core = build_core(Settings(api_url=site.url), api=site_api, digests=digests)
+    posted: list[Reply] = []
+
+    async def post(reply: Reply) -> None:
+        posted.append(reply)
+
     clock.set(local("2026-04-22 08:00", "UTC"))
-    demo = await start_demo_scheduler(site_api, printed.append, clock=clock)
-    tempdir = demo.tempdir
-    assert tempdir is not None and tempdir.exists()
+    scheduler = await demo_scheduler(core, post, clock=clock)
     try:
         place = Place("console", None, "console")
         schedule = Schedule("09:00", "UTC", "daily")
-        sub, created = await demo.service.add(
+        assert core.digests is not None
+        sub, created = await core.digests.add(
             place, kind="feedback", schedule=schedule, created_by="console"
         )
         assert created
-        assert await demo.scheduler.refresh()
-        assert demo.scheduler.job_ids() == [f"digest-{sub.id}"]
+        assert await scheduler.refresh()
+        assert scheduler.job_ids() == [f"digest-{sub.id}"]
         clock.set(local("2026-04-22 09:00:01", "UTC"))
-        await demo.scheduler.fire(sub.id)
-        [post] = printed
-        assert post.startswith("[digest → #console]\nFeedback digest")
+        await scheduler.fire(sub.id)
+        [digest] = posted
+        assert digest.title.startswith("Feedback digest")
     finally:
-        await demo.aclose()
-    assert not tempdir.exists()
+        await scheduler.stop()
+        await store.aclose()
 
 
 async def test_the_console_demo_gets_working_digest_commands(
-    site: SandboxServer, site_api: MyLiveChatClient
+    site: SandboxServer, site_api: MyLiveChatClient, tmp_path: Path
 ) -> None:
-    from adapters.console import DemoSession, console_context
-    from bot.scheduler.demo import start_demo_digests
-    from bot.wiring import Core
-
-    core = Core(Settings(api_url=site.url), api=site_api)
+    store = DigestStore.from_url(f"sqlite:///{tmp_path / 'demo.db'}")
+    await store.migrate()
+    core = build_core(Settings(api_url=site.url), api=site_api, digests=DigestService(store))
     shown: list[Reply] = []
 
     async def post(reply: Reply) -> None:
@@ -149,3 +157,4 @@ async def test_the_console_demo_gets_working_digest_commands(
         assert preview.ok and preview.title.startswith("Usage digest")
     finally:
         await stop()
+        await store.aclose()

@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from bot.scheduler.schedule import (
+from commands.digests.schedule import (
     Schedule,
     ScheduleError,
     format_run,

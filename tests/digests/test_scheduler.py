@@ -7,10 +7,10 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from adapters.console.poster import ConsolePoster
 from bot.mylivechat import MyLiveChatClient
 from bot.sandbox import SandboxServer
 from bot.scheduler.delivery import Outcome
-from bot.scheduler.posting import ConsolePoster
 from bot.storage import DeliveryStatus, DigestStore
 
 from .conftest import Database, FakeClock, Posts, local, make_scheduler, subscribe

@@ -13,12 +13,12 @@ from typing import Any
 import pytest
 from slack_sdk.web.async_client import AsyncWebClient
 
+from adapters.slack.client import web_client
 from adapters.slack.poster import METADATA_EVENT, SlackPoster
-from bot.config import Settings
 from bot.mylivechat import MyLiveChatClient
 from bot.scheduler.delivery import Outcome, post_key
-from bot.scheduler.posting import ChannelGone, ChannelRef
 from bot.storage import DeliveryStatus, DigestStore
+from commands.ports import ChannelGone, ChannelRef
 from commands.reply import Reply
 from tests.fakes.slack_api import FakeSlack
 
@@ -35,8 +35,7 @@ async def slack() -> AsyncIterator[FakeSlack]:
 
 @pytest.fixture
 def poster(slack: FakeSlack) -> SlackPoster:
-    settings = Settings.from_env({"SLACK_BOT_TOKEN": slack.bot_token, "SLACK_API_URL": slack.url})
-    return SlackPoster.from_settings(settings)
+    return SlackPoster(web_client(slack.url, token=slack.bot_token, posts=True))
 
 
 def header_text(blocks: list[dict[str, Any]]) -> str:

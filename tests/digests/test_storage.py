@@ -14,11 +14,13 @@ from sqlalchemy import Connection, inspect, text
 from bot.storage import (
     DeliveryStatus,
     DigestStore,
+    LazySubscriptionStore,
     async_database_url,
     current_revision,
     display_url,
     head_revision,
 )
+from commands.digests.store import StorageUnavailable
 
 from .conftest import SANDBOX_NOW, Database, subscribe
 
@@ -286,12 +288,10 @@ async def test_a_claim_stuck_before_leases_existed_is_taken_over_after_the_upgra
 async def test_an_unreachable_database_is_logged_without_its_password(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    from bot.scheduler.service import DigestService, StorageUnavailable
-
-    caplog.set_level(logging.ERROR, logger="mlc_bot.digests")
-    service = DigestService("postgresql://bot:pw-XYZ-secret@127.0.0.1:1/nowhere")
+    caplog.set_level(logging.ERROR, logger="mlc_bot.storage")
+    service = LazySubscriptionStore("postgresql://bot:pw-XYZ-secret@127.0.0.1:1/nowhere")
     with pytest.raises(StorageUnavailable) as raised:
-        await service.list("slack", "T1")
+        await service.list_for("slack", "T1")
     await service.aclose()
     assert "DATABASE_URL" in str(raised.value)
     assert "127.0.0.1:1/nowhere" in caplog.text
@@ -299,18 +299,16 @@ async def test_an_unreachable_database_is_logged_without_its_password(
 
 
 async def test_a_database_lost_after_start_gives_a_friendly_error(tmp_path: Path) -> None:
-    from bot.scheduler.service import DigestService, StorageUnavailable
-
     folder = tmp_path / "data"
     folder.mkdir()
-    service = DigestService(f"sqlite:///{folder / 'bot.db'}")
-    assert await service.list("slack", "T1") == []
+    service = LazySubscriptionStore(f"sqlite:///{folder / 'bot.db'}")
+    assert await service.list_for("slack", "T1") == []
     store = service._store
     assert store is not None
     await store.engine.dispose()  # no open connection survives ...
     shutil.rmtree(folder)  # ... and the volume is gone
     with pytest.raises(StorageUnavailable, match="DATABASE_URL"):
-        await service.list("slack", "T1")
+        await service.list_for("slack", "T1")
     await service.aclose()
     # aiosqlite stops a connection that failed to open on its thread, after the fact;
     # let it finish while this test's event loop still runs.

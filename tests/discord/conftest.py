@@ -12,10 +12,11 @@ from pytest_mock import MockerFixture
 
 from adapters.discord.bot import MlcBot
 from adapters.discord.interactions import InteractionHandler
+from bot.compose import build_core
 from bot.config import Settings
 from bot.mylivechat import MyLiveChatClient
 from bot.sandbox import SandboxServer
-from bot.wiring import Core
+from commands.core import Core
 from tests.discord import payloads
 from tests.fakes.discord_api import FakeDiscord, logged_in
 
@@ -26,7 +27,7 @@ LISTED_ADMIN_ID = 600000000000000009
 @pytest.fixture
 def core(sandbox: SandboxServer, api: MyLiveChatClient) -> Core:
     settings = Settings(api_url=sandbox.url, admins=frozenset({str(LISTED_ADMIN_ID)}))
-    return Core(settings, api=api)
+    return build_core(settings, api=api)
 
 
 @pytest.fixture

@@ -20,11 +20,11 @@ from discord.http import HTTPClient, handle_message_parameters
 from adapters.discord.bot import MlcBot
 from adapters.discord.embeds import render_embeds
 from adapters.discord.interactions import InteractionHandler
-from adapters.discord.runner import print_commands, run
 from bot.config import ConfigError, Settings
+from bot.processes.discord import print_commands, run
 from bot.sandbox import SandboxServer
 from bot.secrets import Secret
-from bot.wiring import Core
+from commands.core import Core
 from commands.reply import Kind, Reply
 from tests.discord import payloads
 from tests.fakes.discord_api import DiscordRequest, FakeDiscord, logged_in

@@ -12,10 +12,10 @@ from pytest_mock import MockerFixture
 
 from adapters.discord.interactions import InteractionHandler, send_reply
 from adapters.discord.views import PickButton, PickMenu, RunButton
+from bot.compose import build_core
 from bot.config import Settings
 from bot.mylivechat import MyLiveChatClient
 from bot.sandbox import SandboxServer
-from bot.wiring import Core
 from commands.catalog import default_catalog
 from commands.reply import Field, Kind, Reply
 from commands.spec import Command
@@ -64,7 +64,7 @@ async def test_defer_is_immediate_while_the_rate_limiter_holds_the_api_call(
 ) -> None:
     async with SandboxServer(rate_limit=1, window=30.0) as sandbox:
         api = MyLiveChatClient(sandbox.tokens.site_a_write, base_url=sandbox.url)
-        handler = InteractionHandler(Core(Settings(api_url=sandbox.url), api=api))
+        handler = InteractionHandler(build_core(Settings(api_url=sandbox.url), api=api))
         await api.ping()  # spends the whole budget: the next call must wait ~30 s
         deferred = asyncio.Event()
         interaction = mocker.MagicMock(spec=discord.Interaction)

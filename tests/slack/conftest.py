@@ -8,10 +8,12 @@ import httpx
 import pytest
 
 from adapters.slack.server import SlackServer
+from bot.compose import build_core
 from bot.config import Settings
+from bot.processes.slack import slack_credentials
 from bot.sandbox import SandboxServer
 from bot.secrets import Secret
-from bot.wiring import Core
+from commands.core import Core
 from tests.fakes.slack_api import FakeSlack, FakeUser
 from tests.slack.payloads import SlackSender
 
@@ -54,14 +56,14 @@ def settings(make_settings: Callable[..., Settings]) -> Settings:
 
 @pytest.fixture
 async def core(settings: Settings) -> AsyncIterator[Core]:
-    core = Core(settings)
+    core = build_core(settings)
     yield core
     await core.aclose()
 
 
 @pytest.fixture
 async def server(core: Core, settings: Settings) -> AsyncIterator[SlackServer]:
-    async with SlackServer(core, settings) as running:
+    async with SlackServer(core, slack_credentials(settings)) as running:
         yield running
 
 

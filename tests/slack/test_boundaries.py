@@ -17,9 +17,10 @@ import pytest
 
 from adapters.slack.server import SlackServer
 from adapters.slack.workspace import NOT_SET_UP_HERE
+from bot.compose import build_core
 from bot.config import Settings
+from bot.processes.slack import slack_credentials
 from bot.sandbox import SandboxServer
-from bot.wiring import Core
 from tests.fakes.slack_api import FakeSlack
 from tests.slack.conftest import SIGNING_SECRET, settle
 from tests.slack.payloads import SlackSender, app_mention, block_actions, sign, slash_command
@@ -81,9 +82,12 @@ async def test_a_command_for_another_app_is_refused_when_the_app_id_is_set(
 ) -> None:
     caplog.set_level(logging.INFO)
     settings = make_settings(slack_app_id="A0APP")
-    core = Core(settings)
+    core = build_core(settings)
     try:
-        async with SlackServer(core, settings) as server, httpx.AsyncClient() as client:
+        async with (
+            SlackServer(core, slack_credentials(settings)) as server,
+            httpx.AsyncClient() as client,
+        ):
             sender = SlackSender(client, server.events_url, SIGNING_SECRET, slack.response_url)
             url = slack.response_url()
             body = slash_command(

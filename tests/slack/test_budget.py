@@ -12,9 +12,10 @@ import httpx
 import pytest
 
 from adapters.slack.server import SlackServer
+from bot.compose import build_core
 from bot.config import Settings
+from bot.processes.slack import slack_credentials
 from bot.sandbox import SandboxServer
-from bot.wiring import Core
 from tests.fakes.slack_api import FakeSlack, ResponsePost
 from tests.slack.conftest import SIGNING_SECRET, settle
 from tests.slack.payloads import Sent, SlackSender
@@ -69,11 +70,11 @@ async def test_a_command_that_would_outlive_its_reply_is_refused_without_a_call(
     make_settings: Callable[..., Settings],
 ) -> None:
     settings = make_settings()
-    core = Core(settings)
+    core = build_core(settings)
     try:
         # Replies expire after 4 s here (Slack: 30 min): a long queue cannot be answered.
         async with (
-            SlackServer(core, settings, reply_lifetime=4.0) as server,
+            SlackServer(core, slack_credentials(settings), reply_lifetime=4.0) as server,
             httpx.AsyncClient() as client,
         ):
             sender = SlackSender(client, server.events_url, SIGNING_SECRET, slack.response_url)

@@ -8,10 +8,11 @@ from collections.abc import Callable
 import pytest
 
 from adapters.slack.server import SlackServer
+from bot.compose import build_core
 from bot.config import Settings
 from bot.mylivechat import MyLiveChatClient
+from bot.processes.slack import slack_credentials
 from bot.sandbox import SandboxServer
-from bot.wiring import Core
 from tests.fakes.slack_api import FakeSlack
 from tests.slack.payloads import SlackSender
 from tests.slack.views import buttons_of, check_limits, text_of
@@ -181,8 +182,8 @@ async def test_mlc_bot_admins_grants_admin_without_a_workspace_role(
     make_settings: Callable[..., Settings], slack: FakeSlack, sender: SlackSender
 ) -> None:
     settings = make_settings(admins=frozenset({"U_MEMBER"}))
-    core = Core(settings)
-    async with SlackServer(core, settings) as other:
+    core = build_core(settings)
+    async with SlackServer(core, slack_credentials(settings)) as other:
         sender.events_url = other.events_url
         await sender.command("whoami", user="U_MEMBER")
         (reply,) = await slack.wait_for_responses(1)

@@ -8,9 +8,10 @@ import httpx
 import pytest
 
 from adapters.slack.server import SlackServer
+from bot.compose import build_core
 from bot.config import Settings
+from bot.processes.slack import slack_credentials
 from bot.sandbox import SandboxServer
-from bot.wiring import Core
 from tests.fakes.slack_api import FakeSlack
 from tests.slack.conftest import SIGNING_SECRET, settle
 from tests.slack.payloads import SlackSender
@@ -83,9 +84,12 @@ async def test_a_configured_admin_keeps_their_rights_while_slack_is_down(
     sandbox: SandboxServer, slack: FakeSlack, make_settings: Callable[..., Settings]
 ) -> None:
     settings = make_settings(admins=frozenset({"U_MEMBER"}))
-    core = Core(settings)
+    core = build_core(settings)
     try:
-        async with SlackServer(core, settings) as server, httpx.AsyncClient() as client:
+        async with (
+            SlackServer(core, slack_credentials(settings)) as server,
+            httpx.AsyncClient() as client,
+        ):
             sender = SlackSender(client, server.events_url, SIGNING_SECRET, slack.response_url)
             slack.fail_method("users.info", status=500, times=10)
             sent = await sender.command("tags add listed", user="U_MEMBER")

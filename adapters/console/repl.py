@@ -1,44 +1,31 @@
-"""The console adapter: ``mlc-bot exec`` (one command) and ``mlc-bot demo`` (a local console).
+"""The console's read-run-print loop: line editing, history without secrets, Ctrl-C.
 
-Both run commands as an admin at the console. ``exec`` must start fast, so this
-module imports nothing of Slack, Discord, aiohttp, APScheduler or SQLAlchemy at
-the top; the demo imports the sandbox (aiohttp) when it starts.
+Used by ``mlc-bot demo``. Lines come from a terminal (readline editing and history) or
+from a pipe (``printf 'usage\nexit\n' | mlc-bot demo``). Replies and posts (digests,
+alerts) print without disturbing what is being typed.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import logging
 import os
 import re
 import signal
 import sys
 import threading
-from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TextIO
+from typing import Any
 
-from bot.config import Settings
-from bot.mylivechat import MyLiveChatClient
-from bot.secrets import redact
-from bot.wiring import Core
-from commands.context import Caller, Context, Surface
-from commands.render import render_json, render_text
+from commands.context import Context
+from commands.core import Core
+from commands.render import render_text
 from commands.reply import Reply
 
-if TYPE_CHECKING:
-    from bot.sandbox import SandboxServer
+from .exec import console_context, show
 
-__all__ = [
-    "BackgroundStarter",
-    "DemoSession",
-    "Stopper",
-    "console_context",
-    "run_demo",
-    "run_exec",
-]
+__all__ = ["ABANDONED", "EXIT_WORDS", "PROMPT", "Console"]
 
 PROMPT = "/mlc "
 HISTORY_FILE = Path("~/.mlc_bot_history")
@@ -47,178 +34,31 @@ EXIT_WORDS = frozenset({"exit", "quit", r"\q", ":q"})
 ABANDONED = "^C"
 """What Ctrl-C at the prompt appends to the line it abandons (readline shows it, like a shell)."""
 # A receiver URL's path may be its secret (replies show only the host): such lines count
-# as secret too, besides whatever bot.secrets.redact would mask.
+# as secret too, besides whatever the secret registry would mask.
 _URL_WITH_PATH = re.compile(r"(https?://[^\s/?#]+)[/?#]\S+")
 
 
-def console_context(
-    core: Core, *, notify: Callable[[Reply], Awaitable[None]] | None = None
-) -> Context:
-    """A command context for the person at this terminal: an admin, on the console.
-
-    ``notify`` shows interim replies (such as "queued") before the answer.
-    """
-    return Context(
-        api=core.api,
-        caller=Caller(user_id="console", name="console", platform_admin=True),
-        surface=Surface("console"),
-        policy=core.policy,
-        site=core.site,
-        services=core.services,
-        notify=notify,
-    )
-
-
-async def _to_stderr(reply: Reply) -> None:
-    print(render_text(reply), file=sys.stderr, flush=True)
-
-
-def _show(reply: Reply, *, as_json: bool = False, stream: TextIO | None = None) -> None:
-    text = render_json(reply) if as_json else render_text(reply)
-    if stream is None:
-        stream = sys.stdout if as_json or reply.ok else sys.stderr
-    print(text, file=stream, flush=True)
-
-
-# -- mlc-bot exec --------------------------------------------------------------------------------
-
-
-async def run_exec(settings: Settings, text: str, *, as_json: bool = False) -> int:
-    """Run one command against MLC_API_URL with MLC_API_TOKEN and print the reply.
-
-    Exit status: 0 done, 1 refused (by MyLiveChat or the bot), 2 not understood.
-    A missing token raises :class:`bot.config.ConfigError` (the CLI prints it, status 2).
-    """
-    core = Core(settings)
-    try:
-        reply = await core.dispatcher.run_text(text, console_context(core, notify=_to_stderr))
-    finally:
-        await core.aclose()
-    _show(reply, as_json=as_json)
-    return reply.exit_status
-
-
-# -- mlc-bot demo --------------------------------------------------------------------------------
-
-Stopper = Callable[[], Awaitable[None]]
-"""Stops something a :data:`BackgroundStarter` started."""
-
-
-@dataclass(frozen=True, slots=True)
-class DemoSession:
-    """What a background job in the demo can use: the core on the sandbox, and the console."""
-
-    core: Core
-    context: Context
-    sandbox: SandboxServer
-    post: Callable[[Reply], Awaitable[None]]
-    """Print a reply on the console (e.g. a digest) without disturbing the prompt."""
-
-
-BackgroundStarter = Callable[[DemoSession], Awaitable[Stopper | None]]
-"""Starts a background job (e.g. the digest scheduler) for the demo; returns how to stop it."""
-
-
-async def run_demo(
-    settings: Settings,
-    *,
-    scheduler: bool = True,
-    background: Sequence[BackgroundStarter] = (),
-) -> int:
-    """Start the sandbox on a free port and open a console on it (no configuration needed).
-
-    ``background`` jobs start after the banner when ``scheduler`` is true, and are
-    stopped when the console closes. Lines come from the terminal with line
-    editing and history, or from a pipe (``printf 'usage\\nexit\\n' | mlc-bot demo``).
-    """
-    root_log, level = logging.getLogger(), logging.getLogger().level
-    if not root_log.isEnabledFor(logging.DEBUG):
-        # INFO lines (sandbox started, command failed) would repeat what the console shows.
-        root_log.setLevel(logging.WARNING)
-    try:
-        return await _demo(settings, scheduler=scheduler, background=background)
-    finally:
-        root_log.setLevel(level)
-
-
-async def _demo(
-    settings: Settings, *, scheduler: bool, background: Sequence[BackgroundStarter]
-) -> int:
-    from bot.sandbox import SandboxServer
-
-    interactive = sys.stdin.isatty()
-    async with SandboxServer() as sandbox:
-        api = MyLiveChatClient(sandbox.tokens.site_a_write, base_url=sandbox.url)
-        core = Core(settings, api=api)
-        console = _Console(interactive)
-        session = DemoSession(
-            core, console_context(core, notify=console.post), sandbox, console.post
-        )
-        print(_banner(sandbox), flush=True)
-        stoppers: list[Stopper] = []
-        try:
-            if scheduler:
-                stoppers = await _start_background(session, background)
-            await console.serve(session)
-        finally:
-            for stop in reversed(stoppers):
-                with contextlib.suppress(Exception):
-                    await stop()
-            await core.aclose()
-    return 0
-
-
-def _banner(sandbox: SandboxServer) -> str:
-    site = sandbox.state.sites.get(sandbox.site_a_id)
-    name = site.name if site is not None else "a demo site"
-    return "\n".join(
-        [
-            "MyLiveChat bot demo",
-            f"A local sandbox of the MyLiveChat API, seeded with data for {name}"
-            f" (site {sandbox.site_a_id}).",
-            "Nothing here touches a real account; changes vanish when you leave.",
-            "Try: handoffs, usage, feedback --max-rating 2, tags, tag <session_id> vip, help",
-            "Ctrl-C clears the line or stops a running command; type exit (or press Ctrl-D)"
-            " to leave.",
-            "",
-        ]
-    )
-
-
-async def _start_background(
-    session: DemoSession, starters: Sequence[BackgroundStarter]
-) -> list[Stopper]:
-    stoppers: list[Stopper] = []
-    for start in starters:
-        try:
-            stop = await start(session)
-        except Exception as exc:
-            name = getattr(start, "__name__", "a background job")
-            print(f"! {name} did not start ({type(exc).__name__}); the console works without it.")
-            continue
-        if stop is not None:
-            stoppers.append(stop)
-    return stoppers
-
-
-class _Console:
+class Console:
     """The read-run-print loop. Lines are read on a daemon thread so the event loop stays free.
 
     A daemon thread rather than ``asyncio.to_thread``: a pending ``input()`` must not
     keep the process alive (the default executor is joined at shutdown).
     """
 
-    def __init__(self, interactive: bool) -> None:
+    def __init__(self, core: Core, *, interactive: bool) -> None:
+        """Commands run as the person at the terminal (an admin) on ``core``."""
+        self.core = core
         self.interactive = interactive
+        self.context: Context = console_context(core, notify=self.post)
         self._running: asyncio.Task[Reply] | None = None
         self._interrupted = asyncio.Event()
         self._readline: Any = None
 
-    async def serve(self, session: DemoSession) -> None:
+    async def serve(self) -> None:
         loop = asyncio.get_running_loop()
         restore_terminal = self._save_terminal()
         if self.interactive:
-            self._readline = await asyncio.to_thread(_setup_readline, session)
+            self._readline = await asyncio.to_thread(_setup_readline, self.core)
         with contextlib.suppress(NotImplementedError, RuntimeError):
             loop.add_signal_handler(signal.SIGINT, self._on_interrupt)
         try:
@@ -231,15 +71,16 @@ class _Console:
                     continue  # Ctrl-C at the prompt: the line is dropped, a fresh prompt follows
                 if not line:
                     continue
+                redact = self.core.secrets.redact
                 if self._readline is not None:
-                    _remember(self._readline, line)
+                    _remember(self._readline, line, redact)
                 if not self.interactive:
-                    print(f"{PROMPT}{_masked(line)}", flush=True)
+                    print(f"{PROMPT}{_masked(line, redact)}", flush=True)
                 if line.lower() in EXIT_WORDS:
                     break
-                reply = await self._run(session, line)
+                reply = await self._run(line)
                 if reply is not None:
-                    _show(reply, stream=sys.stdout)
+                    show(reply, stream=sys.stdout)
                     print(flush=True)
         finally:
             with contextlib.suppress(NotImplementedError, RuntimeError):
@@ -257,10 +98,8 @@ class _Console:
             sys.stdout.write(PROMPT + self._readline.get_line_buffer())
             sys.stdout.flush()
 
-    async def _run(self, session: DemoSession, line: str) -> Reply | None:
-        self._running = asyncio.ensure_future(
-            session.core.dispatcher.run_text(line, session.context)
-        )
+    async def _run(self, line: str) -> Reply | None:
+        self._running = asyncio.ensure_future(self.core.dispatcher.run_text(line, self.context))
         try:
             return await self._running
         except asyncio.CancelledError:
@@ -364,7 +203,7 @@ def _history_path() -> Path:
     return HISTORY_FILE.expanduser()
 
 
-def _setup_readline(session: DemoSession) -> Any:
+def _setup_readline(core: Core) -> Any:
     """Line editing, history and command-name completion; None where readline is missing.
 
     History holds no line with a secret (:func:`_holds_secret`), in memory or on disk:
@@ -379,12 +218,12 @@ def _setup_readline(session: DemoSession) -> Any:
     for index in range(readline.get_current_history_length(), 0, -1):
         # Written by an older version, or by hand: drop it before it is written back.
         item = readline.get_history_item(index)
-        if item is not None and _holds_secret(item):
+        if item is not None and _holds_secret(item, core.secrets.redact):
             readline.remove_history_item(index - 1)
     readline.set_history_length(HISTORY_LENGTH)
     readline.set_auto_history(False)
     _ctrl_c_as_a_key(readline)
-    catalog = session.core.dispatcher.catalog
+    catalog = core.catalog
     names = sorted({*catalog.names(), "exit"})
 
     def complete(text: str, state: int) -> str | None:
@@ -397,12 +236,12 @@ def _setup_readline(session: DemoSession) -> Any:
     return readline
 
 
-def _holds_secret(line: str) -> bool:
+def _holds_secret(line: str, redact: Callable[[str], str]) -> bool:
     """Whether a typed line holds a secret (a webhook URL, a token) and stays out of history."""
     return redact(line) != line or _URL_WITH_PATH.search(line) is not None
 
 
-def _masked(line: str) -> str:
+def _masked(line: str, redact: Callable[[str], str]) -> str:
     """``line`` as it may be echoed: secrets redacted, URLs cut to their host."""
     return _URL_WITH_PATH.sub(_url_host, redact(line))
 
@@ -411,9 +250,9 @@ def _url_host(match: re.Match[str]) -> str:
     return match.group(1) + "/…"
 
 
-def _remember(readline: Any, line: str) -> None:
+def _remember(readline: Any, line: str, redact: Callable[[str], str]) -> None:
     """Add a run line to history, unless it holds a secret or repeats the last one."""
-    if _holds_secret(line):
+    if _holds_secret(line, redact):
         return
     length = readline.get_current_history_length()
     if length and readline.get_history_item(length) == line:

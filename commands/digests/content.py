@@ -15,10 +15,11 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from bot.mylivechat import Feedback, MyLiveChatClient, MyLiveChatError, Usage
-from commands.cache import CachedValue
-from commands.failures import api_error_reply
-from commands.metrics import FeedbackStats, feedback_stats, usage_figures
-from commands.reply import Field, Kind, Progress, Reply, Row, Table
+
+from ..cache import CachedValue
+from ..failures import api_error_reply
+from ..metrics import FeedbackStats, feedback_stats, usage_figures
+from ..reply import Field, Kind, Progress, Reply, Row, Table
 
 __all__ = ["KINDS", "Digest", "DigestData", "build_digest", "failure_notice"]
 

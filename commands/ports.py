@@ -1,24 +1,38 @@
-"""Where digests go: the small interface Slack, Discord and the console implement."""
+"""What the core needs from outside, as protocols: the secret registry and the posters.
+
+The application (``bot``) provides the implementations: the secret registry that also
+redacts the logs, and a poster per platform (in ``adapters``) for digests and alerts.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol, runtime_checkable
 
-from commands.render import render_text
-from commands.reply import Reply
+from .reply import Reply
 
 __all__ = [
     "ChannelGone",
     "ChannelRef",
-    "ConsolePoster",
     "PostFinder",
     "PostRefused",
     "Poster",
-    "close_poster",
+    "SecretRegistry",
 ]
+
+
+@runtime_checkable
+class SecretRegistry(Protocol):
+    """Values that must never be shown again: logs and echoes replace them with ``***``."""
+
+    def register(self, value: str | None) -> None:
+        """Redact ``value`` wherever it appears from now on."""
+        ...
+
+    def redact(self, text: str) -> str:
+        """``text`` without any registered value or anything that looks like a credential."""
+        ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,21 +96,3 @@ class PostFinder(Protocol):
         """Whether the channel shows a post made with ``key`` at or after ``since``;
         None when the platform cannot tell (no permission to read the channel, ...)."""
         ...
-
-
-class ConsolePoster:
-    """Prints digests (the demo's "channel" is the terminal)."""
-
-    def __init__(self, write: Callable[[str], object] = print) -> None:
-        self._write = write
-
-    async def post(self, channel: ChannelRef, reply: Reply, *, key: str | None = None) -> None:
-        where = f"@{channel.channel_id}" if channel.direct else f"#{channel.channel_id}"
-        self._write(f"[digest → {where}]\n{render_text(reply)}")
-
-
-async def close_poster(poster: Poster) -> None:
-    """Close a poster that holds connections (``aclose``); others need nothing."""
-    aclose = getattr(poster, "aclose", None)
-    if aclose is not None:
-        await aclose()

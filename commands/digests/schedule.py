@@ -17,7 +17,7 @@ from datetime import UTC, datetime, timedelta
 from functools import cache
 from typing import TYPE_CHECKING, Protocol
 
-from commands.suggest import close_matches
+from ..suggest import close_matches
 
 if TYPE_CHECKING:
     from apscheduler.triggers.cron import CronTrigger

@@ -2,42 +2,27 @@
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
-import signal
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
-from bot.storage import DEFAULT_LEASE, DigestStore, display_url
+from commands.ports import Poster
 
-from .delivery import DigestSender
-from .digest_scheduler import DigestScheduler
-from .posting import Poster, close_poster
+from ..compose import build_api_client, build_posters, close_posters
+from ..scheduler.delivery import DigestSender
+from ..scheduler.digest_scheduler import DigestScheduler
+from ..storage import DEFAULT_LEASE, DigestStore, display_url
+from .signals import stop_requested
 
 if TYPE_CHECKING:
-    from bot.config import Settings
+    from ..config import Settings
 
-__all__ = ["build_posters", "run"]
+__all__ = ["POLL_INTERVAL", "run"]
 
 log = logging.getLogger("mlc_bot.digests")
 
 POLL_INTERVAL = 10.0
 """Seconds between checks for subscriptions added, changed or removed by the bot process."""
-
-
-async def build_posters(settings: Settings) -> dict[str, Poster]:
-    """A poster for each platform whose bot token is set."""
-    posters: dict[str, Poster] = {}
-    if settings.slack_bot_token:
-        from adapters.slack.poster import SlackPoster
-
-        posters["slack"] = SlackPoster.from_settings(settings)
-    if settings.discord_token:
-        from adapters.discord.poster import DiscordPoster
-
-        posters["discord"] = await DiscordPoster.from_settings(settings)
-    return posters
 
 
 async def run(
@@ -52,8 +37,6 @@ async def run(
     scheduler sends the digests of one that died); expired claims are looked for every
     ``poll_interval`` seconds, like subscription changes.
     """
-    from bot.wiring import build_api_client
-
     # Our own lines say what was posted and why; APScheduler's repeat them every poll.
     logging.getLogger("apscheduler").setLevel(logging.WARNING)
     api = build_api_client(settings)  # fails first, with a clear message, without a token
@@ -75,28 +58,18 @@ async def run(
             return 2
         sender = DigestSender(store, api, posters, lease=lease)
         scheduler = DigestScheduler(store, sender, poll_interval=poll_interval)
-        stop = _stop_event()
         log.info(
             "posting digests to %s from %s",
             ", ".join(sorted(posters)),
             display_url(settings.database_url),
         )
-        await scheduler.start()
-        await stop.wait()
+        with stop_requested() as stopping:
+            await scheduler.start()
+            await stopping.wait()
         log.info("stopping the digest scheduler")
         await scheduler.stop()
         return 0
     finally:
-        for poster in posters.values():
-            await close_poster(poster)
+        await close_posters(posters)
         await api.aclose()
         await store.aclose()
-
-
-def _stop_event() -> asyncio.Event:
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        with contextlib.suppress(NotImplementedError):  # Windows has no signal handlers
-            loop.add_signal_handler(sig, stop.set)
-    return stop

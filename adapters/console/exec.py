@@ -1,0 +1,47 @@
+"""``mlc-bot exec``: one command, its reply printed, an exit status for scripts.
+
+The person at a terminal is an admin on the console. Nothing of Slack, Discord, aiohttp,
+APScheduler or SQLAlchemy is imported here: ``exec`` must start fast.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Awaitable, Callable
+from typing import TextIO
+
+from commands.context import Caller, Context, Surface
+from commands.core import Core
+from commands.render import render_json, render_text
+from commands.reply import Reply
+
+__all__ = ["CONSOLE_CALLER", "console_context", "run_once", "show"]
+
+CONSOLE_CALLER = Caller(user_id="console", name="console", platform_admin=True)
+
+
+def console_context(
+    core: Core, *, notify: Callable[[Reply], Awaitable[None]] | None = None
+) -> Context:
+    """A command context for the person at this terminal; ``notify`` shows interim replies
+    (such as "queued") before the answer."""
+    return core.context(CONSOLE_CALLER, Surface("console"), notify=notify)
+
+
+def show(reply: Reply, *, as_json: bool = False, stream: TextIO | None = None) -> None:
+    """Print ``reply``: JSON, or text (failures on stderr unless a stream is given)."""
+    text = render_json(reply) if as_json else render_text(reply)
+    if stream is None:
+        stream = sys.stdout if as_json or reply.ok else sys.stderr
+    print(text, file=stream, flush=True)
+
+
+async def _to_stderr(reply: Reply) -> None:
+    print(render_text(reply), file=sys.stderr, flush=True)
+
+
+async def run_once(core: Core, text: str, *, as_json: bool = False) -> int:
+    """Run ``text`` and print the reply. Exit status: 0 done, 1 refused, 2 not understood."""
+    reply = await core.dispatcher.run_text(text, console_context(core, notify=_to_stderr))
+    show(reply, as_json=as_json)
+    return reply.exit_status

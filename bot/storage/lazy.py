@@ -1,0 +1,99 @@
+"""The core's subscription store on ``DATABASE_URL``, opened and migrated on first use.
+
+Building one costs nothing (``mlc-bot exec`` does not import SQLAlchemy for a command that
+does not touch digests); the first call creates the engine and brings the schema up to
+date. A database that cannot be reached becomes the core's :class:`StorageUnavailable`,
+with one log line that names the database without its password.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from commands.digests.store import NewSubscription, StorageUnavailable, Subscription
+
+if TYPE_CHECKING:
+    from .digests import DigestStore
+
+__all__ = ["LazySubscriptionStore"]
+
+log = logging.getLogger("mlc_bot.storage")
+
+
+class LazySubscriptionStore:
+    """A :class:`~commands.digests.store.SubscriptionStore` that connects when first used."""
+
+    def __init__(self, database_url: str) -> None:
+        self._database_url = database_url
+        self._store: DigestStore | None = None
+        self._migrated = False
+        self._lock = asyncio.Lock()
+
+    async def aclose(self) -> None:
+        """Dispose of the engine; safe to call twice. A later call opens it again.
+
+        On SQLite, closing the last connection also folds the ``-wal`` file back and
+        removes it and the ``-shm`` file.
+        """
+        async with self._lock:
+            store, self._store, self._migrated = self._store, None, False
+        if store is not None:
+            await store.aclose()
+
+    @contextlib.asynccontextmanager
+    async def _opened(self) -> AsyncIterator[DigestStore]:
+        try:
+            async with self._lock:
+                if self._store is None:
+                    from .digests import DigestStore
+
+                    self._store = DigestStore.from_url(self._database_url)
+                if not self._migrated:
+                    await self._store.migrate()
+                    self._migrated = True
+            yield self._store
+        except (OSError, TimeoutError) as exc:
+            raise self._unavailable(exc) from exc
+        except Exception as exc:
+            from sqlalchemy.exc import InterfaceError, OperationalError
+
+            if isinstance(exc, OperationalError | InterfaceError):
+                raise self._unavailable(exc) from exc
+            raise
+
+    def _unavailable(self, exc: BaseException) -> StorageUnavailable:
+        from .urls import display_url
+
+        log.error(
+            "digest database %s unavailable: %s",
+            display_url(self._database_url),
+            type(exc).__name__,
+        )
+        return StorageUnavailable()
+
+    async def add(self, new: NewSubscription, now: datetime) -> Subscription:
+        async with self._opened() as store:
+            return await store.add(new, now)
+
+    async def get(self, subscription_id: int) -> Subscription | None:
+        async with self._opened() as store:
+            return await store.get(subscription_id)
+
+    async def list_for(self, platform: str, workspace_id: str | None) -> list[Subscription]:
+        async with self._opened() as store:
+            return await store.list_for(platform, workspace_id)
+
+    async def remove(self, subscription_id: int) -> bool:
+        async with self._opened() as store:
+            return await store.remove(subscription_id)
+
+    async def set_paused(
+        self, subscription_id: int, paused: bool, now: datetime, *, reason: str | None = None
+    ) -> Subscription | None:
+        async with self._opened() as store:
+            return await store.set_paused(subscription_id, paused, now, reason=reason)
