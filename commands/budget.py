@@ -9,23 +9,17 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import math
 
 from .context import Context
 from .reply import Kind, Reply
+from .timefmt import seconds
 
-__all__ = ["QUEUED_NOTICE_AFTER", "QueueNotice", "queued_reply", "seconds"]
+__all__ = ["QUEUED_NOTICE_AFTER", "QueueNotice", "queued_reply"]
 
 log = logging.getLogger("mlc_bot.commands")
 
 QUEUED_NOTICE_AFTER = 2.0
 """Waits shorter than this go unmentioned: the answer comes about as soon as a notice would."""
-
-
-def seconds(amount: float) -> str:
-    """A wait for people: ``40 s``, ``3 min``."""
-    whole = max(math.ceil(amount), 1)
-    return f"{whole} s" if whole < 120 else f"{math.ceil(whole / 60)} min"
 
 
 def queued_reply(command: str, wait: float) -> Reply:

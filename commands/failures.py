@@ -23,10 +23,10 @@ from bot.mylivechat import (
     UndecodableResponse,
 )
 
-from .budget import seconds
 from .errors import CommandError, PermissionDenied, UsageError
 from .reply import Action, Failure, Kind, Reply
 from .spec import Command
+from .timefmt import seconds
 
 __all__ = [
     "READ_ONLY_HELP",

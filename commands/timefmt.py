@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import math
 from datetime import UTC, datetime, tzinfo
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-__all__ = ["ago", "clock_time", "days", "short_datetime", "zone"]
+__all__ = ["ago", "clock_time", "days", "seconds", "short_datetime", "zone"]
 
 
 def ago(when: datetime | None, now: datetime) -> str:
@@ -51,6 +52,12 @@ def days(amount: float | None) -> str:
         return "less than a day"
     whole = round(amount)
     return f"{whole} day" + ("s" if whole != 1 else "")
+
+
+def seconds(amount: float) -> str:
+    """A wait for people: ``40 s``, ``3 min``."""
+    whole = max(math.ceil(amount), 1)
+    return f"{whole} s" if whole < 120 else f"{math.ceil(whole / 60)} min"
 
 
 def zone(name: str | None) -> tzinfo:
