@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, fields
 from urllib.parse import urlsplit, urlunsplit
 
 from .mylivechat import DEFAULT_API_URL
@@ -110,7 +110,6 @@ class Settings:
     port: int = 3000
     discord_token: Secret | None = None
     discord_guild_ids: tuple[int, ...] = ()
-    extra: Mapping[str, str] = field(default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "log_level", _log_level(self.log_level))

@@ -14,7 +14,10 @@ from typing import Generic, TypeVar
 
 from bot.mylivechat import Handoff, MyLiveChatClient, Tag, WebhookSubscription, WhoAmI
 
-__all__ = ["CachedValue", "SiteCache"]
+__all__ = ["WHOAMI_TTL", "CachedValue", "SiteCache"]
+
+WHOAMI_TTL = 600.0
+"""Seconds the token's scopes are trusted before writes ask ``whoami`` again."""
 
 T = TypeVar("T")
 
@@ -67,7 +70,7 @@ class SiteCache:
         self,
         *,
         tags_ttl: float = 300.0,
-        whoami_ttl: float = 600.0,
+        whoami_ttl: float = WHOAMI_TTL,
         handoffs_ttl: float = 30.0,
         webhooks_ttl: float = 60.0,
         clock: Callable[[], float] = time.monotonic,

@@ -9,7 +9,7 @@ keystroke, so it never raises for an API failure: it offers nothing instead.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
 from bot.mylivechat import Handoff, MyLiveChatError, Tag, WebhookSubscription
@@ -17,31 +17,30 @@ from bot.mylivechat import Handoff, MyLiveChatError, Tag, WebhookSubscription
 from .context import Context
 from .formatting import clip, joined, visitor_label
 from .reply import Choice, Kind, Picker, Reply
+from .spec import Source
 from .tagging import enabled_tags
 from .timefmt import ago
 
-__all__ = ["SOURCES", "Choice", "complete", "pick_reply"]
+__all__ = ["Choice", "complete", "pick_reply"]
 
 log = logging.getLogger("mlc_bot.commands")
 
-SOURCES: tuple[str, ...] = ("tag", "session", "webhook")
 MAX_CHARS = 100
 """Discord's limit for a choice's name and value; Slack's option text is shorter still (75)."""
 
 T = TypeVar("T")
 
 
-async def complete(source: str, ctx: Context, prefix: str = "", limit: int = 25) -> list[Choice]:
-    """Up to ``limit`` choices from ``source`` matching what was typed so far, best first."""
-    if source not in SOURCES:
-        raise ValueError(f"unknown completion source {source!r}; known: {', '.join(SOURCES)}")
-    typed = prefix.strip().casefold()
+async def complete(
+    source: Source | str, ctx: Context, prefix: str = "", limit: int = 25
+) -> list[Choice]:
+    """Up to ``limit`` choices from ``source`` matching what was typed so far, best first.
+
+    Raises ValueError for a source that is not a :class:`~commands.spec.Source`.
+    """
+    lister = _LISTERS[Source(source)]
     try:
-        if source == "tag":
-            return _tags(await ctx.site.tags(ctx.api), typed, limit)
-        if source == "session":
-            return _sessions(ctx, await ctx.site.recent_handoffs(ctx.api), typed, limit)
-        return _webhooks(await ctx.site.webhooks(ctx.api), typed, limit)
+        return await lister(ctx, prefix.strip().casefold(), limit)
     except MyLiveChatError as exc:
         log.info("no %s completions: %r", source, exc)
         return []
@@ -49,6 +48,12 @@ async def complete(source: str, ctx: Context, prefix: str = "", limit: int = 25)
 
 async def pick_reply(source: str, command: str, ctx: Context, limit: int = 25) -> Reply:
     """The menu a pick button offers: ``source``'s choices to complete ``command`` with."""
+    if source not in set(Source):
+        return Reply(
+            title="Nothing to pick",
+            text=f"This button offers nothing to pick. Type the command instead: `/mlc {command}`.",
+            kind=Kind.WARNING,
+        )
     choices = await complete(source, ctx, limit=limit)
     if not choices:
         return Reply(
@@ -63,6 +68,18 @@ async def pick_reply(source: str, command: str, ctx: Context, limit: int = 25) -
         text=f"Choose a {source} for `{command}`:",
         picker=Picker(command, source, tuple(choices)),
     )
+
+
+async def _tag_choices(ctx: Context, typed: str, limit: int) -> list[Choice]:
+    return _tags(await ctx.site.tags(ctx.api), typed, limit)
+
+
+async def _session_choices(ctx: Context, typed: str, limit: int) -> list[Choice]:
+    return _sessions(ctx, await ctx.site.recent_handoffs(ctx.api), typed, limit)
+
+
+async def _webhook_choices(ctx: Context, typed: str, limit: int) -> list[Choice]:
+    return _webhooks(await ctx.site.webhooks(ctx.api), typed, limit)
 
 
 def _tags(tags: list[Tag], typed: str, limit: int) -> list[Choice]:
@@ -118,3 +135,14 @@ def _rank(rows: list[T], typed: str, keys: Callable[[T], list[str]], limit: int)
 
 def _choice(label: str, value: str) -> Choice:
     return Choice(clip(label, MAX_CHARS), value[:MAX_CHARS])
+
+
+Lister = Callable[[Context, str, int], Awaitable[list[Choice]]]
+"""Choices from one source: (context, what was typed, casefolded; at most how many)."""
+_LISTERS: dict[Source, Lister] = {
+    Source.TAG: _tag_choices,
+    Source.SESSION: _session_choices,
+    Source.WEBHOOK: _webhook_choices,
+}
+if set(_LISTERS) != set(Source):  # every declared source can be completed
+    raise RuntimeError(f"no completion for {sorted(set(Source) - set(_LISTERS))}")

@@ -6,7 +6,7 @@ API would refuse is refused here, with a message, before any call.
 
 from __future__ import annotations
 
-from .spec import Param, ParamType
+from .spec import Param, ParamType, Source
 
 __all__ = [
     "API_MAX_LIMIT",
@@ -38,7 +38,7 @@ SESSION_ID = Param(
     "the chat session id, as shown by `handoffs`",
     positional=True,
     required=True,
-    complete="session",
+    complete=Source.SESSION,
     max_length=SESSION_ID_MAX_LENGTH,
     # It travels in URL queries (GET transcripts, DELETE apply_tag): printable ASCII only.
     pattern=r"[!-~]+",
@@ -46,7 +46,7 @@ SESSION_ID = Param(
 )
 
 
-def id_param(help: str, *, complete: str | None = None) -> Param:
+def id_param(help: str, *, complete: Source | None = None) -> Param:
     """``<id>``: a row's number, 1 to :data:`ID_MAX`."""
     return Param(
         "id",

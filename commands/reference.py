@@ -1,13 +1,15 @@
 """The command reference (docs/commands.md), derived from the declarations.
 
 python -m commands.reference > docs/commands.md
+python -m commands.reference --usage-hint   (the manifest's ``usage_hint``)
 """
 
 from __future__ import annotations
 
+from .cache import WHOAMI_TTL
 from .catalog import Catalog, default_catalog
 
-__all__ = ["command_reference"]
+__all__ = ["command_reference", "slack_usage_hint"]
 
 
 def _cell(text: str) -> str:
@@ -35,11 +37,20 @@ def command_reference(catalog: Catalog | None = None) -> str:
         )
     lines += [
         "",
-        "Every command that changes data also reads `whoami` once per 10 minutes to refuse",
+        "Every command that changes data also reads `whoami` once per "
+        f"{WHOAMI_TTL / 60:.0f} minutes to refuse",
         "writes up front when the token is read-only.",
     ]
     return "\n".join(lines) + "\n"
 
 
+def slack_usage_hint(catalog: Catalog | None = None) -> str:
+    """The slash command's usage hint in the Slack manifest: every top-level word."""
+    catalog = catalog or default_catalog()
+    return "help | " + " | ".join(w for w in catalog.top_words() if w != "help")
+
+
 if __name__ == "__main__":
-    print(command_reference(), end="")
+    import sys
+
+    print(slack_usage_hint() if "--usage-hint" in sys.argv else command_reference(), end="")

@@ -10,6 +10,8 @@ import enum
 from dataclasses import asdict, dataclass
 from typing import Any
 
+from .sources import Source
+
 __all__ = [
     "Action",
     "Choice",
@@ -56,7 +58,7 @@ class Action:
     label: str
     command: str
     style: str | None = None  # "primary" | "danger" | None
-    pick: str | None = None
+    pick: Source | None = None
 
 
 @dataclass(frozen=True, slots=True)

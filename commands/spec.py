@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from .errors import UsageError
+from .sources import Source
 from .words import split_words
 
 if TYPE_CHECKING:
@@ -30,6 +31,7 @@ __all__ = [
     "Param",
     "ParamType",
     "Permission",
+    "Source",
     "check_text",
     "command",
     "shown",
@@ -112,7 +114,7 @@ class Param:
     min: int | None = None
     max: int | None = None
     """INTEGER: the range (both required; ids are 1 to 2**31-1, PostgreSQL's ``integer``)."""
-    complete: str | None = None
+    complete: Source | None = None
     """Completion source for adapters that offer it (e.g. ``"tag"``, ``"session"``)."""
     metavar: str | None = None
     max_length: int | None = None
@@ -391,6 +393,8 @@ def _check(spec: Command) -> None:
         if not param.help:
             raise TypeError(f"{where}: parameter {param.name!r} needs help text")
         _check_bounds(f"{where}, parameter {param.name!r}", param)
+        if param.complete is not None and not isinstance(param.complete, Source):
+            raise TypeError(f"{where}: parameter {param.name!r} completes from an unknown source")
     seen_optional = False
     for param in spec.positionals:
         if seen_optional and param.required:

@@ -94,8 +94,6 @@ def option_spec(param: Param) -> OptionSpec:
         return OptionSpec(str, fit_description(param.help), autocomplete=True)
     if kind is ParamType.CHOICES:
         # Discord has no multi-select option: a string, completed item by item.
-        if all(choice in param.help for choice in param.choices):
-            return OptionSpec(str, fit_description(param.help), autocomplete=True)
         hint = "one or more of " + ", ".join(param.choices)
         return OptionSpec(str, _with_hint(param.help, hint), autocomplete=True)
     if kind is ParamType.KEY_VALUES:

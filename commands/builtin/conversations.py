@@ -10,7 +10,7 @@ from commands.errors import CommandError
 from commands.formatting import clip, count, local_zone, na, visitor_label
 from commands.params import SESSION_ID, limit_param
 from commands.reply import Action, Reply, Row, Table
-from commands.spec import Param, ParamType, command
+from commands.spec import Param, ParamType, Source, command
 from commands.timefmt import ago, clock_time, short_datetime
 
 TRANSCRIPT_LAST_DEFAULT = 30
@@ -39,7 +39,7 @@ async def handoffs(ctx: Context, limit: int = 10) -> Reply:
         if handoff.session_id:
             actions = (
                 Action("Transcript", f"transcript {session}"),
-                Action("Tag", f"tag {session}", pick="tag"),
+                Action("Tag", f"tag {session}", pick=Source.TAG),
             )
         cells = (
             session,
@@ -109,7 +109,7 @@ def _transcript_reply(ctx: Context, chat: Transcript, last: int) -> Reply:
         title=f"Transcript {chat.session_id}",
         text="\n".join([header, "", *lines]),
         notes=notes,
-        actions=(Action("Tag", f"tag {chat.session_id}", pick="tag"),),
+        actions=(Action("Tag", f"tag {chat.session_id}", pick=Source.TAG),),
     )
 
 

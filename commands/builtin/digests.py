@@ -122,7 +122,7 @@ comments. Defaults: 09:00 on weekdays, in the workspace's time zone (or MLC_BOT_
             ParamType.STRING,
             "daily, weekdays, weekends, or days like mon,wed,fri",
             default="weekdays",
-            metavar="DAYS",
+            metavar="daily|weekdays|weekends|mon,wed,...",
             max_length=100,
         ),
     ],

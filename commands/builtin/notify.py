@@ -44,7 +44,7 @@ def _platform(required: bool) -> Param:
     )
 
 
-_EVENTS_HELP = "which events to post: handoff, feedback or both"
+_EVENTS_HELP = "which events to post"
 
 
 @command(

@@ -9,7 +9,7 @@ from commands.formatting import count, joined, na, tag_label, tag_row
 from commands.params import SESSION_ID, TAG_NAME_MAX_LENGTH
 from commands.readback import RUN_AGAIN, confirmed, not_applied, settle
 from commands.reply import Action, Field, Kind, Reply, Table
-from commands.spec import Param, ParamType, Permission, command
+from commands.spec import Param, ParamType, Permission, Source, command
 from commands.tagging import enabled_tags, find_tag, resolve_tag
 
 _TAG_REF = Param(
@@ -18,7 +18,7 @@ _TAG_REF = Param(
     "a tag name (any case) or its numeric id",
     positional=True,
     required=True,
-    complete="tag",
+    complete=Source.TAG,
     max_length=TAG_NAME_MAX_LENGTH,
 )
 _EXISTING_TAG = Param(
@@ -27,7 +27,7 @@ _EXISTING_TAG = Param(
     "the tag's name or id",
     positional=True,
     required=True,
-    complete="tag",
+    complete=Source.TAG,
     metavar="name|id",
     max_length=TAG_NAME_MAX_LENGTH,
 )

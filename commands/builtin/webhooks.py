@@ -20,7 +20,7 @@ from commands.notifier_rules import EVENTS, check_events, clean_url
 from commands.params import URL_MAX_LENGTH, id_param
 from commands.readback import RUN_AGAIN, confirmed, not_applied, settle
 from commands.reply import Action, Failure, Field, Kind, Reply, Row, Table
-from commands.spec import Param, ParamType, Permission, command
+from commands.spec import Param, ParamType, Permission, Source, command
 from commands.timefmt import ago
 
 VERIFY_HOWTO = (
@@ -30,8 +30,8 @@ VERIFY_HOWTO = (
     "and reject old timestamps."
 )
 
-_ID = id_param("the subscription's id, as `webhooks` lists it", complete="webhook")
-_EVENTS_HELP = "events to deliver, comma-separated: handoff, feedback"
+_ID = id_param("the subscription's id, as `webhooks` lists it", complete=Source.WEBHOOK)
+_EVENTS_HELP = "the events to deliver"
 _LABEL_MAX_LENGTH = 100  # the API's bound
 
 

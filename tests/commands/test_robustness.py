@@ -130,5 +130,7 @@ async def test_ping_reports_the_rate_limit_wait_apart_from_the_round_trip() -> N
             await Dispatcher().run_text("ping", ctx)
             reply = await Dispatcher().run_text("ping", ctx)
     fields = {f.name: f.value for f in reply.fields}
-    assert reply.ok and int(fields["Round trip"].removesuffix(" ms")) < 500
-    assert fields["Waited for the rate limit"].endswith(" s")
+    waited = int(fields["Waited for the rate limit"].removesuffix(" s"))
+    # The wait (a window of 2 s) is reported apart from, not inside, the round trip.
+    assert reply.ok and waited >= 1
+    assert int(fields["Round trip"].removesuffix(" ms")) < waited * 1000

@@ -174,6 +174,7 @@ class FakeSlack:
         self._rate_limits: dict[str, _RateLimit] = {}
         self._failures: dict[str, list[int]] = {}
         self._late_answers: dict[str, list[float]] = {}
+        self._held: dict[str, asyncio.Event] = {}
         self._canned: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {}
         self._ts = 1_700_000_000_000_100
         self._changed = asyncio.Condition()
@@ -200,6 +201,15 @@ class FakeSlack:
     def rate_limit(self, method: str, *, times: int = 1, retry_after: int = 1) -> None:
         """Answer the next ``times`` calls of ``method`` with HTTP 429 and ``Retry-After``."""
         self._rate_limits[method] = _RateLimit(times, retry_after)
+
+    def hold(self, method: str) -> None:
+        """Keep every call of ``method`` waiting, unanswered, until :meth:`release`."""
+        self._held.setdefault(method, asyncio.Event()).clear()
+
+    def release(self, method: str) -> None:
+        event = self._held.pop(method, None)
+        if event is not None:
+            event.set()
 
     def delay_answer(self, method: str, seconds: float, *, times: int = 1) -> None:
         """Do the next ``times`` calls of ``method``, then wait ``seconds`` before answering
@@ -337,6 +347,9 @@ class FakeSlack:
         self.calls.append(SlackCall(method, args, token, request.method, time.time()))
         if self.latency:
             await asyncio.sleep(self.latency)
+        held = self._held.get(method)
+        if held is not None:
+            await held.wait()
         limit = self._rate_limits.get(method)
         if limit is not None and limit.times > 0:
             limit.times -= 1

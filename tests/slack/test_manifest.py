@@ -6,6 +6,7 @@ import re
 from pathlib import Path
 
 from adapters.slack.server import EVENTS_PATH
+from commands.reference import slack_usage_hint
 
 MANIFEST = (Path(__file__).parents[2] / "slack" / "manifest.yml").read_text()
 
@@ -23,7 +24,10 @@ def test_every_request_url_is_the_events_endpoint() -> None:
 def test_slash_command_mlc_with_a_usage_hint_and_unescaped_text() -> None:
     assert _values("command") == ["/mlc"]
     (hint,) = _values("usage_hint")
-    assert "help" in hint and "--public" in hint and len(hint) <= 1000
+    assert hint == f'"{slack_usage_hint()}"', (
+        "regenerate: python -m commands.reference --usage-hint"
+    )
+    assert len(hint) <= 1000  # Slack's limit
     assert _values("should_escape") == ["false"]
 
 
