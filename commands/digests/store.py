@@ -21,19 +21,13 @@ class NewSubscription:
     created_by: str
 
 
-@dataclass(frozen=True, slots=True)
-class Subscription:
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Subscription(NewSubscription):
+    """A stored subscription: what was asked for, and its state."""
+
     id: int
-    platform: str
-    workspace_id: str | None
-    channel_id: str
-    kind: str
-    at_time: str
-    timezone: str
-    days: str
     paused: bool
     paused_reason: str | None
-    created_by: str
     created_utc: datetime
     updated_utc: datetime
     active_since_utc: datetime

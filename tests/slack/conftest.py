@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from collections.abc import AsyncIterator, Callable
+from typing import Any
 
 import httpx
 import pytest
@@ -76,3 +79,30 @@ async def sender(server: SlackServer, slack: FakeSlack) -> AsyncIterator[SlackSe
 async def settle(server: SlackServer) -> None:
     """Wait until every reply the server started has been delivered."""
     await server.bot.tasks.wait_idle()
+
+
+async def nothing_ran(server: SlackServer, sandbox: SandboxServer, slack: FakeSlack) -> None:
+    """Assert the server ran nothing: no MyLiveChat call, no reply, no Slack lookup or post."""
+    await settle(server)
+    await asyncio.sleep(0.2)
+    assert sandbox.count() == 0
+    assert slack.responses == []
+    assert slack.calls_to("users.info") == []
+    assert slack.calls_to("chat.postMessage") == []
+    assert slack.calls_to("chat.postEphemeral") == []
+
+
+@contextlib.asynccontextmanager
+async def serving(
+    settings: Settings, slack: FakeSlack, **options: Any
+) -> AsyncIterator[tuple[SlackServer, SlackSender]]:
+    """Another Slack server on ``settings`` (the ``server`` fixture's are the defaults)."""
+    core = build_core(settings)
+    try:
+        async with (
+            SlackServer(core, slack_credentials(settings), **options) as server,
+            httpx.AsyncClient(timeout=10) as client,
+        ):
+            yield server, SlackSender(client, server.events_url, SIGNING_SECRET, slack.response_url)
+    finally:
+        await core.aclose()

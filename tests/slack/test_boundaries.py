@@ -6,37 +6,23 @@ secret where the case needs it, with the sandbox and the fake Slack counting wha
 
 from __future__ import annotations
 
-import asyncio
 import json
 import logging
 from collections.abc import Callable
 from urllib.parse import parse_qsl
 
-import httpx
 import pytest
 
 from adapters.slack.server import SlackServer
 from adapters.slack.workspace import NOT_SET_UP_HERE
-from bot.compose import build_core
 from bot.config import Settings
-from bot.processes.slack import slack_credentials
 from bot.sandbox import SandboxServer
 from tests.fakes.slack_api import FakeSlack
-from tests.slack.conftest import SIGNING_SECRET, settle
+from tests.slack.conftest import SIGNING_SECRET, nothing_ran, serving, settle
 from tests.slack.payloads import SlackSender, app_mention, block_actions, sign, slash_command
 from tests.slack.views import text_of
 
 REFUSED = "refused a Slack"
-
-
-async def _nothing_ran(server: SlackServer, sandbox: SandboxServer, slack: FakeSlack) -> None:
-    await settle(server)
-    await asyncio.sleep(0.2)
-    assert sandbox.count() == 0
-    assert slack.responses == []
-    assert slack.calls_to("users.info") == []
-    assert slack.calls_to("chat.postMessage") == []
-    assert slack.calls_to("chat.postEphemeral") == []
 
 
 def _refusal_lines(caplog: pytest.LogCaptureFixture) -> list[logging.LogRecord]:
@@ -70,7 +56,7 @@ async def test_a_slash_command_from_elsewhere_runs_nothing(
     sent = await sender.post(body, response_url=url)
     assert sent.response.status_code == 200
     assert NOT_SET_UP_HERE in sent.response.text
-    await _nothing_ran(server, sandbox, slack)
+    await nothing_ran(server, sandbox, slack)
     assert len(_refusal_lines(caplog)) == 1
 
 
@@ -81,25 +67,16 @@ async def test_a_command_for_another_app_is_refused_when_the_app_id_is_set(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     caplog.set_level(logging.INFO)
-    settings = make_settings(slack_app_id="A0APP")
-    core = build_core(settings)
-    try:
-        async with (
-            SlackServer(core, slack_credentials(settings)) as server,
-            httpx.AsyncClient() as client,
-        ):
-            sender = SlackSender(client, server.events_url, SIGNING_SECRET, slack.response_url)
-            url = slack.response_url()
-            body = slash_command(
-                "usage", user_id="U_ADMIN", channel_id="C1", response_url=url, app_id="A0EVIL"
-            )
-            refused = await sender.post(body, response_url=url)
-            await _nothing_ran(server, sandbox, slack)
-            assert NOT_SET_UP_HERE in refused.response.text
-            ours = await sender.command("usage")  # the configured app still works
-            await settle(server)
-    finally:
-        await core.aclose()
+    async with serving(make_settings(slack_app_id="A0APP"), slack) as (server, sender):
+        url = slack.response_url()
+        body = slash_command(
+            "usage", user_id="U_ADMIN", channel_id="C1", response_url=url, app_id="A0EVIL"
+        )
+        refused = await sender.post(body, response_url=url)
+        await nothing_ran(server, sandbox, slack)
+        assert NOT_SET_UP_HERE in refused.response.text
+        ours = await sender.command("usage")  # the configured app still works
+        await settle(server)
     assert ours.response.status_code == 200
     assert sandbox.count(resource="usage") == 1
     assert len(_refusal_lines(caplog)) == 1
@@ -122,7 +99,7 @@ async def test_a_button_click_from_another_workspace_runs_nothing(
     sent = await sender.post(body, response_url=url)
     assert sent.response.status_code == 200
     assert sent.response.text == ""
-    await _nothing_ran(server, sandbox, slack)
+    await nothing_ran(server, sandbox, slack)
 
 
 async def test_a_mention_from_another_workspace_runs_nothing(
@@ -137,7 +114,7 @@ async def test_a_mention_from_another_workspace_runs_nothing(
     )
     sent = await sender.post(body, content_type="application/json")
     assert sent.response.status_code == 200
-    await _nothing_ran(server, sandbox, slack)
+    await nothing_ran(server, sandbox, slack)
 
 
 # --- malformed requests -----------------------------------------------------------------------
@@ -180,7 +157,7 @@ async def test_malformed_signature_headers_get_401_without_a_traceback(
     encoded = {k: v.encode("utf-8") for k, v in headers.items()}
     response = await sender.client.post(sender.events_url, content=body, headers=encoded)
     assert response.status_code == 401
-    await _nothing_ran(server, sandbox, slack)
+    await nothing_ran(server, sandbox, slack)
     _assert_one_short_line(caplog)
 
 
@@ -211,7 +188,7 @@ async def test_a_body_slack_would_not_send_gets_a_4xx_without_a_traceback(
         sender.events_url, content=body, headers=_signed_headers(body, content_type)
     )
     assert response.status_code == status
-    await _nothing_ran(server, sandbox, slack)
+    await nothing_ran(server, sandbox, slack)
     _assert_one_short_line(caplog)
 
 
@@ -225,7 +202,7 @@ async def test_a_body_that_is_not_utf8_gets_400(
     }
     response = await sender.client.post(sender.events_url, content=raw, headers=headers)
     assert response.status_code == 400
-    await _nothing_ran(server, sandbox, slack)
+    await nothing_ran(server, sandbox, slack)
 
 
 def _assert_one_short_line(caplog: pytest.LogCaptureFixture) -> None:

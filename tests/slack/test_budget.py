@@ -8,16 +8,13 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable
 
-import httpx
 import pytest
 
 from adapters.slack.server import SlackServer
-from bot.compose import build_core
 from bot.config import Settings
-from bot.processes.slack import slack_credentials
 from bot.sandbox import SandboxServer
 from tests.fakes.slack_api import FakeSlack, ResponsePost
-from tests.slack.conftest import SIGNING_SECRET, settle
+from tests.slack.conftest import serving, settle
 from tests.slack.payloads import Sent, SlackSender
 from tests.slack.views import text_of
 
@@ -69,19 +66,10 @@ async def test_a_command_that_would_outlive_its_reply_is_refused_without_a_call(
     slack: FakeSlack,
     make_settings: Callable[..., Settings],
 ) -> None:
-    settings = make_settings()
-    core = build_core(settings)
-    try:
-        # Replies expire after 4 s here (Slack: 30 min): a long queue cannot be answered.
-        async with (
-            SlackServer(core, slack_credentials(settings), reply_lifetime=4.0) as server,
-            httpx.AsyncClient() as client,
-        ):
-            sender = SlackSender(client, server.events_url, SIGNING_SECRET, slack.response_url)
-            commands = [await sender.command(f"feedback --limit {n}") for n in range(1, 13)]
-            await settle(server)
-    finally:
-        await core.aclose()
+    # Replies expire after 4 s here (Slack: 30 min): a long queue cannot be answered.
+    async with serving(make_settings(), slack, reply_lifetime=4.0) as (server, sender):
+        commands = [await sender.command(f"feedback --limit {n}") for n in range(1, 13)]
+        await settle(server)
 
     assert sandbox.rate_limited_count == 0
     asked = set(_limits_asked(sandbox))

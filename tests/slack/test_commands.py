@@ -7,13 +7,11 @@ from collections.abc import Callable
 
 import pytest
 
-from adapters.slack.server import SlackServer
-from bot.compose import build_core
 from bot.config import Settings
 from bot.mylivechat import MyLiveChatClient
-from bot.processes.slack import slack_credentials
 from bot.sandbox import SandboxServer
 from tests.fakes.slack_api import FakeSlack
+from tests.slack.conftest import serving
 from tests.slack.payloads import SlackSender
 from tests.slack.views import buttons_of, check_limits, text_of
 
@@ -179,15 +177,11 @@ async def test_guests_may_not_change_tags_and_members_may_not_run_admin_commands
 
 
 async def test_mlc_bot_admins_grants_admin_without_a_workspace_role(
-    make_settings: Callable[..., Settings], slack: FakeSlack, sender: SlackSender
+    make_settings: Callable[..., Settings], slack: FakeSlack
 ) -> None:
-    settings = make_settings(admins=frozenset({"U_MEMBER"}))
-    core = build_core(settings)
-    async with SlackServer(core, slack_credentials(settings)) as other:
-        sender.events_url = other.events_url
+    async with serving(make_settings(admins=frozenset({"U_MEMBER"})), slack) as (_, sender):
         await sender.command("whoami", user="U_MEMBER")
         (reply,) = await slack.wait_for_responses(1)
-    await core.aclose()
     assert "*Your role*\nadmin" in text_of(reply.blocks)
 
 

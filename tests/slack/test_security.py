@@ -11,16 +11,8 @@ import pytest
 from adapters.slack.server import SlackServer
 from bot.sandbox import SandboxServer
 from tests.fakes.slack_api import FakeSlack
-from tests.slack.conftest import SIGNING_SECRET, settle
+from tests.slack.conftest import SIGNING_SECRET, nothing_ran, settle
 from tests.slack.payloads import SlackSender, sign, slash_command
-
-
-async def _nothing_ran(server: SlackServer, sandbox: SandboxServer, slack: FakeSlack) -> None:
-    await settle(server)
-    await asyncio.sleep(0.2)
-    assert sandbox.count() == 0
-    assert slack.responses == []
-    assert slack.calls_to("users.info") == []
 
 
 async def test_forged_signature_gets_401_and_runs_nothing(
@@ -28,7 +20,7 @@ async def test_forged_signature_gets_401_and_runs_nothing(
 ) -> None:
     sent = await sender.command("tags add forged", secret="not-the-signing-secret")
     assert sent.response.status_code == 401
-    await _nothing_ran(server, sandbox, slack)
+    await nothing_ran(server, sandbox, slack)
 
 
 async def test_body_changed_after_signing_gets_401(
@@ -43,7 +35,7 @@ async def test_body_changed_after_signing_gets_401(
     tampered = body.replace("usage", "tags+add+evil")
     response = await sender.client.post(sender.events_url, content=tampered, headers=headers)
     assert response.status_code == 401
-    await _nothing_ran(server, sandbox, slack)
+    await nothing_ran(server, sandbox, slack)
 
 
 @pytest.mark.parametrize("age", [301, 3600])
@@ -56,7 +48,7 @@ async def test_stale_timestamp_gets_401_even_when_correctly_signed(
 ) -> None:
     sent = await sender.command("usage", timestamp=int(time.time()) - age)
     assert sent.response.status_code == 401
-    await _nothing_ran(server, sandbox, slack)
+    await nothing_ran(server, sandbox, slack)
 
 
 async def test_unsigned_request_gets_401(
@@ -69,7 +61,7 @@ async def test_unsigned_request_gets_401(
         headers={"Content-Type": "application/x-www-form-urlencoded"},
     )
     assert response.status_code == 401
-    await _nothing_ran(server, sandbox, slack)
+    await nothing_ran(server, sandbox, slack)
 
 
 async def test_a_retried_command_runs_once(

@@ -4,16 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-import httpx
 import pytest
 
 from adapters.slack.server import SlackServer
-from bot.compose import build_core
 from bot.config import Settings
-from bot.processes.slack import slack_credentials
 from bot.sandbox import SandboxServer
 from tests.fakes.slack_api import FakeSlack
-from tests.slack.conftest import SIGNING_SECRET, settle
+from tests.slack.conftest import serving, settle
 from tests.slack.payloads import SlackSender
 from tests.slack.views import text_of
 
@@ -83,17 +80,8 @@ async def test_the_role_is_asked_again_once_slack_answers(
 async def test_a_configured_admin_keeps_their_rights_while_slack_is_down(
     sandbox: SandboxServer, slack: FakeSlack, make_settings: Callable[..., Settings]
 ) -> None:
-    settings = make_settings(admins=frozenset({"U_MEMBER"}))
-    core = build_core(settings)
-    try:
-        async with (
-            SlackServer(core, slack_credentials(settings)) as server,
-            httpx.AsyncClient() as client,
-        ):
-            sender = SlackSender(client, server.events_url, SIGNING_SECRET, slack.response_url)
-            slack.fail_method("users.info", status=500, times=10)
-            sent = await sender.command("tags add listed", user="U_MEMBER")
-            await settle(server)
-    finally:
-        await core.aclose()
+    async with serving(make_settings(admins=frozenset({"U_MEMBER"})), slack) as (server, sender):
+        slack.fail_method("users.info", status=500, times=10)
+        sent = await sender.command("tags add listed", user="U_MEMBER")
+        await settle(server)
     assert "Created tag listed" in text_of(slack.responses_to(sent.response_url)[0].blocks)
