@@ -47,7 +47,11 @@ def _parser() -> argparse.ArgumentParser:
     sandbox.add_argument("--rate-limit", type=int, default=60, help="requests per window")
     sandbox.add_argument("--window", type=float, default=60.0, help="window in seconds")
 
-    sub.add_parser("slack", help="serve the Slack app (HTTP on $PORT, or Socket Mode)")
+    sub.add_parser(
+        "web", help="the web process: Slack (when set up), the alert receiver, /healthz on $PORT"
+    )
+    sub.add_parser("slack", help="the web process, with Slack required (HTTP or Socket Mode)")
+    sub.add_parser("keygen", help="print a new MLC_BOT_SECRET_KEY (it encrypts webhook secrets)")
 
     discord = sub.add_parser("discord", help="connect the Discord bot to the gateway")
     discord.add_argument(
@@ -107,6 +111,15 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
         from .processes.slack import serve
 
         return asyncio.run(serve(settings))
+    if command == "web":
+        from .processes.web import serve as serve_web
+
+        return asyncio.run(serve_web(settings))
+    if command == "keygen":
+        from .alerts.secrets import new_key
+
+        print(new_key())
+        return 0
     if command == "discord":
         from .processes.discord import print_commands, run
 

@@ -7,21 +7,36 @@ builds its pieces here, so they are built one way. Nothing connects until it is 
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 
 import httpx
 
+from commands.alerts.inbox import Inbox
+from commands.alerts.service import AlertService
 from commands.context import Policy
 from commands.core import Core
 from commands.digests.service import DigestService
 from commands.ports import Poster
+from commands.timefmt import zone
 
+from .alerts.messages import PostedAlerts
+from .alerts.secrets import EncryptedSecrets, valid_key
+from .alerts.tables import AlertOutbox, AlertTables
 from .config import ConfigError, Settings
 from .mylivechat import MyLiveChatClient
 from .secrets import REGISTRY
 from .storage import LazySubscriptionStore
+from .storage.lazy import LazyDatabase
 
-__all__ = ["build_api_client", "build_core", "build_posters", "close_posters"]
+__all__ = [
+    "alert_secrets",
+    "build_alerts",
+    "build_api_client",
+    "build_core",
+    "build_inbox",
+    "build_posters",
+    "close_posters",
+]
 
 
 def build_api_client(settings: Settings, *, token: str | None = None) -> MyLiveChatClient:
@@ -43,20 +58,61 @@ def build_core(
     *,
     api: MyLiveChatClient | None = None,
     digests: DigestService | None = None,
+    database: LazyDatabase | None = None,
+    posters: Mapping[str, Poster] | None = None,
 ) -> Core:
-    """The core on ``settings``: its API client (``api`` when given) and, unless ``digests``
-    is given, the digest subscriptions on ``DATABASE_URL`` (opened on first use)."""
+    """The core on ``settings``: its API client (``api`` when given), the digest
+    subscriptions (unless ``digests`` is given) and the alerts, on ``DATABASE_URL`` (or
+    ``database``), opened on first use. Alert messages go through ``posters`` (a mapping
+    the process may fill once its posters are logged in)."""
+    if database is None:
+        database = LazyDatabase(settings.database_url)
     core = Core(
         api or build_api_client(settings),
         secrets=REGISTRY,
         policy=build_policy(settings),
-        digests=digests,
+        digests=digests or DigestService(LazySubscriptionStore(database)),
+        alerts=build_alerts(settings, database, posters if posters is not None else {}),
     )
-    if digests is None:
-        store = LazySubscriptionStore(settings.database_url)
-        core.digests = DigestService(store)
-        core.close_with(store.aclose)
+    core.close_with(database.aclose)
     return core
+
+
+def build_alerts(
+    settings: Settings, database: LazyDatabase, posters: Mapping[str, Poster]
+) -> AlertService:
+    """The alert rules and claims; rules can be added once a key and a public URL are set."""
+    outbox = AlertOutbox(database)
+    return AlertService(
+        AlertTables(database),
+        outbox,
+        PostedAlerts(posters, zone=zone(settings.timezone)),
+        secrets=alert_secrets(settings, database),
+        public_url=settings.public_url,
+    )
+
+
+def alert_secrets(settings: Settings, database: LazyDatabase) -> EncryptedSecrets | None:
+    """The webhook secret's store, when MLC_BOT_SECRET_KEY is set (a ConfigError if invalid)."""
+    if settings.secret_key is None:
+        return None
+    key = settings.secret_key.reveal()
+    if not valid_key(key):
+        raise ConfigError(
+            "MLC_BOT_SECRET_KEY is not a valid key (32 url-safe base64-encoded bytes); "
+            "make one with `mlc-bot keygen`."
+        )
+    return EncryptedSecrets(database, key)
+
+
+def build_inbox(
+    settings: Settings, database: LazyDatabase, *, wake: Callable[[], None]
+) -> Inbox | None:
+    """The webhook receiver's core, when a key is set (without one no secret can verify)."""
+    secrets = alert_secrets(settings, database)
+    if secrets is None:
+        return None
+    return Inbox(secrets, AlertOutbox(database), wake=wake)
 
 
 async def build_posters(settings: Settings) -> dict[str, Poster]:

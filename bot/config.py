@@ -107,6 +107,10 @@ class Settings:
     slack_api_url: str | None = None
     slack_app_id: str | None = None
     """When set, requests for any other Slack app are refused."""
+    public_url: str | None = None
+    """Where MyLiveChat reaches this bot (``https://...``): the alert receiver's base."""
+    secret_key: Secret | None = None
+    """Encrypts the webhook secret at rest (a Fernet key from ``mlc-bot keygen``)."""
     port: int = 3000
     discord_token: Secret | None = None
     discord_guild_ids: tuple[int, ...] = ()
@@ -146,6 +150,8 @@ class Settings:
             slack_app_token=_secret(env, "SLACK_APP_TOKEN"),
             slack_api_url=env.get("SLACK_API_URL", "").strip() or None,
             slack_app_id=env.get("SLACK_APP_ID", "").strip() or None,
+            public_url=env.get("MLC_BOT_PUBLIC_URL", "").strip().rstrip("/") or None,
+            secret_key=_secret(env, "MLC_BOT_SECRET_KEY"),
             port=port,
             discord_token=_secret(env, "DISCORD_TOKEN"),
             discord_guild_ids=guilds,

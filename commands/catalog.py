@@ -21,6 +21,7 @@ HANDLER_MODULES: tuple[str, ...] = (
     "commands.builtin.webhooks",
     "commands.builtin.notify",
     "commands.builtin.digests",
+    "commands.builtin.alerts",
 )
 
 

@@ -4,14 +4,16 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, tzinfo
 from typing import TYPE_CHECKING
 
 from bot.mylivechat import MyLiveChatClient
 
 from .cache import SiteCache
+from .timefmt import zone
 
 if TYPE_CHECKING:
+    from .alerts.service import AlertService
     from .catalog import Catalog
     from .digests.service import DigestService
     from .ports import SecretRegistry
@@ -94,6 +96,8 @@ class Context:
     clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
     digests: DigestService | None = None
     """The digest subscriptions, when this process has the bot's database."""
+    alerts: AlertService | None = None
+    """Alert rules and claims, when this process has the bot's database."""
     received_at: float | None = None
     """``time.monotonic()`` when the platform delivered the command: its place in line."""
     reply_deadline: float | None = None
@@ -103,3 +107,7 @@ class Context:
 
     def now(self) -> datetime:
         return self.clock()
+
+    def zone(self) -> tzinfo:
+        """The time zone to show times in: the workspace's, else the configured default."""
+        return zone(self.surface.timezone or self.policy.default_timezone)

@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 
 from bot.mylivechat import MyLiveChatClient
 
+from .alerts.service import AlertService
 from .cache import SiteCache
 from .catalog import Catalog
 from .context import Caller, Context, Policy, Surface
@@ -34,6 +35,7 @@ class Core:
         secrets: SecretRegistry,
         policy: Policy | None = None,
         digests: DigestService | None = None,
+        alerts: AlertService | None = None,
         catalog: Catalog | None = None,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
@@ -41,6 +43,7 @@ class Core:
         self.secrets = secrets
         self.policy = policy or Policy()
         self.digests = digests
+        self.alerts = alerts
         self.site = SiteCache()
         self.dispatcher = Dispatcher(catalog)
         self.clock = clock
@@ -71,6 +74,7 @@ class Core:
             catalog=self.catalog,
             clock=self.clock,
             digests=self.digests,
+            alerts=self.alerts,
             received_at=received_at,
             reply_deadline=reply_deadline,
             notify=notify,

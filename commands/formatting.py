@@ -3,21 +3,19 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import tzinfo
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from bot.mylivechat import Handoff, Tag, WebhookSubscription
 
 if TYPE_CHECKING:
-    from .context import Context
+    pass
 
 __all__ = [
     "MISSING",
     "clip",
     "count",
     "joined",
-    "local_zone",
     "na",
     "number",
     "subscription_row",
@@ -69,13 +67,6 @@ def url_hint(url: str | None) -> str:
     if not parts.scheme or not parts.hostname:
         return "(hidden)"
     return f"{parts.scheme}://{parts.hostname}/…"
-
-
-def local_zone(ctx: Context) -> tzinfo:
-    """The time zone to show times in: the workspace's, else the configured default."""
-    from .timefmt import zone
-
-    return zone(ctx.surface.timezone or ctx.policy.default_timezone)
 
 
 def tag_label(tag: Tag) -> str:

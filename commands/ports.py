@@ -15,6 +15,7 @@ from .reply import Reply
 __all__ = [
     "ChannelGone",
     "ChannelRef",
+    "MessageEditor",
     "PostFinder",
     "PostRefused",
     "Poster",
@@ -77,14 +78,32 @@ class PostRefused(Exception):
 class Poster(Protocol):
     """Posts a neutral reply into a channel, rendered the platform's way."""
 
-    async def post(self, channel: ChannelRef, reply: Reply, *, key: str | None = None) -> None:
+    async def post(
+        self, channel: ChannelRef, reply: Reply, *, key: str | None = None
+    ) -> str | None:
         """Post ``reply``. Raises :class:`ChannelGone` when the channel is out of reach and
         :class:`PostRefused` when the platform refused it; anything else means the answer
         was lost.
 
         ``key`` identifies the post (one digest's period): where the platform allows it,
-        a second post with the same key shows no second message.
+        a second post with the same key shows no second message. Returns the platform's
+        id of the message (Slack's ``ts``, Discord's message id) when it has one.
         """
+        ...
+
+
+@runtime_checkable
+class MessageEditor(Protocol):
+    """A poster that can change a message it posted, and answer it in its thread."""
+
+    async def update(self, channel: ChannelRef, message_id: str, reply: Reply) -> None:
+        """Show ``reply`` in place of the message."""
+        ...
+
+    async def reply_to(
+        self, channel: ChannelRef, message_id: str, reply: Reply, *, key: str | None = None
+    ) -> str | None:
+        """Answer the message (Slack: in its thread; Discord: a reply); the answer's id."""
         ...
 
 
@@ -92,7 +111,8 @@ class Poster(Protocol):
 class PostFinder(Protocol):
     """A poster that can look in a channel for a post it made with a key."""
 
-    async def find(self, channel: ChannelRef, key: str, since: datetime) -> bool | None:
-        """Whether the channel shows a post made with ``key`` at or after ``since``;
-        None when the platform cannot tell (no permission to read the channel, ...)."""
+    async def find(self, channel: ChannelRef, key: str, since: datetime) -> str | bool | None:
+        """The id of the message made with ``key`` at or after ``since`` when the channel
+        shows one (True when found without an id), False when it does not, None when the
+        platform cannot tell (no permission to read the channel, ...)."""
         ...

@@ -139,6 +139,9 @@ class Reply:
     error_code: str | None = None
     picker: Picker | None = None
     """Values to choose from; choosing one runs ``picker.command`` with it."""
+    mentions: tuple[str, ...] = ()
+    """Who the message notifies, as an admin named them (a Slack user group such as
+    ``<!subteam^S1>`` or its id, a Discord role id): the one way a reply may ping anyone."""
 
     @property
     def ok(self) -> bool:

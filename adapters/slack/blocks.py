@@ -8,6 +8,7 @@ table rows first and says how many were left out.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from typing import Any
 
@@ -64,7 +65,41 @@ def render_message(reply: Reply, *, asked_by: str | None = None) -> dict[str, An
 
     ``asked_by`` (a Slack user id) adds an "Asked by" line, for replies posted in a channel.
     """
-    return {"text": fallback_text(reply), "blocks": render_blocks(reply, asked_by=asked_by)}
+    blocks = render_blocks(reply, asked_by=asked_by)
+    text = fallback_text(reply)
+    mention = slack_mentions(reply.mentions)
+    if mention:  # in the text too: notifications are made from it
+        blocks = [_section(mention), *blocks][:MAX_BLOCKS]
+        text = f"{mention} {text}"
+    return {"text": text, "blocks": blocks}
+
+
+_GROUP = re.compile(r"<!subteam\^([A-Z0-9]{2,20})(?:\|[^>]*)?>|(S[A-Z0-9]{6,20})")
+_USER = re.compile(r"<@([UW][A-Z0-9]{2,20})(?:\|[^>]*)?>|([UW][A-Z0-9]{6,20})")
+_SPECIAL = {
+    "@here": "<!here>",
+    "@channel": "<!channel>",
+    "here": "<!here>",
+    "channel": "<!channel>",
+}
+
+
+def slack_mentions(targets: Sequence[str]) -> str:
+    """Slack's mention syntax for who a reply notifies: user groups (``<!subteam^S1>`` or
+    their id), users (``<@U1>`` or their id), ``@here``/``@channel``. Anything else (a name
+    such as ``@support``) is shown as text: only Slack's syntax pings."""
+    parts = []
+    for target in targets:
+        text = target.strip()
+        if text in _SPECIAL:
+            parts.append(_SPECIAL[text])
+        elif group := _GROUP.fullmatch(text):
+            parts.append(f"<!subteam^{group.group(1) or group.group(2)}>")
+        elif user := _USER.fullmatch(text):
+            parts.append(f"<@{user.group(1) or user.group(2)}>")
+        else:
+            parts.append(escape(text))
+    return " ".join(parts)
 
 
 def fallback_text(reply: Reply) -> str:

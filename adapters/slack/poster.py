@@ -15,13 +15,15 @@ them ``find`` cannot tell (docs/architecture.md, digests).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import datetime, timedelta
 from typing import Any
 
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
+from slack_sdk.web.async_slack_response import AsyncSlackResponse
 
 from commands.ports import ChannelGone, ChannelRef, PostRefused
 from commands.reply import Reply
@@ -70,39 +72,84 @@ class SlackPoster:
         self._locks: dict[str, asyncio.Lock] = {}
         self._next_slot: dict[str, float] = {}
 
-    async def post(self, channel: ChannelRef, reply: Reply, *, key: str | None = None) -> None:
-        """Post ``reply`` (a user id as ``channel_id`` with ``direct`` reaches their DMs)."""
+    async def post(
+        self, channel: ChannelRef, reply: Reply, *, key: str | None = None
+    ) -> str | None:
+        """Post ``reply`` (a user id as ``channel_id`` with ``direct`` reaches their DMs);
+        the message's ``ts``."""
+        return await self._send(channel, reply, key=key)
+
+    async def reply_to(
+        self, channel: ChannelRef, message_id: str, reply: Reply, *, key: str | None = None
+    ) -> str | None:
+        """Answer the message in its thread; the answer's ``ts``."""
+        return await self._send(channel, reply, key=key, thread_ts=message_id)
+
+    async def update(self, channel: ChannelRef, message_id: str, reply: Reply) -> None:
+        """Show ``reply`` in place of the message (``chat.update``)."""
+        message = render_message(reply)
+        async with self._turn(channel):
+            await self._call(
+                channel,
+                self.client.chat_update(
+                    channel=channel.channel_id,
+                    ts=message_id,
+                    text=message["text"],
+                    blocks=message["blocks"],
+                ),
+            )
+
+    async def _send(
+        self, channel: ChannelRef, reply: Reply, *, key: str | None, thread_ts: str | None = None
+    ) -> str | None:
         message = render_message(reply)
         metadata = {"event_type": METADATA_EVENT, "event_payload": {"key": key}} if key else None
-        lock = self._locks.setdefault(channel.channel_id, asyncio.Lock())
-        async with lock:
-            wait = self._next_slot.get(channel.channel_id, 0.0) - self._clock()
-            if wait > 0:
-                await self._sleep(wait)
-            try:
-                await self.client.chat_postMessage(
+        async with self._turn(channel):
+            response = await self._call(
+                channel,
+                self.client.chat_postMessage(
                     channel=channel.channel_id,
                     text=message["text"],
                     blocks=message["blocks"],
                     unfurl_links=False,
                     unfurl_media=False,
                     metadata=metadata,
-                )
-            except SlackApiError as exc:
-                error = slack_error(exc)
-                if error in CHANNEL_GONE_ERRORS:
-                    raise ChannelGone(channel, error) from None
-                if exc.response.status_code < 500:
-                    raise PostRefused(channel, error) from None
-                raise  # a 5xx: Slack may have posted it
+                    thread_ts=thread_ts,
+                ),
+            )
+        ts = response.get("ts")
+        return str(ts) if ts else None
+
+    @contextlib.asynccontextmanager
+    async def _turn(self, channel: ChannelRef) -> AsyncIterator[None]:
+        """One message at a time per channel, ``pace`` seconds apart."""
+        lock = self._locks.setdefault(channel.channel_id, asyncio.Lock())
+        async with lock:
+            wait = self._next_slot.get(channel.channel_id, 0.0) - self._clock()
+            if wait > 0:
+                await self._sleep(wait)
+            try:
+                yield
             finally:
                 self._next_slot[channel.channel_id] = self._clock() + self.pace
 
-    async def find(self, channel: ChannelRef, key: str, since: datetime) -> bool | None:
-        """Whether the channel shows a post made with ``key`` since ``since`` (one
-        ``conversations.history`` call); None when Slack does not let the bot read the
-        channel (``missing_scope``, ``not_in_channel``, ...) or there were too many
-        messages since to look through."""
+    @staticmethod
+    async def _call(channel: ChannelRef, call: Awaitable[AsyncSlackResponse]) -> AsyncSlackResponse:
+        try:
+            return await call
+        except SlackApiError as exc:
+            error = slack_error(exc)
+            if error in CHANNEL_GONE_ERRORS:
+                raise ChannelGone(channel, error) from None
+            if exc.response.status_code < 500:
+                raise PostRefused(channel, error) from None
+            raise  # a 5xx: Slack may have done it
+
+    async def find(self, channel: ChannelRef, key: str, since: datetime) -> str | bool | None:
+        """The ``ts`` of a post made with ``key`` since ``since`` (one
+        ``conversations.history`` call), False when there is none; None when Slack does not
+        let the bot read the channel (``missing_scope``, ``not_in_channel``, ...) or there
+        were too many messages since to look through."""
         oldest = (since - FIND_MARGIN).timestamp()
         try:
             response = await self.client.conversations_history(
@@ -114,8 +161,9 @@ class SlackPoster:
         except SlackApiError:
             return None
         messages: list[dict[str, Any]] = response.get("messages") or []
-        if any(_carries(message, key) for message in messages):
-            return True
+        found = next((m for m in messages if _carries(m, key)), None)
+        if found is not None:
+            return str(found.get("ts") or "") or True
         return None if response.get("has_more") else False
 
 

@@ -44,6 +44,7 @@ from ._models import (
     WebhookTestResult,
     WhoAmI,
     is_platform,
+    parse_datetime,
 )
 from ._ratelimit import RateLimiter, RateLimitInfo
 
@@ -92,5 +93,6 @@ __all__ = [
     "WebhookTestResult",
     "WhoAmI",
     "is_platform",
+    "parse_datetime",
     "request_budget",
 ]

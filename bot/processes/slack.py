@@ -7,20 +7,9 @@ from __future__ import annotations
 
 import logging
 
-from adapters.slack.app import SlackBot, SlackCredentials
-from adapters.slack.server import (
-    DRAIN_SECONDS,
-    SlackUnavailable,
-    SocketMode,
-    add_routes,
-    quiet_sdk_logs,
-    start_bot,
-)
+from adapters.slack.app import SlackCredentials
 
-from ..compose import build_core
 from ..config import ConfigError, Settings
-from ..web import WebServer
-from .signals import stop_requested
 
 __all__ = ["serve", "slack_credentials"]
 
@@ -51,38 +40,7 @@ def slack_credentials(settings: Settings) -> SlackCredentials:
 
 
 async def serve(settings: Settings) -> int:
-    """Run the Slack app until SIGINT/SIGTERM. Returns an exit status."""
-    credentials = slack_credentials(settings)
-    quiet_sdk_logs()
-    core = build_core(settings)
-    bot = SlackBot(core, credentials)
-    web = WebServer(settings.port)
-    socket: SocketMode | None = None
-    try:
-        try:
-            await start_bot(bot)
-        except SlackUnavailable as exc:
-            raise ConfigError(str(exc)) from None
-        if credentials.app_token is None:
-            add_routes(web.app, bot)
-        web.report("replies_in_flight", lambda: len(bot.tasks))
-        await web.start()
-        if credentials.app_token is not None:
-            socket = SocketMode(bot, credentials.app_token, api_url=credentials.api_url)
-            try:
-                await socket.connect()
-            except SlackUnavailable as exc:
-                raise ConfigError(str(exc)) from None
-            log.info("Slack app connected in Socket Mode; health check on :%s", web.port)
-        else:
-            log.info("Slack app listening on :%s/slack/events", web.port)
-        with stop_requested() as stopping:
-            await stopping.wait()
-        log.info("stopping: finishing replies in flight")
-    finally:
-        if socket is not None:
-            await socket.close()
-        await web.stop()
-        await bot.aclose(DRAIN_SECONDS)
-        await core.aclose()
-    return 0
+    """``mlc-bot slack``: the web process with Slack required. Returns an exit status."""
+    from .web import serve as serve_web
+
+    return await serve_web(settings, require_slack=True)

@@ -18,15 +18,16 @@ from typing import TYPE_CHECKING
 from commands.digests.store import NewSubscription, StorageUnavailable, Subscription
 
 if TYPE_CHECKING:
+    from .alerts import AlertRecords
     from .digests import DigestStore
 
-__all__ = ["LazySubscriptionStore"]
+__all__ = ["LazyDatabase", "LazySubscriptionStore"]
 
 log = logging.getLogger("mlc_bot.storage")
 
 
-class LazySubscriptionStore:
-    """A :class:`~commands.digests.store.SubscriptionStore` that connects when first used."""
+class LazyDatabase:
+    """``DATABASE_URL``, connected and migrated when first used; one engine for everything."""
 
     def __init__(self, database_url: str) -> None:
         self._database_url = database_url
@@ -46,7 +47,9 @@ class LazySubscriptionStore:
             await store.aclose()
 
     @contextlib.asynccontextmanager
-    async def _opened(self) -> AsyncIterator[DigestStore]:
+    async def opened(self) -> AsyncIterator[DigestStore]:
+        """The store, opened and migrated on first use; an unreachable database raises the
+        core's :class:`StorageUnavailable` (with one log line)."""
         try:
             async with self._lock:
                 if self._store is None:
@@ -66,6 +69,14 @@ class LazySubscriptionStore:
                 raise self._unavailable(exc) from exc
             raise
 
+    @contextlib.asynccontextmanager
+    async def alert_records(self) -> AsyncIterator[AlertRecords]:
+        """The alert tables, on the same engine (and with the same error mapping)."""
+        async with self.opened() as store:
+            from .alerts import AlertRecords
+
+            yield AlertRecords(store.engine)
+
     def _unavailable(self, exc: BaseException) -> StorageUnavailable:
         from .urls import display_url
 
@@ -75,6 +86,21 @@ class LazySubscriptionStore:
             type(exc).__name__,
         )
         return StorageUnavailable()
+
+
+class LazySubscriptionStore:
+    """The core's :class:`~commands.digests.store.SubscriptionStore` on a lazy database."""
+
+    def __init__(self, database: LazyDatabase | str) -> None:
+        self.database = database if isinstance(database, LazyDatabase) else LazyDatabase(database)
+        self._opened = self.database.opened
+
+    async def aclose(self) -> None:
+        await self.database.aclose()
+
+    @property
+    def _store(self) -> DigestStore | None:
+        return self.database._store
 
     async def add(self, new: NewSubscription, now: datetime) -> Subscription:
         async with self._opened() as store:

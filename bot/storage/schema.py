@@ -21,7 +21,17 @@ from sqlalchemy import (
 )
 from sqlalchemy.types import TypeDecorator
 
-__all__ = ["UTCDateTime", "deliveries", "metadata", "revisions", "subscriptions"]
+__all__ = [
+    "UTCDateTime",
+    "alert_events",
+    "alert_rules",
+    "alerts",
+    "deliveries",
+    "metadata",
+    "revisions",
+    "subscriptions",
+    "webhook_secrets",
+]
 
 metadata = MetaData()
 
@@ -100,4 +110,86 @@ revisions = Table(
     metadata,
     Column("name", String(32), primary_key=True),
     Column("revision", Integer, nullable=False),
+)
+
+alert_rules = Table(
+    "alert_rules",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("platform", String(16), nullable=False),
+    Column("workspace_id", String(64), nullable=True),
+    Column("channel_id", String(64), nullable=False),
+    Column("event", String(16), nullable=False),
+    Column("reason", Text, nullable=True),
+    Column("sla_seconds", Integer, nullable=True),
+    Column("mention", String(128), nullable=True),
+    Column("max_rating", Integer, nullable=True),
+    Column("with_comment", Boolean, nullable=False),
+    Column("paused", Boolean, nullable=False),
+    Column("created_by", String(64), nullable=False),
+    Column("created_utc", UTCDateTime, nullable=False),
+    Index("ix_alert_rules_place", "platform", "workspace_id"),
+)
+
+webhook_secrets = Table(
+    "webhook_secrets",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("subscription_id", Integer, nullable=False),
+    Column("secret", Text, nullable=False),  # encrypted (Fernet), never the secret itself
+    Column("created_utc", UTCDateTime, nullable=False),
+    # When a newer secret replaced it; it still verifies until then plus the grace period.
+    Column("retired_utc", UTCDateTime, nullable=True),
+    Column("valid_until_utc", UTCDateTime, nullable=True),
+)
+
+alert_events = Table(
+    "alert_events",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    # The replay and redelivery guard: one row per event id, whoever inserts first.
+    Column("event_id", String(128), nullable=False, unique=True),
+    Column("kind", String(16), nullable=False),
+    Column("site_id", Integer, nullable=True),
+    Column("occurred_utc", UTCDateTime, nullable=True),
+    Column("payload", JSON, nullable=False),
+    Column("received_utc", UTCDateTime, nullable=False),
+    Column("routed_utc", UTCDateTime, nullable=True),
+    Column("holder", String(64), nullable=True),
+    Column("lease_expires_utc", UTCDateTime, nullable=True),
+    Index("ix_alert_events_pending", "routed_utc", "lease_expires_utc"),
+)
+
+alerts = Table(
+    "alerts",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column(
+        "event_row_id",
+        Integer,
+        ForeignKey("alert_events.id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    Column("rule_id", Integer, nullable=False),
+    Column("platform", String(16), nullable=False),
+    Column("workspace_id", String(64), nullable=True),
+    Column("channel_id", String(64), nullable=False),
+    Column("mention", String(128), nullable=True),
+    Column("sla_seconds", Integer, nullable=True),
+    Column("created_utc", UTCDateTime, nullable=False),
+    Column("message_id", String(64), nullable=True),
+    Column("posted_utc", UTCDateTime, nullable=True),
+    Column("posting_started_utc", UTCDateTime, nullable=True),
+    Column("holder", String(64), nullable=True),
+    Column("lease_expires_utc", UTCDateTime, nullable=True),
+    Column("claimed_by", String(64), nullable=True),
+    Column("claimed_name", String(128), nullable=True),
+    Column("claimed_utc", UTCDateTime, nullable=True),
+    Column("sla_due_utc", UTCDateTime, nullable=True),
+    Column("reminded_utc", UTCDateTime, nullable=True),
+    Column("reminder_started_utc", UTCDateTime, nullable=True),
+    # One alert per event and rule: a redelivered or retaken event posts once.
+    UniqueConstraint("event_row_id", "rule_id", name="uq_alerts_event_rule"),
+    Index("ix_alerts_posting", "posted_utc", "lease_expires_utc"),
+    Index("ix_alerts_sla", "sla_due_utc", "reminded_utc"),
 )

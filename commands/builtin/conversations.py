@@ -7,7 +7,7 @@ from datetime import tzinfo
 from bot.mylivechat import Message, Transcript
 from commands.context import Context
 from commands.errors import CommandError
-from commands.formatting import clip, count, local_zone, na, visitor_label
+from commands.formatting import clip, count, na, visitor_label
 from commands.params import SESSION_ID, limit_param
 from commands.reply import Action, Reply, Row, Table
 from commands.spec import Param, ParamType, Source, command
@@ -88,7 +88,7 @@ async def transcript(ctx: Context, session_id: str, last: int = TRANSCRIPT_LAST_
 
 
 def _transcript_reply(ctx: Context, chat: Transcript, last: int) -> Reply:
-    tz = local_zone(ctx)
+    tz = ctx.zone()
     messages = chat.messages
     shown = messages[-last:]
     left_out = len(messages) - len(shown)

@@ -15,10 +15,11 @@ from commands.digests.schedule import (
     parse_time,
     parse_timezone,
 )
-from commands.digests.service import DigestService, Place
+from commands.digests.service import DigestService
 from commands.digests.store import StorageUnavailable, Subscription
 from commands.errors import CommandError, UsageError
 from commands.params import id_param
+from commands.place import Place
 from commands.reply import Action, Field, Kind, Reply, Row, Table
 from commands.spec import Param, ParamType, Permission, command
 

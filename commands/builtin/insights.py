@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from commands.context import Context
-from commands.formatting import clip, count, local_zone, na, number, yes_no
+from commands.formatting import clip, count, na, number, yes_no
 from commands.metrics import feedback_stats, usage_figures
 from commands.params import limit_param
 from commands.reply import Field, Kind, Progress, Reply, Table
@@ -26,7 +26,7 @@ COMMENTS_MAX = 50
 )
 async def usage(ctx: Context) -> Reply:
     figures = usage_figures(await ctx.api.get_usage(), ctx.now())
-    tz = local_zone(ctx)
+    tz = ctx.zone()
     percent = f" ({figures.percent:.0f}%)" if figures.percent is not None else ""
     text = f"{number(figures.used)} of {number(figures.included)} included replies used{percent}."
     projected = number(figures.projected)

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 from bot.mylivechat import MyLiveChatClient
 
+from ..place import Place
 from ..reply import Reply
 from .content import build_digest
 from .schedule import Schedule
@@ -16,15 +17,6 @@ from .store import NewSubscription, Subscription, SubscriptionStore
 __all__ = ["PREVIEW_NOTE", "DigestService", "Place"]
 
 PREVIEW_NOTE = "Preview: scheduled digests are not affected."
-
-
-@dataclass(frozen=True, slots=True)
-class Place:
-    """The channel a command was typed in."""
-
-    platform: str
-    workspace_id: str | None
-    channel_id: str
 
 
 class DigestService:

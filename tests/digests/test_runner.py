@@ -20,8 +20,9 @@ from bot.processes.scheduler import run
 from bot.sandbox import SandboxServer
 from bot.storage import DigestStore
 from commands.digests.schedule import Schedule
-from commands.digests.service import DigestService, Place
+from commands.digests.service import DigestService
 from commands.digests.store import NewSubscription
+from commands.place import Place
 from commands.reply import Reply
 from tests.fakes.slack_api import FakeSlack
 

@@ -147,7 +147,7 @@ async def test_mlc_bot_slack_serves_http_on_port(
     assert sandbox.count(resource="usage") == 1
 
     logs = await _stop(process)
-    assert "Slack app listening on" in logs
+    assert "serving Slack (HTTP, /slack/events)" in logs
     assert "will be unused" not in logs  # Bolt's notice about the env token would mislead
     assert sent.response_url is not None and forged.response_url is not None
     for secret in (

@@ -1,0 +1,126 @@
+"""``mlc-bot web`` (Procfile ``web:``): the HTTP side of the bot on ``$PORT``.
+
+It serves, on one port and one event loop:
+
+- Slack's request URL ``/slack/events`` when SLACK_BOT_TOKEN is set (or the Socket Mode
+  connection, with SLACK_APP_TOKEN);
+- the alert receiver ``/mlc/webhooks`` when MLC_BOT_SECRET_KEY is set, and the alert worker
+  that posts what it receives (to Slack and Discord, whichever tokens are set);
+- ``/healthz``.
+
+``mlc-bot slack`` is the same process with Slack required. :class:`WebParts` is what
+``mlc-bot run`` starts too.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+
+from adapters.slack.app import SlackBot
+from adapters.slack.server import (
+    DRAIN_SECONDS,
+    SlackUnavailable,
+    SocketMode,
+    add_routes,
+    quiet_sdk_logs,
+    start_bot,
+)
+from adapters.webhooks import receiver
+from commands.core import Core
+from commands.ports import Poster
+from commands.timefmt import zone
+
+from ..alerts.worker import AlertWorker
+from ..compose import build_core, build_inbox, build_posters, close_posters
+from ..config import ConfigError, Settings
+from ..storage.lazy import LazyDatabase
+from ..web import WebServer
+from .signals import stop_requested
+from .slack import slack_credentials
+
+__all__ = ["WebParts", "serve"]
+
+log = logging.getLogger("mlc_bot.web")
+
+
+@dataclass
+class WebParts:
+    """The parts of the web process, started in order and stopped in reverse."""
+
+    settings: Settings
+    core: Core
+    database: LazyDatabase
+    posters: dict[str, Poster]
+    web: WebServer
+    slack: SlackBot | None = None
+    socket: SocketMode | None = None
+    worker: AlertWorker | None = None
+    running: list[str] = field(default_factory=list)
+
+    @classmethod
+    def build(cls, settings: Settings, *, require_slack: bool = False) -> WebParts:
+        database = LazyDatabase(settings.database_url)
+        posters: dict[str, Poster] = {}
+        core = build_core(settings, database=database, posters=posters)
+        parts = cls(settings, core, database, posters, WebServer(settings.port))
+        if settings.slack_bot_token is not None or require_slack:
+            parts.slack = SlackBot(core, slack_credentials(settings))
+        return parts
+
+    async def start(self) -> None:
+        """Log in where needed, then serve. A ConfigError says what went wrong, in one line."""
+        settings = self.settings
+        self.posters.update(await build_posters(settings))
+        if self.slack is not None:
+            quiet_sdk_logs()
+            try:
+                await start_bot(self.slack)
+            except SlackUnavailable as exc:
+                raise ConfigError(str(exc)) from None
+            if settings.slack_app_token is None:
+                add_routes(self.web.app, self.slack)
+                self.running.append("Slack (HTTP, /slack/events)")
+            self.web.report("replies_in_flight", lambda: len(self.slack.tasks) if self.slack else 0)
+        self.worker = AlertWorker(self.database, self.posters, zone=zone(settings.timezone))
+        inbox = build_inbox(settings, self.database, wake=self.worker.wake)
+        if inbox is not None:
+            receiver.add_routes(self.web.app, inbox)
+            self.running.append(f"the alert receiver ({receiver.RECEIVER_PATH})")
+            await self.worker.start()
+        await self.web.start()
+        if self.slack is not None and settings.slack_app_token is not None:
+            self.socket = SocketMode(
+                self.slack, settings.slack_app_token.reveal(), api_url=settings.slack_api_url
+            )
+            try:
+                await self.socket.connect()
+            except SlackUnavailable as exc:
+                raise ConfigError(str(exc)) from None
+            self.running.append("Slack (Socket Mode)")
+
+    async def stop(self) -> None:
+        if self.socket is not None:
+            await self.socket.close()
+        await self.web.stop()
+        if self.worker is not None:
+            await self.worker.stop()
+        if self.slack is not None:
+            await self.slack.aclose(DRAIN_SECONDS)
+        await close_posters(self.posters)
+        await self.core.aclose()
+
+
+async def serve(settings: Settings, *, require_slack: bool = False) -> int:
+    """Serve until SIGINT/SIGTERM. Returns an exit status."""
+    parts = WebParts.build(settings, require_slack=require_slack)
+    try:
+        await parts.start()
+        served = ", ".join(parts.running) or "only /healthz"
+        log.info("web process on :%s serving %s", parts.web.port, served)
+        with stop_requested() as stopping:
+            await stopping.wait()
+        log.info("stopping: finishing replies in flight")
+    finally:
+        await parts.stop()
+    return 0

@@ -1,0 +1,416 @@
+"""Alert rules, the webhook secret, the event outbox and the alerts posted from it.
+
+Every guard that makes something happen once is a row the database enforces: one event
+row per event id (redeliveries and replays), one alert per (event, rule), a lease on an
+event or an alert while a process routes or posts it (a crashed holder's work is taken over
+when its lease runs out), and claims taken with a conditional UPDATE (the first wins).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Row, and_, delete, insert, or_, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from commands.alerts.model import Alert, AlertEvent, NewRule, Rule
+from commands.alerts.store import Claim
+
+from .schema import alert_events, alert_rules, alerts, webhook_secrets
+
+__all__ = ["AlertRecords", "Posting"]
+
+
+@dataclass(frozen=True, slots=True)
+class Posting:
+    """An alert a process holds the lease of, to post it."""
+
+    alert: Alert
+    started_before: datetime | None
+    """When a previous holder began posting it: the message may be there already."""
+
+
+class AlertRecords:
+    """Reads and writes alert rows. Each method is one short transaction."""
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self.engine = engine
+
+    # -- rules -----------------------------------------------------------------------------
+
+    async def add_rule(self, new: NewRule, now: datetime) -> Rule:
+        values = {
+            "platform": new.platform,
+            "workspace_id": new.workspace_id,
+            "channel_id": new.channel_id,
+            "event": new.event,
+            "reason": new.reason,
+            "sla_seconds": new.sla_seconds,
+            "mention": new.mention,
+            "max_rating": new.max_rating,
+            "with_comment": new.with_comment,
+            "paused": False,
+            "created_by": new.created_by,
+            "created_utc": now,
+        }
+        async with self.engine.begin() as conn:
+            row = (
+                await conn.execute(insert(alert_rules).values(**values).returning(*alert_rules.c))
+            ).one()
+        return _rule(row)
+
+    async def rule(self, rule_id: int) -> Rule | None:
+        async with self.engine.begin() as conn:
+            row = (
+                await conn.execute(select(alert_rules).where(alert_rules.c.id == rule_id))
+            ).one_or_none()
+        return _rule(row) if row else None
+
+    async def rules(
+        self, *, platform: str | None = None, workspace_id: str | None = None, any_place: bool
+    ) -> list[Rule]:
+        query = select(alert_rules).order_by(alert_rules.c.id)
+        if not any_place:
+            query = query.where(
+                alert_rules.c.platform == platform,
+                alert_rules.c.workspace_id.is_(None)
+                if workspace_id is None
+                else alert_rules.c.workspace_id == workspace_id,
+            )
+        async with self.engine.begin() as conn:
+            return [_rule(r) for r in (await conn.execute(query)).all()]
+
+    async def remove_rule(self, rule_id: int) -> bool:
+        async with self.engine.begin() as conn:
+            result = await conn.execute(delete(alert_rules).where(alert_rules.c.id == rule_id))
+        return result.rowcount > 0
+
+    async def pause_rule(self, rule_id: int, paused: bool) -> Rule | None:
+        async with self.engine.begin() as conn:
+            row = (
+                await conn.execute(
+                    update(alert_rules)
+                    .where(alert_rules.c.id == rule_id)
+                    .values(paused=paused)
+                    .returning(*alert_rules.c)
+                )
+            ).one_or_none()
+        return _rule(row) if row else None
+
+    # -- the webhook secret (encrypted by the caller) ----------------------------------------
+
+    async def put_secret(
+        self, subscription_id: int, token: str, now: datetime, *, grace: timedelta
+    ) -> None:
+        """Keep ``token``; the current ones (of any subscription) verify for ``grace`` more."""
+        async with self.engine.begin() as conn:
+            await conn.execute(
+                update(webhook_secrets)
+                .where(webhook_secrets.c.retired_utc.is_(None))
+                .values(retired_utc=now, valid_until_utc=now + grace)
+            )
+            await conn.execute(
+                delete(webhook_secrets).where(webhook_secrets.c.valid_until_utc < now)
+            )
+            await conn.execute(
+                insert(webhook_secrets).values(
+                    subscription_id=subscription_id, secret=token, created_utc=now
+                )
+            )
+
+    async def secrets(self, now: datetime) -> list[tuple[int, str]]:
+        """(subscription id, token) of the secrets valid at ``now``, newest first."""
+        query = (
+            select(webhook_secrets.c.subscription_id, webhook_secrets.c.secret)
+            .where(
+                or_(
+                    webhook_secrets.c.retired_utc.is_(None),
+                    webhook_secrets.c.valid_until_utc >= now,
+                )
+            )
+            .order_by(webhook_secrets.c.id.desc())
+        )
+        async with self.engine.begin() as conn:
+            return [(r.subscription_id, r.secret) for r in (await conn.execute(query)).all()]
+
+    async def current_subscription(self) -> int | None:
+        query = select(webhook_secrets.c.subscription_id).where(
+            webhook_secrets.c.retired_utc.is_(None)
+        )
+        async with self.engine.begin() as conn:
+            return await conn.scalar(query.order_by(webhook_secrets.c.id.desc()).limit(1))
+
+    async def forget_secrets(self) -> None:
+        async with self.engine.begin() as conn:
+            await conn.execute(delete(webhook_secrets))
+
+    # -- the event outbox ------------------------------------------------------------------
+
+    async def enqueue(self, event: AlertEvent, now: datetime) -> bool:
+        """Keep a received event; False when its id was kept before."""
+        try:
+            async with self.engine.begin() as conn:
+                await conn.execute(
+                    insert(alert_events).values(
+                        event_id=event.event_id,
+                        kind=event.kind,
+                        site_id=event.site_id,
+                        occurred_utc=event.occurred_utc,
+                        payload=event.data,
+                        received_utc=now,
+                    )
+                )
+        except IntegrityError:
+            return False
+        return True
+
+    async def take_events(
+        self, holder: str, now: datetime, lease: timedelta, *, limit: int = 50
+    ) -> list[tuple[int, AlertEvent]]:
+        """Lease events not routed yet (new, or whose holder's lease ran out)."""
+        waiting = and_(
+            alert_events.c.routed_utc.is_(None),
+            or_(alert_events.c.lease_expires_utc.is_(None), alert_events.c.lease_expires_utc < now),
+        )
+        taken: list[tuple[int, AlertEvent]] = []
+        async with self.engine.begin() as conn:
+            rows = (
+                await conn.execute(
+                    select(alert_events).where(waiting).order_by(alert_events.c.id).limit(limit)
+                )
+            ).all()
+            for row in rows:
+                won = await conn.execute(
+                    update(alert_events)
+                    .where(alert_events.c.id == row.id, waiting)
+                    .values(holder=holder, lease_expires_utc=now + lease)
+                )
+                if won.rowcount == 1:
+                    taken.append((row.id, _event(row)))
+        return taken
+
+    async def route(self, event_row: int, rules: list[Rule], now: datetime) -> None:
+        """One alert per matching rule (none twice), and the event marked routed."""
+        async with self.engine.begin() as conn:
+            existing = set(
+                (
+                    await conn.execute(
+                        select(alerts.c.rule_id).where(alerts.c.event_row_id == event_row)
+                    )
+                ).scalars()
+            )
+            for rule in rules:
+                if rule.id in existing:
+                    continue
+                await conn.execute(
+                    insert(alerts).values(
+                        event_row_id=event_row,
+                        rule_id=rule.id,
+                        platform=rule.platform,
+                        workspace_id=rule.workspace_id,
+                        channel_id=rule.channel_id,
+                        mention=rule.mention,
+                        sla_seconds=rule.sla_seconds,
+                        created_utc=now,
+                    )
+                )
+            await conn.execute(
+                update(alert_events)
+                .where(alert_events.c.id == event_row)
+                .values(routed_utc=now, holder=None, lease_expires_utc=None)
+            )
+
+    # -- posting alerts --------------------------------------------------------------------
+
+    async def take_postings(
+        self, holder: str, now: datetime, lease: timedelta, *, limit: int = 50
+    ) -> list[Posting]:
+        """Lease alerts not posted yet (new, or whose holder's lease ran out)."""
+        waiting = and_(
+            alerts.c.posted_utc.is_(None),
+            or_(alerts.c.lease_expires_utc.is_(None), alerts.c.lease_expires_utc < now),
+        )
+        taken: list[Posting] = []
+        async with self.engine.begin() as conn:
+            rows = (
+                await conn.execute(_alert_query().where(waiting).order_by(alerts.c.id).limit(limit))
+            ).all()
+            for row in rows:
+                won = await conn.execute(
+                    update(alerts)
+                    .where(alerts.c.id == row.id, waiting)
+                    .values(holder=holder, lease_expires_utc=now + lease)
+                )
+                if won.rowcount == 1:
+                    taken.append(Posting(_alert(row), row.posting_started_utc))
+        return taken
+
+    async def posting(self, alert_id: int, holder: str, now: datetime, lease: timedelta) -> bool:
+        """Mark the post as begun (from now on the message may be there); False: lost lease."""
+        return await self._held(
+            alerts.c.id == alert_id,
+            holder,
+            now,
+            posting_started_utc=now,
+            lease_expires_utc=now + lease,
+        )
+
+    async def posted(
+        self, alert_id: int, holder: str, message_id: str | None, now: datetime
+    ) -> bool:
+        """Record the posted message, and when its SLA reminder falls due."""
+        async with self.engine.begin() as conn:
+            sla = await conn.scalar(select(alerts.c.sla_seconds).where(alerts.c.id == alert_id))
+        return await self._held(
+            alerts.c.id == alert_id,
+            holder,
+            now,
+            message_id=message_id,
+            posted_utc=now,
+            holder=None,
+            lease_expires_utc=None,
+            sla_due_utc=now + timedelta(seconds=sla) if sla else None,
+        )
+
+    async def _held(self, where: Any, by: str, now: datetime, **values: Any) -> bool:
+        """Update the alert ``where`` matches if ``by`` still holds its lease."""
+        async with self.engine.begin() as conn:
+            result = await conn.execute(
+                update(alerts)
+                .where(where, alerts.c.holder == by, alerts.c.lease_expires_utc >= now)
+                .values(**values)
+            )
+        return result.rowcount == 1
+
+    async def alert(self, alert_id: int) -> Alert | None:
+        async with self.engine.begin() as conn:
+            row = (await conn.execute(_alert_query().where(alerts.c.id == alert_id))).one_or_none()
+        return _alert(row) if row else None
+
+    async def all_alerts(self) -> list[Alert]:
+        async with self.engine.begin() as conn:
+            rows = (await conn.execute(_alert_query().order_by(alerts.c.id))).all()
+        return [_alert(r) for r in rows]
+
+    # -- claims and reminders --------------------------------------------------------------
+
+    async def claim(self, alert_id: int, user_id: str, name: str, now: datetime) -> Claim | None:
+        async with self.engine.begin() as conn:
+            won = await conn.execute(
+                update(alerts)
+                .where(alerts.c.id == alert_id, alerts.c.claimed_by.is_(None))
+                .values(claimed_by=user_id, claimed_name=name[:128], claimed_utc=now)
+            )
+        alert = await self.alert(alert_id)
+        return Claim(alert, won=won.rowcount == 1) if alert else None
+
+    async def release(self, alert_id: int, user_id: str) -> Alert | None:
+        async with self.engine.begin() as conn:
+            await conn.execute(
+                update(alerts)
+                .where(alerts.c.id == alert_id, alerts.c.claimed_by == user_id)
+                .values(claimed_by=None, claimed_name=None, claimed_utc=None)
+            )
+        return await self.alert(alert_id)
+
+    async def take_reminders(
+        self, holder: str, now: datetime, lease: timedelta, *, limit: int = 50
+    ) -> list[Posting]:
+        """Lease posted, unclaimed alerts whose SLA passed and that were not reminded."""
+        due = and_(
+            alerts.c.sla_due_utc <= now,
+            alerts.c.reminded_utc.is_(None),
+            alerts.c.claimed_by.is_(None),
+            alerts.c.message_id.is_not(None),
+            or_(alerts.c.lease_expires_utc.is_(None), alerts.c.lease_expires_utc < now),
+        )
+        taken: list[Posting] = []
+        async with self.engine.begin() as conn:
+            rows = (
+                await conn.execute(_alert_query().where(due).order_by(alerts.c.id).limit(limit))
+            ).all()
+            for row in rows:
+                won = await conn.execute(
+                    update(alerts)
+                    .where(alerts.c.id == row.id, due)
+                    .values(holder=holder, lease_expires_utc=now + lease)
+                )
+                if won.rowcount == 1:
+                    taken.append(Posting(_alert(row), row.reminder_started_utc))
+        return taken
+
+    async def reminding(self, alert_id: int, holder: str, now: datetime, lease: timedelta) -> bool:
+        """Mark the reminder as begun, unless the alert was claimed meanwhile."""
+        return await self._held(
+            and_(alerts.c.id == alert_id, alerts.c.claimed_by.is_(None)),
+            holder,
+            now,
+            reminder_started_utc=now,
+            lease_expires_utc=now + lease,
+        )
+
+    async def reminded(self, alert_id: int, holder: str, now: datetime) -> bool:
+        return await self._held(
+            alerts.c.id == alert_id,
+            holder,
+            now,
+            reminded_utc=now,
+            holder=None,
+            lease_expires_utc=None,
+        )
+
+    async def let_go(self, alert_id: int, holder: str) -> None:
+        """Give an alert's lease back (a claim came first: no reminder)."""
+        async with self.engine.begin() as conn:
+            await conn.execute(
+                update(alerts)
+                .where(alerts.c.id == alert_id, alerts.c.holder == holder)
+                .values(holder=None, lease_expires_utc=None)
+            )
+
+
+def _rule(row: Row[Any]) -> Rule:
+    return Rule(**row._mapping)
+
+
+def _event(row: Row[Any]) -> AlertEvent:
+    return AlertEvent(
+        event_id=row.event_id,
+        kind=row.kind,
+        site_id=row.site_id,
+        occurred_utc=row.occurred_utc,
+        data=dict(row.payload or {}),
+    )
+
+
+def _alert_query() -> Any:
+    return select(
+        alerts,
+        alert_events.c.event_id,
+        alert_events.c.kind,
+        alert_events.c.site_id,
+        alert_events.c.occurred_utc,
+        alert_events.c.payload,
+    ).join(alert_events, alerts.c.event_row_id == alert_events.c.id)
+
+
+def _alert(row: Row[Any]) -> Alert:
+    return Alert(
+        id=row.id,
+        event=_event(row),
+        rule_id=row.rule_id,
+        platform=row.platform,
+        workspace_id=row.workspace_id,
+        channel_id=row.channel_id,
+        mention=row.mention,
+        sla_seconds=row.sla_seconds,
+        message_id=row.message_id,
+        claimed_by=row.claimed_by,
+        claimed_name=row.claimed_name,
+        claimed_utc=row.claimed_utc,
+        sla_due_utc=row.sla_due_utc,
+        reminded_utc=row.reminded_utc,
+    )

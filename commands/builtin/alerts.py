@@ -1,0 +1,362 @@
+"""alerts add handoff|feedback, list, pause, resume, remove, test, rotate, claim, release."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Awaitable
+from typing import TypeVar
+
+from commands.alerts.content import describe_rule
+from commands.alerts.model import NewRule, Rule
+from commands.alerts.service import (
+    RECEIVER_PATH,
+    AlertService,
+    AlertsUnavailable,
+    Provisioned,
+)
+from commands.context import Context
+from commands.digests.store import StorageUnavailable
+from commands.errors import CommandError, UsageError
+from commands.params import id_param
+from commands.place import Place
+from commands.reply import Action, Field, Kind, Reply, Row, Table
+from commands.spec import Param, ParamType, Permission, command
+
+T = TypeVar("T")
+
+_NO_CALL = "no API call (the bot's database only)"
+_RULE_ID = id_param("the rule's number, from `alerts list`")
+_ALERT_ID = id_param("the alert's number, as its message shows it")
+_DURATION = re.compile(r"([0-9]{1,5})\s*(s|sec|m|min|h)?")
+_UNITS = {None: 60, "s": 1, "sec": 1, "m": 60, "min": 60, "h": 3600}
+SLA_MAX_SECONDS = 7 * 24 * 3600
+
+CLAIM_NOTE = (
+    "A claim is the bot's own record of who took a handoff: MyLiveChat has no way to assign "
+    "one, so its own `assigned_to` is shown beside the claim when it has one."
+)
+
+
+def _service(ctx: Context) -> AlertService:
+    if ctx.alerts is None:
+        raise CommandError(
+            "Alerts need the bot's database, and this process was started without it.",
+            hint="Run `alerts` commands in Slack, Discord or `mlc-bot demo`.",
+        )
+    return ctx.alerts
+
+
+def _place(ctx: Context) -> Place:
+    surface = ctx.surface
+    channel = surface.channel_id or ("console" if surface.platform == "console" else None)
+    if channel is None:
+        raise CommandError("Run this in the channel that should get the alerts.")
+    return Place(surface.platform, surface.workspace_id, channel)
+
+
+async def _stored(call: Awaitable[T]) -> T:
+    """The call's result; a missing key, address or database becomes a friendly reply."""
+    try:
+        return await call
+    except (StorageUnavailable, AlertsUnavailable) as exc:
+        raise CommandError(str(exc)) from None
+
+
+def parse_sla(text: str) -> int:
+    """``5m``, ``90s``, ``2h`` or a bare number of minutes, as seconds."""
+    match = _DURATION.fullmatch(text.strip().lower())
+    if not match:
+        raise UsageError(f"--sla takes a time like 5m, 90s or 1h, not {text[:20]!r}.")
+    seconds = int(match.group(1)) * _UNITS[match.group(2)]
+    if not 30 <= seconds <= SLA_MAX_SECONDS:
+        raise UsageError("--sla must be from 30s to 7 days (168h).")
+    return seconds
+
+
+def _new_rule(ctx: Context, event: str, **rule: object) -> NewRule:
+    place = _place(ctx)
+    return NewRule(
+        platform=place.platform,
+        workspace_id=place.workspace_id,
+        channel_id=place.channel_id,
+        event=event,
+        created_by=ctx.caller.user_id,
+        **rule,  # type: ignore[arg-type]
+    )
+
+
+def _added(rule: Rule, provisioned: Provisioned) -> Reply:
+    fields = [Field("Rule", f"#{rule.id}"), Field("Alerts on", describe_rule(rule), inline=False)]
+    notes: list[str] = []
+    kind = Kind.SUCCESS
+    test = provisioned.test
+    if provisioned.created:
+        notes.append("The first rule created the MyLiveChat webhook subscription for alerts.")
+    if test is not None:
+        status = test.receiver_status
+        if test.delivered:
+            fields.append(Field("Test delivery", f"received (HTTP {status})"))
+        else:
+            kind = Kind.WARNING
+            answered = f"HTTP {status}" if status is not None else "no answer"
+            fields.append(Field("Test delivery", f"not received ({answered})"))
+            notes.append(
+                f"MyLiveChat could not reach the bot's receiver ({RECEIVER_PATH} under "
+                "MLC_BOT_PUBLIC_URL): check that address and that this web process serves it."
+            )
+    notes.append("`alerts test <id>` posts a sample alert; `alerts list` shows the rules.")
+    return Reply(
+        title=f"{rule.event.capitalize()} alerts on",
+        text="This channel gets an alert the moment one happens.",
+        fields=tuple(fields),
+        notes=tuple(notes),
+        kind=kind,
+    )
+
+
+@command(
+    "alerts add handoff",
+    help="""
+Alert this channel the moment a chat is handed to a human, with Claim, Transcript and Tag.
+With --sla, a handoff nobody claimed gets one reminder that mentions --mention.
+""",
+    examples=[
+        "alerts add handoff",
+        "alerts add handoff --reason billing --sla 5m --mention <!subteam^S0123>",
+    ],
+    params=[
+        Param("reason", ParamType.TEXT, "only handoffs whose reason mentions this", metavar="text"),
+        Param("sla", ParamType.STRING, "remind when unclaimed this long, e.g. 5m", metavar="5m"),
+        Param(
+            "mention",
+            ParamType.STRING,
+            "who the reminder mentions: a Slack user group or a Discord role",
+            metavar="@group|role",
+        ),
+    ],
+    permission=Permission.ADMIN,
+    cost="the first rule: GET, POST webhook_subscriptions and POST test_webhook; "
+    "later ones: GET (+PATCH when the events change)",
+)
+async def alerts_add_handoff(
+    ctx: Context, reason: str | None = None, sla: str | None = None, mention: str | None = None
+) -> Reply:
+    if mention is not None and sla is None:
+        raise UsageError("--mention is for the reminder: give --sla too, e.g. --sla 5m.")
+    new = _new_rule(
+        ctx,
+        "handoff",
+        reason=reason,
+        sla_seconds=parse_sla(sla) if sla is not None else None,
+        mention=mention,
+    )
+    rule, provisioned = await _stored(_service(ctx).add(ctx.api, new))
+    return _added(rule, provisioned)
+
+
+@command(
+    "alerts add feedback",
+    help="Alert this channel the moment a visitor rates a chat (low ratings only, if asked).",
+    examples=["alerts add feedback --max-rating 2", "alerts add feedback --with-comment"],
+    params=[
+        Param(
+            "max_rating",
+            ParamType.INTEGER,
+            "only ratings of this many stars or fewer",
+            min=1,
+            max=5,
+            metavar="N",
+        ),
+        Param("with_comment", ParamType.FLAG, "only ratings that come with a comment"),
+    ],
+    permission=Permission.ADMIN,
+    cost="the first rule: GET, POST webhook_subscriptions and POST test_webhook; "
+    "later ones: GET (+PATCH when the events change)",
+)
+async def alerts_add_feedback(
+    ctx: Context, max_rating: int | None = None, with_comment: bool = False
+) -> Reply:
+    new = _new_rule(ctx, "feedback", max_rating=max_rating, with_comment=with_comment)
+    rule, provisioned = await _stored(_service(ctx).add(ctx.api, new))
+    return _added(rule, provisioned)
+
+
+@command(
+    "alerts",
+    help="List this workspace's alert rules.",
+    examples=["alerts", "alerts list"],
+    cost=_NO_CALL,
+)
+async def alerts(ctx: Context) -> Reply:
+    rules = await _stored(_service(ctx).list(_place(ctx)))
+    if not rules:
+        return Reply(
+            title="No alert rules",
+            text="No channel here gets live alerts. An admin can type `alerts add handoff` "
+            "in a channel to start.",
+        )
+    admin = ctx.policy.is_admin(ctx.caller)
+    here = ctx.surface.channel_id
+    rows = []
+    for rule in rules:
+        channel = rule.channel_id + (" (here)" if rule.channel_id == here else "")
+        toggle = (
+            Action("Resume", f"alerts resume {rule.id}", style="primary")
+            if rule.paused
+            else Action("Pause", f"alerts pause {rule.id}")
+        )
+        actions = (toggle, Action("Remove", f"alerts remove {rule.id}", style="danger"))
+        cells = (f"#{rule.id}", describe_rule(rule), channel, "paused" if rule.paused else "on")
+        rows.append(Row(cells, actions if admin else ()))
+    return Reply(
+        title="Alert rules",
+        table=Table(("id", "alerts on", "channel", "state"), tuple(rows)),
+        notes=(CLAIM_NOTE,),
+    )
+
+
+async def _toggle(ctx: Context, rule_id: int, paused: bool) -> Reply:
+    found = await _stored(_service(ctx).set_paused(rule_id, _place(ctx), paused))
+    if found is None:
+        raise CommandError(f"There is no alert rule #{rule_id} here.", hint="`alerts list`.")
+    rule, changed = found
+    word = "paused" if paused else "resumed"
+    if not changed:
+        return Reply(title=f"Already {word}", text=f"Alert rule #{rule_id} was already {word}.")
+    return Reply(title=f"Alert rule #{rule_id} {word}", text=describe_rule(rule), kind=Kind.SUCCESS)
+
+
+@command(
+    "alerts pause",
+    help="Pause an alert rule: its channel gets no alerts until `alerts resume`.",
+    examples=["alerts pause 2"],
+    params=[_RULE_ID],
+    permission=Permission.ADMIN,
+    cost=_NO_CALL,
+)
+async def alerts_pause(ctx: Context, id: int) -> Reply:
+    return await _toggle(ctx, id, paused=True)
+
+
+@command(
+    "alerts resume",
+    help="Resume a paused alert rule.",
+    examples=["alerts resume 2"],
+    params=[_RULE_ID],
+    permission=Permission.ADMIN,
+    cost=_NO_CALL,
+)
+async def alerts_resume(ctx: Context, id: int) -> Reply:
+    return await _toggle(ctx, id, paused=False)
+
+
+@command(
+    "alerts remove",
+    help="Remove an alert rule; the last one of an event narrows the webhook subscription.",
+    examples=["alerts remove 2"],
+    params=[_RULE_ID],
+    permission=Permission.ADMIN,
+    cost="1 GET webhook_subscriptions (+PATCH or DELETE when the events change)",
+)
+async def alerts_remove(ctx: Context, id: int) -> Reply:
+    removed = await _stored(_service(ctx).remove(ctx.api, id, _place(ctx)))
+    if removed is None:
+        raise CommandError(f"There is no alert rule #{id} here.", hint="`alerts list` shows them.")
+    rule, provisioned = removed
+    note = (
+        "No rule is left, so the alert subscription was deleted from MyLiveChat."
+        if provisioned.subscription is None
+        else f"The subscription now delivers: {', '.join(provisioned.subscription.event_list)}."
+    )
+    return Reply(
+        title=f"Alert rule #{id} removed",
+        text=f"No more {describe_rule(rule)} alerts in channel {rule.channel_id}.",
+        notes=(note,),
+        kind=Kind.SUCCESS,
+    )
+
+
+@command(
+    "alerts test",
+    help="Post a sample alert of a rule into its channel, to see how alerts look.",
+    examples=["alerts test 2"],
+    params=[_RULE_ID],
+    permission=Permission.ADMIN,
+    cost=_NO_CALL,
+)
+async def alerts_test(ctx: Context, id: int) -> Reply:
+    rule = await _stored(_service(ctx).test(id, _place(ctx)))
+    if rule is None:
+        raise CommandError(f"There is no alert rule #{id} here.", hint="`alerts list` shows them.")
+    return Reply(
+        title="Sample alert posted",
+        text=f"A sample {rule.event} alert went to channel {rule.channel_id}.",
+        kind=Kind.SUCCESS,
+    )
+
+
+@command(
+    "alerts rotate",
+    help="Issue a new secret for the alert subscription; the old one verifies 10 more minutes.",
+    examples=["alerts rotate"],
+    permission=Permission.ADMIN,
+    writes=True,
+    cost="2 calls: GET webhook_subscriptions, POST rotate_webhook_secret",
+)
+async def alerts_rotate(ctx: Context) -> Reply:
+    sub = await _stored(_service(ctx).rotate(ctx.api))
+    return Reply(
+        title="Alert secret rotated",
+        text=(
+            f"Subscription {sub.id} signs with a new secret, kept encrypted by the bot. "
+            "Deliveries signed with the previous one are accepted for 10 more minutes."
+        ),
+        kind=Kind.SUCCESS,
+    )
+
+
+@command(
+    "alerts claim",
+    help="Claim an alerted handoff: its message then shows who has it. " + CLAIM_NOTE,
+    examples=["alerts claim 12"],
+    params=[_ALERT_ID],
+    permission=Permission.MEMBER_WRITE,
+    cost=_NO_CALL,
+)
+async def alerts_claim(ctx: Context, id: int) -> Reply:
+    caller = ctx.caller
+    claim = await _stored(_service(ctx).claim(id, caller.user_id, caller.name, _place(ctx)))
+    if claim is None:
+        raise CommandError(f"There is no alert #{id} here.")
+    alert = claim.alert
+    if claim.won:
+        return Reply(
+            title=f"You claimed alert #{id}",
+            text="Its message now shows you have it; `Release` gives it back.",
+            kind=Kind.SUCCESS,
+        )
+    who = alert.claimed_name or alert.claimed_by or "someone"
+    if alert.claimed_by == ctx.caller.user_id:
+        return Reply(title="Already yours", text=f"You claimed alert #{id} already.")
+    return Reply(title="Already claimed", text=f"Alert #{id} is already claimed by {who}.")
+
+
+@command(
+    "alerts release",
+    help="Give back a handoff you claimed, so someone else can take it.",
+    examples=["alerts release 12"],
+    params=[_ALERT_ID],
+    permission=Permission.MEMBER_WRITE,
+    cost=_NO_CALL,
+)
+async def alerts_release(ctx: Context, id: int) -> Reply:
+    claim = await _stored(_service(ctx).release(id, ctx.caller.user_id, _place(ctx)))
+    if claim is None:
+        raise CommandError(f"There is no alert #{id} here.")
+    if not claim.won:
+        who = claim.alert.claimed_name or claim.alert.claimed_by
+        return Reply(
+            title="Not yours to release",
+            text=f"Alert #{id} is claimed by {who}; only they can release it.",
+        )
+    return Reply(title=f"Alert #{id} released", text="Anyone can claim it now.", kind=Kind.SUCCESS)
