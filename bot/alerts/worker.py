@@ -98,15 +98,16 @@ class AlertWorker:
             try:
                 busy = await self.run_once()
             except Exception as exc:
-                log.error(
-                    "the alert worker failed a round (%s); it tries again", type(exc).__name__
-                )
+                log.error("an alert worker round failed (%s); it goes on", type(exc).__name__)
                 busy = 0
+            async with self._round_done:
+                self._rounds += 1
+                if not busy:
+                    self._quiet_round = self._rounds
+                self._round_done.notify_all()
             if not busy:
-                self._idle.set()
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._wake.wait(), self.poll)
-                self._idle.clear()
 
     async def run_once(self) -> int:
         """One round of routing, posting and reminding; how many rows it worked on."""

@@ -29,8 +29,9 @@ log = logging.getLogger("mlc_bot.storage")
 class LazyDatabase:
     """``DATABASE_URL``, connected and migrated when first used; one engine for everything."""
 
-    def __init__(self, database_url: str) -> None:
+    def __init__(self, database_url: str, **engine_options: object) -> None:
         self._database_url = database_url
+        self._engine_options = engine_options
         self._store: DigestStore | None = None
         self._migrated = False
         self._lock = asyncio.Lock()
@@ -55,7 +56,7 @@ class LazyDatabase:
                 if self._store is None:
                     from .digests import DigestStore
 
-                    self._store = DigestStore.from_url(self._database_url)
+                    self._store = DigestStore.from_url(self._database_url, **self._engine_options)
                 if not self._migrated:
                     await self._store.migrate()
                     self._migrated = True
