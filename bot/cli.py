@@ -47,6 +47,7 @@ def _parser() -> argparse.ArgumentParser:
     sandbox.add_argument("--rate-limit", type=int, default=60, help="requests per window")
     sandbox.add_argument("--window", type=float, default=60.0, help="window in seconds")
 
+    sub.add_parser("run", help="everything in one process: Slack, Discord, digests and alerts")
     sub.add_parser(
         "web", help="the web process: Slack (when set up), the alert receiver, /healthz on $PORT"
     )
@@ -111,6 +112,10 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
         from .processes.slack import serve
 
         return asyncio.run(serve(settings))
+    if command == "run":
+        from .processes.run import run_all
+
+        return asyncio.run(run_all(settings))
     if command == "web":
         from .processes.web import serve as serve_web
 

@@ -15,8 +15,10 @@ import discord
 
 from adapters.discord.bot import MlcBot, command_payloads
 from adapters.discord.interactions import InteractionHandler
+from adapters.discord.poster import DiscordPoster
 from commands.catalog import default_catalog
 from commands.core import Core
+from commands.ports import Poster
 
 from ..compose import build_core
 from ..config import ConfigError, Settings
@@ -81,10 +83,13 @@ class DiscordPart:
 
 async def run(settings: Settings) -> int:
     """Serve ``/mlc`` until SIGINT or SIGTERM. Returns an exit status."""
-    core = build_core(settings)
+    posters: dict[str, Poster] = {}
+    core = build_core(settings, posters=posters)
     try:
         part = DiscordPart(core, settings)
         await part.start()
+        # A claimed alert's message is changed over the bot's own logged-in REST client.
+        posters["discord"] = DiscordPoster(part.client.http)
         try:
             with stop_requested() as stopping:
                 ended = asyncio.ensure_future(part.wait())

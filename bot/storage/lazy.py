@@ -70,6 +70,11 @@ class LazyDatabase:
                 raise self._unavailable(exc) from exc
             raise
 
+    async def store(self) -> DigestStore:
+        """The whole schema's store, opened and migrated (the scheduler works on it)."""
+        async with self.opened() as store:
+            return store
+
     @contextlib.asynccontextmanager
     async def alert_records(self) -> AsyncIterator[AlertRecords]:
         """The alert tables, on the same engine (and with the same error mapping)."""
