@@ -41,7 +41,7 @@ _NO_CALL = "no API call (the bot's database only)"
 HourMinute = Annotated[str, Format("HH:MM, 24-hour", r"^[0-2][0-9]:[0-5][0-9]$")]
 
 
-class DigestData(TypedDict):
+class ScheduledDigestData(TypedDict):
     id: int
     kind: str
     """usage or feedback."""
@@ -66,7 +66,7 @@ class DigestData(TypedDict):
     """Null while paused (and once removed)."""
 
 
-def _digest_data(sub: Subscription, ctx: Context, *, scheduled: bool = True) -> DigestData:
+def _digest_data(sub: Subscription, ctx: Context, *, scheduled: bool = True) -> ScheduledDigestData:
     """``sub`` for scripts; ``scheduled`` False for one that was just removed."""
     next_run = Schedule.of(sub).next_run(ctx.now()) if scheduled and not sub.paused else None
     return {
@@ -88,18 +88,18 @@ def _digest_data(sub: Subscription, ctx: Context, *, scheduled: bool = True) -> 
 
 
 class AddedDigest(TypedDict):
-    digest: DigestData
+    digest: ScheduledDigestData
     created: bool
     """False when this channel already had the same digest: that one is returned."""
 
 
 class DigestsData(TypedDict):
-    digests: list[DigestData]
+    digests: list[ScheduledDigestData]
     """This workspace's digests."""
 
 
 class OneDigest(TypedDict):
-    digest: DigestData
+    digest: ScheduledDigestData
 
 
 def _service(ctx: Context) -> DigestService:
