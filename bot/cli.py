@@ -10,7 +10,7 @@ import argparse
 import asyncio
 import sys
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, NoReturn
 
 if TYPE_CHECKING:
     from .config import Settings
@@ -26,16 +26,55 @@ def _port(text: str) -> int:
     return port
 
 
-def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="mlc-bot", description="Chat-ops bot for MyLiveChat (Slack, Discord, digests)."
+class _Parser(argparse.ArgumentParser):
+    """argparse's parser; with ``json_errors``, a mistake on the command line is a JSON
+    error on stdout (for ``mlc-bot exec --json``), with argparse's exit status 2."""
+
+    def __init__(self, *args: Any, json_errors: bool = False, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.json_errors = json_errors
+
+    def error(self, message: str) -> NoReturn:
+        if not self.json_errors:
+            super().error(message)
+        _print_json_error("usage", f"{self.prog}: {message}")
+        self.exit(2)
+
+
+def _wants_json(argv: Sequence[str]) -> bool:
+    """Whether this is ``mlc-bot exec ... --json``: its errors are JSON too."""
+    return bool(argv) and argv[0] == "exec" and "--json" in argv[1:]
+
+
+def _print_json_error(kind: str, message: str) -> None:
+    from commands.render import json_error
+
+    print(json_error(kind, kind, message), flush=True)
+
+
+def _config_error(exc: Exception, *, as_json: bool) -> int:
+    """Report a missing or malformed setting (JSON on stdout for ``exec --json``); status 2."""
+    if as_json:
+        _print_json_error("config", str(exc))
+    else:
+        print(f"mlc-bot: {exc}", file=sys.stderr)
+    return 2
+
+
+def _parser(*, json_errors: bool = False) -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog="mlc-bot",
+        description="Chat-ops bot for MyLiveChat (Slack, Discord, digests).",
+        json_errors=json_errors,
     )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     demo = sub.add_parser("demo", help="zero-config console on an embedded sandbox")
     demo.add_argument("--no-scheduler", action="store_true", help="do not run digests")
 
-    run = sub.add_parser("exec", help='run one command, e.g. mlc-bot exec "usage"')
+    run = sub.add_parser(
+        "exec", help='run one command, e.g. mlc-bot exec "usage"', json_errors=json_errors
+    )
     run.add_argument("text", help="the command text, as typed after /mlc")
     run.add_argument("--json", action="store_true", help="print the reply as JSON")
 
@@ -66,23 +105,23 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
+    argv = list(sys.argv[1:] if argv is None else argv)
+    as_json = _wants_json(argv)
+    args = _parser(json_errors=as_json).parse_args(argv)
     from .config import ConfigError, Settings
     from .logs import configure_logging
 
     try:
         settings = Settings.from_env()
     except ConfigError as exc:
-        print(f"mlc-bot: {exc}", file=sys.stderr)
-        return 2
+        return _config_error(exc, as_json=as_json)
     # One command's output should not be interleaved with INFO lines, unless asked for.
     quiet = args.command == "exec" and not settings.log_level_given
     configure_logging("WARNING" if quiet else settings.log_level)
     try:
         return _run(args, settings)
     except ConfigError as exc:
-        print(f"mlc-bot: {exc}", file=sys.stderr)
-        return 2
+        return _config_error(exc, as_json=as_json)
     except KeyboardInterrupt:
         return 130
 

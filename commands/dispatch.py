@@ -81,6 +81,10 @@ class Dispatcher:
         return await self.execute(invocation, ctx)
 
     async def execute(self, invocation: Invocation, ctx: Context) -> Reply:
+        reply = await self._execute(invocation, ctx)
+        return dataclasses.replace(reply, command=invocation.command.name)
+
+    async def _execute(self, invocation: Invocation, ctx: Context) -> Reply:
         command = invocation.command
         args = dict(invocation.args)
         public = bool(args.pop(PUBLIC_FLAG.name, False)) if command.public else False

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import json
 import unicodedata
+from collections.abc import Callable, Mapping
+from typing import Any
 
 from .reply import Kind, Progress, Reply, Table
 
-__all__ = ["render_json", "render_text", "text_width"]
+__all__ = ["json_error", "json_reply", "render_json", "render_text", "text_width"]
 
 _MARK = {Kind.INFO: "", Kind.SUCCESS: "✓ ", Kind.WARNING: "! ", Kind.ERROR: "✗ "}
 
@@ -88,4 +90,58 @@ def render_text(reply: Reply) -> str:
 
 
 def render_json(reply: Reply) -> str:
-    return json.dumps(reply.to_dict(), indent=2, ensure_ascii=False, default=str)
+    """The reply for scripts: its typed ``data`` (or its error), with the human parts."""
+    return _dumps(json_reply(reply))
+
+
+def json_reply(reply: Reply) -> dict[str, Any]:
+    """``{"ok": true, "command", "data", "title", "text", "notes"}`` for a reply that did
+    what was asked; ``{"ok": false, "command", "error": {...}, "title", "notes"}`` (and its
+    ``data`` when it has some) for one that did not.
+
+    A created or rotated secret appears once, as ``data.secret``: the human parts say
+    where it is instead of repeating it.
+    """
+    data = dict(reply.data) if reply.data is not None else None
+    hide = _secret(reply, data)
+    out: dict[str, Any] = {"ok": reply.ok, "command": reply.command}
+    if reply.ok:
+        out["data"] = data if data is not None else {}
+        out["title"] = hide(reply.title)
+        out["text"] = hide(reply.text)
+    else:
+        assert reply.failure is not None
+        out["error"] = _error(
+            reply.failure.value,
+            reply.error_code or reply.failure.value,
+            hide(reply.text) or hide(reply.title),
+            request_id=reply.request_id,
+        )
+        out["title"] = hide(reply.title)
+        if data is not None:
+            out["data"] = data
+    out["notes"] = [hide(note) for note in reply.notes]
+    return out
+
+
+def json_error(kind: str, code: str, message: str, *, request_id: str | None = None) -> str:
+    """A failure before any command ran (a missing setting), shaped like a failed reply."""
+    return _dumps({"ok": False, "command": None, "error": _error(kind, code, message, request_id)})
+
+
+def _error(kind: str, code: str, message: str, request_id: str | None) -> dict[str, Any]:
+    return {"kind": kind, "code": code, "message": message, "request_id": request_id}
+
+
+def _secret(reply: Reply, data: Mapping[str, Any] | None) -> Callable[[str], str]:
+    """A function that takes the reply's one secret (``data.secret``) out of display text."""
+    secret = data.get("secret") if reply.sensitive and data is not None else None
+    if not isinstance(secret, str) or not secret:
+        return lambda text: text
+    return lambda text: text.replace(secret, "(see data.secret)")
+
+
+def _dumps(value: Mapping[str, Any]) -> str:
+    # A value that is not JSON (a bug: data holds JSON values) is printed as text rather
+    # than crash the command; the schema tests catch it, as it is then not of its type.
+    return json.dumps(value, indent=2, ensure_ascii=False, default=str)

@@ -7,7 +7,8 @@ and embeds in ``adapters``. Nothing in a reply knows about a platform.
 from __future__ import annotations
 
 import enum
-from dataclasses import asdict, dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from .sources import Source
@@ -142,6 +143,12 @@ class Reply:
     mentions: tuple[str, ...] = ()
     """Who the message notifies, as an admin named them (a Slack user group such as
     ``<!subteam^S1>`` or its id, a Discord role id): the one way a reply may ping anyone."""
+    data: Mapping[str, Any] | None = None
+    """What the reply says, for scripts (``mlc-bot exec --json``): JSON-ready values only
+    (str, int, float, bool, None, lists, dicts; timestamps as ISO 8601 UTC), in the shape
+    the command declares (``@command(..., data=...)``, see :mod:`commands.data`)."""
+    command: str | None = None
+    """The command that answered (set by the dispatcher; None when none was understood)."""
 
     @property
     def ok(self) -> bool:
@@ -167,8 +174,3 @@ class Reply:
         if self.failure is None:
             return 0
         return 2 if self.failure is Failure.USAGE else 1
-
-    def to_dict(self) -> dict[str, Any]:
-        data = asdict(self)
-        data["ok"] = self.ok
-        return data

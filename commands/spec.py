@@ -15,6 +15,8 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+import typing_extensions
+
 from .errors import UsageError
 from .sources import Source
 from .words import split_words
@@ -311,6 +313,8 @@ class Command:
     """The API calls it makes, for help pages and the docs."""
     list_name: str = "list"
     """Its subcommand name where its path is also a group (Discord: ``/mlc tags list``)."""
+    data: Any = None
+    """The ``TypedDict`` its replies' ``data`` follows (``mlc-bot exec --json``, the docs)."""
 
     @property
     def name(self) -> str:
@@ -350,11 +354,13 @@ def command(
     public: bool = False,
     cost: str = "",
     list_name: str = "list",
+    data: Any = None,
 ) -> Callable[[Handler], Handler]:
     """Declare a command. Fails at import when the declaration is incomplete.
 
     The handler is ``async def handler(ctx: Context, **params) -> Reply`` and
-    takes one keyword per declared parameter.
+    takes one keyword per declared parameter. ``data`` is the ``TypedDict`` (from
+    ``typing_extensions``) that the ``data`` of its successful replies follows.
     """
 
     def decorate(handler: Handler) -> Handler:
@@ -370,6 +376,7 @@ def command(
             public=public,
             cost=cost,
             list_name=list_name,
+            data=data,
         )
         _check(spec)
         handler.__mlc_command__ = spec  # type: ignore[attr-defined]
@@ -400,6 +407,11 @@ def _check(spec: Command) -> None:
         if seen_optional and param.required:
             raise TypeError(f"{where}: required positional {param.name!r} after an optional one")
         seen_optional = seen_optional or not param.required
+    if spec.data is None or not typing_extensions.is_typeddict(spec.data):
+        raise TypeError(
+            f"{where} needs data=, a TypedDict describing the data of its replies"
+            " (what `mlc-bot exec --json` prints; see commands/data.py)"
+        )
 
 
 def _check_bounds(where: str, param: Param) -> None:

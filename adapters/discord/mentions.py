@@ -38,5 +38,9 @@ def mentions_of(reply: Reply) -> tuple[str, discord.AllowedMentions]:
             parts.append(f"<@&{role_id}>")
         else:
             parts.append(discord.utils.escape_mentions(discord.utils.escape_markdown(text)))
-    allowed = discord.AllowedMentions(everyone=everyone, users=users, roles=roles)
+    if not parts:
+        return "", discord.AllowedMentions.none()
+    allowed = discord.AllowedMentions(
+        everyone=everyone, users=users, roles=roles, replied_user=False
+    )
     return " ".join(parts), allowed

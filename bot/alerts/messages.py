@@ -8,6 +8,7 @@ from datetime import UTC, datetime, tzinfo
 
 from commands.alerts.content import alert_reply, sample_event
 from commands.alerts.model import Alert, Rule
+from commands.alerts.service import AlertsUnavailable
 from commands.ports import ChannelRef, MessageEditor, Poster
 
 __all__ = ["PostedAlerts", "channel_of"]
@@ -50,7 +51,10 @@ class PostedAlerts:
     async def post_sample(self, rule: Rule) -> None:
         poster = self.posters.get(rule.platform)
         if poster is None:
-            raise LookupError(f"this process cannot post to {rule.platform}")
+            raise AlertsUnavailable(
+                f"This process cannot post to {rule.platform}: `alerts test` works where the "
+                f"bot posts there (`mlc-bot web` or `mlc-bot run` with that platform's token)."
+            )
         sample = Alert(
             id=0,
             event=sample_event(rule, self.clock()),

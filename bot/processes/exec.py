@@ -13,7 +13,9 @@ __all__ = ["run_exec"]
 async def run_exec(settings: Settings, text: str, *, as_json: bool = False) -> int:
     """Run ``text``, print the reply; exit status 0 done, 1 refused, 2 not understood.
 
-    A missing token raises :class:`bot.config.ConfigError` (the CLI prints it, status 2).
+    With ``as_json`` the reply is one JSON object on stdout, failures included. A missing
+    token raises :class:`bot.config.ConfigError` (the CLI prints it, as JSON too with
+    ``--json``; status 2).
     """
     core = build_core(settings)
     try:

@@ -17,6 +17,7 @@ from datetime import UTC, datetime, timedelta
 from bot.mylivechat import MyLiveChatClient, WebhookSubscription, WebhookTestResult
 
 from ..place import Place
+from ..ports import ChannelGone, PostRefused
 from .model import Alert, NewRule, Rule
 from .store import AlertMessages, AlertStore, Claim, RuleStore, SecretStore
 
@@ -137,7 +138,10 @@ class AlertService:
     async def test(self, rule_id: int, place: Place) -> Rule | None:
         rule = await self.get(rule_id, place)
         if rule is not None:
-            await self.messages.post_sample(rule)
+            try:
+                await self.messages.post_sample(rule)
+            except (ChannelGone, PostRefused) as exc:
+                raise AlertsUnavailable(f"The sample alert could not be posted: {exc}") from None
         return rule
 
     # -- the subscription ------------------------------------------------------------------

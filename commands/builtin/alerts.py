@@ -6,6 +6,8 @@ import re
 from collections.abc import Awaitable
 from typing import TypeVar
 
+from typing_extensions import TypedDict
+
 from commands.alerts.content import describe_rule
 from commands.alerts.model import NewRule, Rule
 from commands.alerts.service import (
@@ -14,7 +16,9 @@ from commands.alerts.service import (
     AlertsUnavailable,
     Provisioned,
 )
+from commands.alerts.store import Claim
 from commands.context import Context
+from commands.data import Timestamp, iso
 from commands.digests.store import StorageUnavailable
 from commands.errors import CommandError, UsageError
 from commands.params import id_param
@@ -23,6 +27,89 @@ from commands.reply import Action, Field, Kind, Reply, Row, Table
 from commands.spec import Param, ParamType, Permission, command
 
 T = TypeVar("T")
+
+
+class RuleData(TypedDict):
+    id: int
+    event: str
+    """handoff or feedback."""
+    platform: str
+    workspace_id: str | None
+    channel_id: str
+    reason: str | None
+    sla_seconds: int | None
+    mention: str | None
+    max_rating: int | None
+    with_comment: bool
+    paused: bool
+    created_utc: Timestamp
+
+
+class AddedRule(TypedDict):
+    rule: RuleData
+    subscription_id: int | None
+    """The MyLiveChat webhook subscription that delivers the rules' events."""
+    subscription_created: bool
+    test_delivered: bool | None
+    """Whether the test delivery reached the receiver; null when none was sent."""
+    test_receiver_status: int | None
+
+
+class RulesData(TypedDict):
+    rules: list[RuleData]
+
+
+class OneRule(TypedDict):
+    rule: RuleData
+    changed: bool
+    """False when there was nothing to do (already paused, already resumed)."""
+
+
+class RemovedRule(TypedDict):
+    rule: RuleData
+    subscription_events: list[str]
+    """What the subscription delivers now; empty when it was deleted."""
+
+
+class RotatedData(TypedDict):
+    subscription_id: int | None
+
+
+class ClaimData(TypedDict):
+    alert_id: int
+    claimed: bool
+    """True when this click took (or gave back) the claim."""
+    claimed_by: str | None
+    """The user id holding the claim now; null when nobody holds it."""
+    claimed_utc: Timestamp | None
+
+
+def rule_data(rule: Rule) -> RuleData:
+    return {
+        "id": rule.id,
+        "event": rule.event,
+        "platform": rule.platform,
+        "workspace_id": rule.workspace_id,
+        "channel_id": rule.channel_id,
+        "reason": rule.reason,
+        "sla_seconds": rule.sla_seconds,
+        "mention": rule.mention,
+        "max_rating": rule.max_rating,
+        "with_comment": rule.with_comment,
+        "paused": rule.paused,
+        "created_utc": iso(rule.created_utc),
+    }
+
+
+def _claim_data(claim: Claim) -> ClaimData:
+    alert = claim.alert
+    return {
+        "alert_id": alert.id,
+        "claimed": claim.won,
+        "claimed_by": alert.claimed_by,
+        "claimed_utc": iso(alert.claimed_utc),
+    }
+
 
 _NO_CALL = "no API call (the bot's database only)"
 _RULE_ID = id_param("the rule's number, from `alerts list`")
@@ -105,12 +192,20 @@ def _added(rule: Rule, provisioned: Provisioned) -> Reply:
                 "MLC_BOT_PUBLIC_URL): check that address and that this web process serves it."
             )
     notes.append("`alerts test <id>` posts a sample alert; `alerts list` shows the rules.")
+    data: AddedRule = {
+        "rule": rule_data(rule),
+        "subscription_id": provisioned.subscription.id if provisioned.subscription else None,
+        "subscription_created": provisioned.created,
+        "test_delivered": test.delivered if test is not None else None,
+        "test_receiver_status": test.receiver_status if test is not None else None,
+    }
     return Reply(
         title=f"{rule.event.capitalize()} alerts on",
         text="This channel gets an alert the moment one happens.",
         fields=tuple(fields),
         notes=tuple(notes),
         kind=kind,
+        data=data,
     )
 
 
@@ -137,6 +232,7 @@ With --sla, a handoff nobody claimed gets one reminder that mentions --mention.
     permission=Permission.ADMIN,
     cost="the first rule: GET, POST webhook_subscriptions and POST test_webhook; "
     "later ones: GET (+PATCH when the events change)",
+    data=AddedRule,
 )
 async def alerts_add_handoff(
     ctx: Context, reason: str | None = None, sla: str | None = None, mention: str | None = None
@@ -172,6 +268,7 @@ async def alerts_add_handoff(
     permission=Permission.ADMIN,
     cost="the first rule: GET, POST webhook_subscriptions and POST test_webhook; "
     "later ones: GET (+PATCH when the events change)",
+    data=AddedRule,
 )
 async def alerts_add_feedback(
     ctx: Context, max_rating: int | None = None, with_comment: bool = False
@@ -186,6 +283,7 @@ async def alerts_add_feedback(
     help="List this workspace's alert rules.",
     examples=["alerts", "alerts list"],
     cost=_NO_CALL,
+    data=RulesData,
 )
 async def alerts(ctx: Context) -> Reply:
     rules = await _stored(_service(ctx).list(_place(ctx)))
@@ -194,6 +292,7 @@ async def alerts(ctx: Context) -> Reply:
             title="No alert rules",
             text="No channel here gets live alerts. An admin can type `alerts add handoff` "
             "in a channel to start.",
+            data=RulesData(rules=[]),
         )
     admin = ctx.policy.is_admin(ctx.caller)
     here = ctx.surface.channel_id
@@ -212,6 +311,7 @@ async def alerts(ctx: Context) -> Reply:
         title="Alert rules",
         table=Table(("id", "alerts on", "channel", "state"), tuple(rows)),
         notes=(CLAIM_NOTE,),
+        data=RulesData(rules=[rule_data(r) for r in rules]),
     )
 
 
@@ -221,9 +321,16 @@ async def _toggle(ctx: Context, rule_id: int, paused: bool) -> Reply:
         raise CommandError(f"There is no alert rule #{rule_id} here.", hint="`alerts list`.")
     rule, changed = found
     word = "paused" if paused else "resumed"
+    data = OneRule(rule=rule_data(rule), changed=changed)
     if not changed:
-        return Reply(title=f"Already {word}", text=f"Alert rule #{rule_id} was already {word}.")
-    return Reply(title=f"Alert rule #{rule_id} {word}", text=describe_rule(rule), kind=Kind.SUCCESS)
+        text = f"Alert rule #{rule_id} was already {word}."
+        return Reply(title=f"Already {word}", text=text, data=data)
+    return Reply(
+        title=f"Alert rule #{rule_id} {word}",
+        text=describe_rule(rule),
+        kind=Kind.SUCCESS,
+        data=data,
+    )
 
 
 @command(
@@ -233,6 +340,7 @@ async def _toggle(ctx: Context, rule_id: int, paused: bool) -> Reply:
     params=[_RULE_ID],
     permission=Permission.ADMIN,
     cost=_NO_CALL,
+    data=OneRule,
 )
 async def alerts_pause(ctx: Context, id: int) -> Reply:
     return await _toggle(ctx, id, paused=True)
@@ -245,6 +353,7 @@ async def alerts_pause(ctx: Context, id: int) -> Reply:
     params=[_RULE_ID],
     permission=Permission.ADMIN,
     cost=_NO_CALL,
+    data=OneRule,
 )
 async def alerts_resume(ctx: Context, id: int) -> Reply:
     return await _toggle(ctx, id, paused=False)
@@ -257,6 +366,7 @@ async def alerts_resume(ctx: Context, id: int) -> Reply:
     params=[_RULE_ID],
     permission=Permission.ADMIN,
     cost="1 GET webhook_subscriptions (+PATCH or DELETE when the events change)",
+    data=RemovedRule,
 )
 async def alerts_remove(ctx: Context, id: int) -> Reply:
     removed = await _stored(_service(ctx).remove(ctx.api, id, _place(ctx)))
@@ -273,6 +383,12 @@ async def alerts_remove(ctx: Context, id: int) -> Reply:
         text=f"No more {describe_rule(rule)} alerts in channel {rule.channel_id}.",
         notes=(note,),
         kind=Kind.SUCCESS,
+        data=RemovedRule(
+            rule=rule_data(rule),
+            subscription_events=(
+                provisioned.subscription.event_list if provisioned.subscription else []
+            ),
+        ),
     )
 
 
@@ -283,6 +399,7 @@ async def alerts_remove(ctx: Context, id: int) -> Reply:
     params=[_RULE_ID],
     permission=Permission.ADMIN,
     cost=_NO_CALL,
+    data=OneRule,
 )
 async def alerts_test(ctx: Context, id: int) -> Reply:
     rule = await _stored(_service(ctx).test(id, _place(ctx)))
@@ -292,6 +409,7 @@ async def alerts_test(ctx: Context, id: int) -> Reply:
         title="Sample alert posted",
         text=f"A sample {rule.event} alert went to channel {rule.channel_id}.",
         kind=Kind.SUCCESS,
+        data=OneRule(rule=rule_data(rule), changed=True),
     )
 
 
@@ -302,6 +420,7 @@ async def alerts_test(ctx: Context, id: int) -> Reply:
     permission=Permission.ADMIN,
     writes=True,
     cost="2 calls: GET webhook_subscriptions, POST rotate_webhook_secret",
+    data=RotatedData,
 )
 async def alerts_rotate(ctx: Context) -> Reply:
     sub = await _stored(_service(ctx).rotate(ctx.api))
@@ -312,6 +431,7 @@ async def alerts_rotate(ctx: Context) -> Reply:
             "Deliveries signed with the previous one are accepted for 10 more minutes."
         ),
         kind=Kind.SUCCESS,
+        data=RotatedData(subscription_id=sub.id),
     )
 
 
@@ -322,23 +442,27 @@ async def alerts_rotate(ctx: Context) -> Reply:
     params=[_ALERT_ID],
     permission=Permission.MEMBER_WRITE,
     cost=_NO_CALL,
+    data=ClaimData,
 )
 async def alerts_claim(ctx: Context, id: int) -> Reply:
     caller = ctx.caller
     claim = await _stored(_service(ctx).claim(id, caller.user_id, caller.name, _place(ctx)))
     if claim is None:
         raise CommandError(f"There is no alert #{id} here.")
-    alert = claim.alert
+    alert, data = claim.alert, _claim_data(claim)
     if claim.won:
         return Reply(
             title=f"You claimed alert #{id}",
             text="Its message now shows you have it; `Release` gives it back.",
             kind=Kind.SUCCESS,
+            data=data,
         )
     who = alert.claimed_name or alert.claimed_by or "someone"
     if alert.claimed_by == ctx.caller.user_id:
-        return Reply(title="Already yours", text=f"You claimed alert #{id} already.")
-    return Reply(title="Already claimed", text=f"Alert #{id} is already claimed by {who}.")
+        return Reply(title="Already yours", text=f"You claimed alert #{id} already.", data=data)
+    return Reply(
+        title="Already claimed", text=f"Alert #{id} is already claimed by {who}.", data=data
+    )
 
 
 @command(
@@ -348,15 +472,20 @@ async def alerts_claim(ctx: Context, id: int) -> Reply:
     params=[_ALERT_ID],
     permission=Permission.MEMBER_WRITE,
     cost=_NO_CALL,
+    data=ClaimData,
 )
 async def alerts_release(ctx: Context, id: int) -> Reply:
     claim = await _stored(_service(ctx).release(id, ctx.caller.user_id, _place(ctx)))
     if claim is None:
         raise CommandError(f"There is no alert #{id} here.")
+    data = _claim_data(claim)
     if not claim.won:
         who = claim.alert.claimed_name or claim.alert.claimed_by
         return Reply(
             title="Not yours to release",
             text=f"Alert #{id} is claimed by {who}; only they can release it.",
+            data=data,
         )
-    return Reply(title=f"Alert #{id} released", text="Anyone can claim it now.", kind=Kind.SUCCESS)
+    return Reply(
+        title=f"Alert #{id} released", text="Anyone can claim it now.", kind=Kind.SUCCESS, data=data
+    )

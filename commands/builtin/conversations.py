@@ -4,8 +4,11 @@ from __future__ import annotations
 
 from datetime import tzinfo
 
+from typing_extensions import TypedDict
+
 from bot.mylivechat import Message, Transcript
 from commands.context import Context
+from commands.data import HandoffData, TranscriptData, handoff_data, transcript_data
 from commands.errors import CommandError
 from commands.formatting import clip, count, na, visitor_label
 from commands.params import SESSION_ID, limit_param
@@ -18,6 +21,24 @@ TRANSCRIPT_LAST_DEFAULT = 30
 MESSAGE_CHARS = 280
 
 
+class HandoffsData(TypedDict):
+    handoffs: list[HandoffData]
+    """Newest first."""
+    waiting: int
+    """How many of them wait for an agent (assigned_to is null)."""
+
+
+class TranscriptReplyData(TypedDict):
+    transcript: TranscriptData
+    """Its messages are the latest `--last` of them; message_count counts them all."""
+    messages_not_shown: int
+
+
+class TranscriptsData(TypedDict):
+    transcripts: list[TranscriptData]
+    """Newest first, each with all its messages."""
+
+
 @command(
     "handoffs",
     help="Recent AI-to-human handoffs, newest first.",
@@ -25,12 +46,17 @@ MESSAGE_CHARS = 280
     params=[limit_param("how many handoffs to show", 10)],
     public=True,
     cost="1 call: GET handoffs",
+    data=HandoffsData,
 )
 async def handoffs(ctx: Context, limit: int = 10) -> Reply:
     rows = await ctx.api.list_handoffs(limit=limit)
     ctx.site.remember_handoffs(rows)
     if not rows:
-        return Reply(title="No handoffs", text="No conversation was handed to a human recently.")
+        return Reply(
+            title="No handoffs",
+            text="No conversation was handed to a human recently.",
+            data=HandoffsData(handoffs=[], waiting=0),
+        )
     now = ctx.now()
     table_rows = []
     for handoff in rows:
@@ -55,6 +81,7 @@ async def handoffs(ctx: Context, limit: int = 10) -> Reply:
         title="Recent handoffs",
         text=summary,
         table=Table(("session", "visitor", "reason", "agent", "when"), tuple(table_rows)),
+        data=HandoffsData(handoffs=[handoff_data(h) for h in rows], waiting=waiting),
     )
 
 
@@ -75,6 +102,7 @@ async def handoffs(ctx: Context, limit: int = 10) -> Reply:
         ),
     ],
     cost="1 call: GET transcripts?session_id=",
+    data=TranscriptReplyData,
 )
 async def transcript(ctx: Context, session_id: str, last: int = TRANSCRIPT_LAST_DEFAULT) -> Reply:
     found = await ctx.api.list_transcripts(session_id=session_id)
@@ -110,6 +138,9 @@ def _transcript_reply(ctx: Context, chat: Transcript, last: int) -> Reply:
         text="\n".join([header, "", *lines]),
         notes=notes,
         actions=(Action("Tag", f"tag {chat.session_id}", pick=Source.TAG),),
+        data=TranscriptReplyData(
+            transcript=transcript_data(chat, shown), messages_not_shown=left_out
+        ),
     )
 
 
@@ -129,11 +160,16 @@ def _message_line(message: Message, tz: tzinfo) -> str:
     examples=["transcripts", "transcripts --limit 25"],
     params=[limit_param("how many transcripts to show", 10)],
     cost="1 call: GET transcripts",
+    data=TranscriptsData,
 )
 async def transcripts(ctx: Context, limit: int = 10) -> Reply:
     rows = await ctx.api.list_transcripts(limit=limit)
     if not rows:
-        return Reply(title="No transcripts", text="There are no recent chat sessions.")
+        return Reply(
+            title="No transcripts",
+            text="There are no recent chat sessions.",
+            data=TranscriptsData(transcripts=[]),
+        )
     now = ctx.now()
     table_rows = []
     for chat in rows:
@@ -156,4 +192,5 @@ async def transcripts(ctx: Context, limit: int = 10) -> Reply:
             ("session", "visitor", "started", "messages", "state", "first message"),
             tuple(table_rows),
         ),
+        data=TranscriptsData(transcripts=[transcript_data(chat) for chat in rows]),
     )

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable
-from typing import TypeVar
+from typing import Annotated, TypeVar
+
+from typing_extensions import TypedDict
 
 from commands.context import Context
-from commands.digests.content import KINDS
+from commands.data import Format, Timestamp, iso
+from commands.digests.content import KINDS, DigestNowData
 from commands.digests.schedule import (
     Schedule,
     ScheduleError,
@@ -35,6 +38,69 @@ _KIND = Param(
 )
 _ID = id_param("the digest's number, from `digest list`")
 _NO_CALL = "no API call (the bot's database only)"
+
+HourMinute = Annotated[str, Format("HH:MM, 24-hour", r"^[0-2][0-9]:[0-5][0-9]$")]
+
+
+class ScheduledDigestData(TypedDict):
+    id: int
+    kind: str
+    """usage or feedback."""
+    platform: str
+    """slack, discord or console."""
+    workspace_id: str | None
+    channel_id: str
+    at: HourMinute
+    """The local time of day it is posted."""
+    timezone: str
+    """An IANA zone such as Europe/Berlin."""
+    days: str
+    """daily, weekdays, weekends, or days like mon,wed,fri."""
+    paused: bool
+    paused_reason: str | None
+    last_sent_period: str | None
+    """The local date and time of the last run posted, e.g. 2026-04-22T09:00."""
+    created_by: str
+    """The user id of the admin who added it."""
+    created_utc: Timestamp
+    next_run_utc: Timestamp | None
+    """Null while paused (and once removed)."""
+
+
+def _digest_data(sub: Subscription, ctx: Context, *, scheduled: bool = True) -> ScheduledDigestData:
+    """``sub`` for scripts; ``scheduled`` False for one that was just removed."""
+    next_run = Schedule.of(sub).next_run(ctx.now()) if scheduled and not sub.paused else None
+    return {
+        "id": sub.id,
+        "kind": sub.kind,
+        "platform": sub.platform,
+        "workspace_id": sub.workspace_id,
+        "channel_id": sub.channel_id,
+        "at": sub.at_time,
+        "timezone": sub.timezone,
+        "days": sub.days,
+        "paused": sub.paused,
+        "paused_reason": sub.paused_reason,
+        "last_sent_period": sub.last_sent_period,
+        "created_by": sub.created_by,
+        "created_utc": iso(sub.created_utc),
+        "next_run_utc": iso(next_run),
+    }
+
+
+class AddedDigest(TypedDict):
+    digest: ScheduledDigestData
+    created: bool
+    """False when this channel already had the same digest: that one is returned."""
+
+
+class DigestsData(TypedDict):
+    digests: list[ScheduledDigestData]
+    """This workspace's digests."""
+
+
+class OneDigest(TypedDict):
+    digest: ScheduledDigestData
 
 
 def _service(ctx: Context) -> DigestService:
@@ -129,6 +195,7 @@ comments. Defaults: 09:00 on weekdays, in the workspace's time zone (or MLC_BOT_
     ],
     permission=Permission.ADMIN,
     cost=_NO_CALL,
+    data=AddedDigest,
 )
 async def digest_add(
     ctx: Context, kind: str, at: str = "09:00", tz: str | None = None, days: str = "weekdays"
@@ -145,6 +212,7 @@ async def digest_add(
             title=f"Already scheduled as #{sub.id}",
             text=f"This channel already gets {what}.",
             fields=fields,
+            data=AddedDigest(digest=_digest_data(sub, ctx), created=False),
         )
     return Reply(
         title=f"{kind.capitalize()} digest scheduled",
@@ -155,6 +223,7 @@ async def digest_add(
             f"`digest now {kind}` shows one now; add `--public` to post it here.",
             "`digest list` shows this workspace's digests.",
         ),
+        data=AddedDigest(digest=_digest_data(sub, ctx), created=True),
     )
 
 
@@ -163,6 +232,7 @@ async def digest_add(
     help="List this workspace's digests, each with its next run in its own time zone.",
     examples=["digest list"],
     cost=_NO_CALL,
+    data=DigestsData,
 )
 async def digest_list(ctx: Context) -> Reply:
     service, surface = _service(ctx), ctx.surface
@@ -172,6 +242,7 @@ async def digest_list(ctx: Context) -> Reply:
             title="No digests yet",
             text="No channel here gets a digest. An admin can type `digest add usage` "
             "in a channel to start one.",
+            data=DigestsData(digests=[]),
         )
     admin = ctx.policy.is_admin(ctx.caller)
     here = surface.channel_id
@@ -190,7 +261,11 @@ async def digest_list(ctx: Context) -> Reply:
         cells = (f"#{sub.id}", sub.kind, channel, Schedule.of(sub).describe(), next_run, state)
         rows.append(Row(cells, actions if admin else ()))
     columns = ("id", "digest", "channel", "schedule", "next run", "state")
-    return Reply(title="Digests", table=Table(columns, tuple(rows)))
+    return Reply(
+        title="Digests",
+        table=Table(columns, tuple(rows)),
+        data=DigestsData(digests=[_digest_data(sub, ctx) for sub in subs]),
+    )
 
 
 async def _toggle(ctx: Context, sub_id: int, paused: bool) -> Subscription:
@@ -209,6 +284,7 @@ async def _toggle(ctx: Context, sub_id: int, paused: bool) -> Subscription:
     params=[_ID],
     permission=Permission.ADMIN,
     cost=_NO_CALL,
+    data=OneDigest,
 )
 async def digest_remove(ctx: Context, id: int) -> Reply:
     sub = await _storage(_service(ctx).remove(id, _place(ctx)))
@@ -221,6 +297,7 @@ async def digest_remove(ctx: Context, id: int) -> Reply:
         text=f"The {sub.kind} digest of channel {sub.channel_id} "
         f"({Schedule.of(sub).describe()}) will not be posted again.",
         kind=Kind.SUCCESS,
+        data=OneDigest(digest=_digest_data(sub, ctx, scheduled=False)),
     )
 
 
@@ -231,13 +308,15 @@ async def digest_remove(ctx: Context, id: int) -> Reply:
     params=[_ID],
     permission=Permission.ADMIN,
     cost=_NO_CALL,
+    data=OneDigest,
 )
 async def digest_pause(ctx: Context, id: int) -> Reply:
-    await _toggle(ctx, id, paused=True)
+    sub = await _toggle(ctx, id, paused=True)
     return Reply(
         title=f"Digest #{id} paused",
         text=f"`digest resume {id}` starts it again; runs missed meanwhile are not replayed.",
         kind=Kind.SUCCESS,
+        data=OneDigest(digest=_digest_data(sub, ctx)),
     )
 
 
@@ -248,6 +327,7 @@ async def digest_pause(ctx: Context, id: int) -> Reply:
     params=[_ID],
     permission=Permission.ADMIN,
     cost=_NO_CALL,
+    data=OneDigest,
 )
 async def digest_resume(ctx: Context, id: int) -> Reply:
     sub = await _toggle(ctx, id, paused=False)
@@ -256,6 +336,7 @@ async def digest_resume(ctx: Context, id: int) -> Reply:
         text=f"The {sub.kind} digest runs {Schedule.of(sub).describe()}.",
         fields=(Field("Next run", _next(sub, ctx)),),
         kind=Kind.SUCCESS,
+        data=OneDigest(digest=_digest_data(sub, ctx)),
     )
 
 
@@ -270,6 +351,7 @@ changes nothing: the scheduled digests go on as before.
     params=[_KIND],
     public=True,
     cost="1 call: GET usage, or GET feedback?limit=200",
+    data=DigestNowData,
 )
 async def digest_now(ctx: Context, kind: str) -> Reply:
     service, place = _service(ctx), _place(ctx)

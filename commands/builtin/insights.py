@@ -4,7 +4,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from typing_extensions import TypedDict
+
 from commands.context import Context
+from commands.data import (
+    Distribution,
+    FeedbackData,
+    UsageData,
+    distribution,
+    feedback_data,
+    ratio,
+    usage_data,
+)
 from commands.formatting import clip, count, na, number, yes_no
 from commands.metrics import feedback_stats, usage_figures
 from commands.params import limit_param
@@ -17,12 +28,45 @@ COMMENTS_DEFAULT = 10
 COMMENTS_MAX = 50
 
 
+class FeedbackReplyData(TypedDict):
+    ratings_read: int
+    """How many of the newest ratings were looked at (at most --limit)."""
+    all_ratings: bool
+    """Whether those are all the site has."""
+    max_rating: int | None
+    """The --max-rating asked for."""
+    count: int
+    """Ratings with a score (1-5) among them, up to max_rating."""
+    average: float | None
+    """Their average (2 decimals); null when there are none."""
+    distribution: Distribution
+    """How many of those ratings gave each number of stars, keys "1" to "5"."""
+    comments: list[FeedbackData]
+    """The newest commented ratings, at most --comments."""
+    comments_not_shown: int
+
+
+class StarterData(TypedDict):
+    id: int | None
+    text: str | None
+    enabled: bool | None
+    sort_order: int | None
+
+
+class StartersData(TypedDict):
+    starters: list[StarterData]
+    """In the order visitors see them."""
+    shown: int
+    """How many are shown to visitors."""
+
+
 @command(
     "usage",
     help="AI replies this billing cycle against the plan, and where the current pace leads.",
     examples=["usage", "usage --public"],
     public=True,
     cost="1 call: GET usage",
+    data=UsageData,
 )
 async def usage(ctx: Context) -> Reply:
     figures = usage_figures(await ctx.api.get_usage(), ctx.now())
@@ -63,6 +107,7 @@ async def usage(ctx: Context) -> Reply:
         fields=fields,
         kind=kind,
         notes=notes,
+        data=usage_data(figures),
     )
 
 
@@ -92,6 +137,7 @@ async def usage(ctx: Context) -> Reply:
     ],
     public=True,
     cost="1 call: GET feedback",
+    data=FeedbackReplyData,
 )
 async def feedback(
     ctx: Context,
@@ -105,6 +151,17 @@ async def feedback(
     if max_rating is not None:
         rows = [r for r in rows if r.rating is not None and r.rating <= max_rating]
     stats = feedback_stats(rows)
+    commented = [r for r in rows if r.comment and r.comment.strip() and r.rating is not None]
+    data = FeedbackReplyData(
+        ratings_read=window.size,
+        all_ratings=window.every,
+        max_rating=max_rating,
+        count=stats.count,
+        average=ratio(stats.average),
+        distribution=distribution(stats),
+        comments=[feedback_data(r) for r in commented[:comments]],
+        comments_not_shown=max(len(commented) - comments, 0),
+    )
     if stats.count == 0:
         if window.size == 0:
             text = "No visitor has rated a chat yet."
@@ -112,7 +169,7 @@ async def feedback(
             text = f"No rating among {window.bare} is {stars}."
         else:
             text = f"None of {window.ratings} has a score."
-        return Reply(title="No feedback", text=text)
+        return Reply(title="No feedback", text=text, data=data)
     average = f"{stats.average:.1f}" if stats.average is not None else "n/a"
     if max_rating is not None:
         text = (
@@ -132,7 +189,6 @@ async def feedback(
         Field(f"{star} ★", f"{_bar(spread[star], stats.count)} {spread[star]}")
         for star in range(5, 0, -1)
     )
-    commented = [r for r in rows if r.comment and r.comment.strip() and r.rating is not None]
     now = ctx.now()
     table = Table.of(
         ["rating", "comment", "session", "when"],
@@ -160,6 +216,7 @@ async def feedback(
         fields=fields,
         table=table if commented else None,
         notes=tuple(notes),
+        data=data,
     )
 
 
@@ -206,11 +263,16 @@ def _bar(amount: int, total: int, width: int = 12) -> str:
     help="The conversation starters visitors see above the chat input.",
     examples=["starters"],
     cost="1 call: GET conversation_starters",
+    data=StartersData,
 )
 async def starters(ctx: Context) -> Reply:
     rows = await ctx.api.list_conversation_starters()
     if not rows:
-        return Reply(title="No conversation starters", text="This site shows no starter chips.")
+        return Reply(
+            title="No conversation starters",
+            text="This site shows no starter chips.",
+            data=StartersData(starters=[], shown=0),
+        )
     ordered = sorted(rows, key=lambda s: (s.sort_order is None, s.sort_order or 0))
     table = Table.of(
         ["order", "text", "shown"],
@@ -221,4 +283,11 @@ async def starters(ctx: Context) -> Reply:
         title="Conversation starters",
         text=f"{shown} of {count(len(rows), 'starter')} shown to visitors.",
         table=table,
+        data=StartersData(
+            starters=[
+                StarterData(id=s.id, text=s.text, enabled=s.enabled, sort_order=s.sort_order)
+                for s in ordered
+            ],
+            shown=shown,
+        ),
     )

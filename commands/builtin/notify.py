@@ -9,8 +9,11 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 
+from typing_extensions import TypedDict
+
 from bot.mylivechat import NotifierSettings, OutcomeUnknown, Platform, is_platform
 from commands.context import Context
+from commands.data import NotifierData, notifier_data
 from commands.formatting import joined
 from commands.notifier_rules import (
     EVENTS,
@@ -47,6 +50,16 @@ def _platform(required: bool) -> Param:
 _EVENTS_HELP = "which events to post"
 
 
+class NotifiersData(TypedDict):
+    notifiers: list[NotifierData]
+    """One per platform asked about."""
+
+
+class SavedNotifier(TypedDict):
+    notifier: NotifierData
+    """The settings as MyLiveChat saved them."""
+
+
 @command(
     "notify",
     help="Show where MyLiveChat posts handoff and feedback notifications.",
@@ -54,6 +67,7 @@ _EVENTS_HELP = "which events to post"
     params=[_platform(required=False)],
     list_name="show",
     cost="1 call per platform: GET <platform>_settings (3 calls without a platform)",
+    data=NotifiersData,
 )
 async def notify(ctx: Context, platform: str | None = None) -> Reply:
     platforms = [platform] if platform else list(PLATFORMS)
@@ -69,6 +83,9 @@ async def notify(ctx: Context, platform: str | None = None) -> Reply:
         table=Table.of(["platform", "webhook", "events"], rows),
         notes=(
             "Change them with `notify <platform> set <webhook_url> --events handoff,feedback`.",
+        ),
+        data=NotifiersData(
+            notifiers=[notifier_data(p, s) for p, s in zip(platforms, found, strict=True)]
         ),
     )
 
@@ -101,6 +118,7 @@ def _where(settings: NotifierSettings) -> str:
     permission=Permission.ADMIN,
     writes=True,
     cost="1 call: PATCH <platform>_settings (none when the URL or events break the rules)",
+    data=SavedNotifier,
 )
 async def notify_set(
     ctx: Context, platform: str, webhook_url: str, events: list[str] | None = None
@@ -137,6 +155,7 @@ async def notify_set(
     permission=Permission.ADMIN,
     writes=True,
     cost="1 call: PATCH <platform>_settings (none when the events break the rules)",
+    data=SavedNotifier,
 )
 async def notify_events(ctx: Context, platform: str, events: list[str]) -> Reply:
     chosen = check_events(events)
@@ -155,22 +174,24 @@ async def notify_events(ctx: Context, platform: str, events: list[str]) -> Reply
     permission=Permission.ADMIN,
     writes=True,
     cost="1 call: PATCH <platform>_settings",
+    data=SavedNotifier,
 )
 async def notify_off(ctx: Context, platform: str) -> Reply:
     try:
-        await ctx.api.update_notifier_settings(_api_platform(platform), webhook_url="")
+        saved = await ctx.api.update_notifier_settings(_api_platform(platform), webhook_url="")
     except OutcomeUnknown as lost:
         return await _settle_settings(ctx, lost, platform, url="")
-    return _off_reply(platform)
+    return _off_reply(platform, saved)
 
 
-def _off_reply(platform: str) -> Reply:
+def _off_reply(platform: str, saved: NotifierSettings) -> Reply:
     title = rule_for(platform).title
     return Reply(
         title=f"{title} notifications off",
         text=f"MyLiveChat no longer posts to {title}.",
         kind=Kind.SUCCESS,
         notes=(f"Turn them back on with `notify {platform} set <webhook_url>`.",),
+        data=SavedNotifier(notifier=notifier_data(platform, saved)),
     )
 
 
@@ -204,7 +225,7 @@ async def _settle_settings(
                 again=f"{RUN_AGAIN} Running it twice changes nothing more.",
             )
         if url == "":
-            return confirmed(lost, _off_reply(platform))
+            return confirmed(lost, _off_reply(platform, shown))
         if url is None:
             return confirmed(lost, _events_reply(platform, shown))
         hint = rule_for(platform).hint(url)
@@ -248,4 +269,10 @@ def _saved_reply(title: str, platform: str, saved: NotifierSettings, text: str) 
     if saved.webhook_url_present is False:
         kind = Kind.WARNING
         notes.append(f"No webhook URL is set yet: `notify {platform} set <webhook_url>`.")
-    return Reply(title=f"{title} notifications saved", text=text, kind=kind, notes=tuple(notes))
+    return Reply(
+        title=f"{title} notifications saved",
+        text=text,
+        kind=kind,
+        notes=tuple(notes),
+        data=SavedNotifier(notifier=notifier_data(platform, saved)),
+    )

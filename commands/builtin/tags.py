@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from typing_extensions import TypedDict
+
 from bot.mylivechat import BadRequest, OutcomeUnknown, Tag
 from commands.context import Context
+from commands.data import TagData, tag_data
 from commands.errors import CommandError, UsageError
 from commands.formatting import count, joined, na, tag_label, tag_row
 from commands.params import SESSION_ID, TAG_NAME_MAX_LENGTH
@@ -59,6 +62,44 @@ def _with_id(tag: Tag) -> Tag:
     return tag
 
 
+class TagChange(TypedDict):
+    tag: TagData
+    changed: bool
+    """False when the session already had the tag (tag) or did not have it (untag)."""
+
+
+class SessionTagsData(TypedDict):
+    session_id: str
+    tags: list[TagChange]
+    """Each tag asked for, in order."""
+
+
+def _session_tags(session_id: str, tag: Tag, changed: bool) -> SessionTagsData:
+    return {"session_id": session_id, "tags": [{"tag": tag_data(tag), "changed": changed}]}
+
+
+class TagsData(TypedDict):
+    tags: list[TagData]
+    """The enabled tags; with --all, the deleted ones too (enabled: false)."""
+    deleted_not_shown: int
+
+
+class EditedTag(TypedDict):
+    tag: TagData
+
+
+class TagCreated(TypedDict):
+    tag: TagData
+    created: bool
+    """False when a tag of that name existed: it is returned unchanged."""
+
+
+class TagDeleted(TypedDict):
+    tag: TagData
+    changed: bool
+    """False when it was already deleted."""
+
+
 @command(
     "tag",
     help="Tag a chat session, by tag name or id.",
@@ -66,6 +107,7 @@ def _with_id(tag: Tag) -> Tag:
     params=[SESSION_ID, _TAG_REF],
     writes=True,
     cost="1 call: POST apply_tag (tag list cached; +1 GET tags when cold or on a miss)",
+    data=SessionTagsData,
 )
 async def tag(ctx: Context, session_id: str, tag: str) -> Reply:
     found = await _tag_for_session(ctx, session_id, tag)
@@ -78,12 +120,14 @@ async def tag(ctx: Context, session_id: str, tag: str) -> Reply:
         return Reply(
             title="Already tagged",
             text=f"Session `{session_id}` already has the tag `{found.name}`.",
+            data=_session_tags(session_id, found, changed=False),
         )
     return Reply(
         title="Tagged",
         text=f"Session `{session_id}` is now tagged `{found.name}`.",
         kind=Kind.SUCCESS,
         actions=(Action("Undo", f"untag {session_id} {found.id}"),),
+        data=_session_tags(session_id, found, changed=True),
     )
 
 
@@ -94,6 +138,7 @@ async def tag(ctx: Context, session_id: str, tag: str) -> Reply:
     params=[SESSION_ID, _TAG_REF],
     writes=True,
     cost="1 call: DELETE apply_tag (tag list cached; +1 GET tags when cold or on a miss)",
+    data=SessionTagsData,
 )
 async def untag(ctx: Context, session_id: str, tag: str) -> Reply:
     found = await _tag_for_session(ctx, session_id, tag, allow_deleted=True)
@@ -102,11 +147,13 @@ async def untag(ctx: Context, session_id: str, tag: str) -> Reply:
         return Reply(
             title="Was not tagged",
             text=f"Session `{session_id}` did not have the tag `{found.name}`; nothing changed.",
+            data=_session_tags(session_id, found, changed=False),
         )
     return Reply(
         title="Tag removed",
         text=f"Session `{session_id}` no longer has the tag `{found.name}`.",
         kind=Kind.SUCCESS,
+        data=_session_tags(session_id, found, changed=True),
     )
 
 
@@ -116,17 +163,20 @@ async def untag(ctx: Context, session_id: str, tag: str) -> Reply:
     examples=["tags", "tags --all"],
     params=[Param("all", ParamType.FLAG, "include deleted tags")],
     cost="1 call: GET tags (also refreshes the cached list)",
+    data=TagsData,
 )
 async def tags(ctx: Context, all: bool = False) -> Reply:
     rows = await ctx.site.tags(ctx.api, refresh=True)
     shown = rows if all else enabled_tags(rows)
+    hidden = len(rows) - len(shown)
+    data = TagsData(tags=[tag_data(t) for t in shown], deleted_not_shown=hidden)
     if not shown:
         return Reply(
             title="No tags yet",
             text="This site has no tags.",
             notes=("Create one with `tags add vip --color #7c3aed`.",),
+            data=data,
         )
-    hidden = len(rows) - len(shown)
     notes = (
         [f"{count(hidden, 'deleted tag')} not shown; `tags --all` lists them."] if hidden else []
     )
@@ -135,6 +185,7 @@ async def tags(ctx: Context, all: bool = False) -> Reply:
         title=f"Tags ({len(shown)})",
         table=Table.of(["id", "name", "colour", "description"], [tag_row(t) for t in shown]),
         notes=tuple(notes),
+        data=data,
     )
 
 
@@ -157,6 +208,7 @@ async def tags(ctx: Context, all: bool = False) -> Reply:
     permission=Permission.MEMBER_WRITE,
     writes=True,
     cost="1 call: POST tags",
+    data=TagCreated,
 )
 async def tags_add(
     ctx: Context, name: str, color: str | None = None, description: str | None = None
@@ -180,9 +232,13 @@ async def tags_add(
             text=f"The tag `{created.name}` already exists (id {na(created.id)}). {state}",
             fields=_tag_fields(created),
             notes=notes if kept else (),
+            data=TagCreated(tag=tag_data(created), created=False),
         )
     return Reply(
-        title=f"Created tag {created.name}", fields=_tag_fields(created), kind=Kind.SUCCESS
+        title=f"Created tag {created.name}",
+        fields=_tag_fields(created),
+        kind=Kind.SUCCESS,
+        data=TagCreated(tag=tag_data(created), created=True),
     )
 
 
@@ -199,6 +255,7 @@ async def tags_add(
     permission=Permission.MEMBER_WRITE,
     writes=True,
     cost="1 call: PATCH tags (tag list cached; +1 GET tags when cold or on a miss)",
+    data=EditedTag,
 )
 async def tags_edit(
     ctx: Context,
@@ -243,6 +300,7 @@ def _updated_reply(updated: Tag, found: Tag) -> Reply:
         title=f"Updated tag {updated.name or found.name}",
         fields=_tag_fields(updated),
         kind=Kind.SUCCESS,
+        data=EditedTag(tag=tag_data(updated)),
     )
 
 
@@ -284,12 +342,15 @@ def _judge_edit(
     permission=Permission.MEMBER_WRITE,
     writes=True,
     cost="1 call: DELETE tags (tag list cached; +1 GET tags when cold or on a miss)",
+    data=TagDeleted,
 )
 async def tags_delete(ctx: Context, tag: str) -> Reply:
     found = _with_id(await resolve_tag(ctx, tag, allow_deleted=True))
     if found.enabled is False:
         return Reply(
-            title="Already deleted", text=f"The tag {tag_label(found)} is already deleted."
+            title="Already deleted",
+            text=f"The tag {tag_label(found)} is already deleted.",
+            data=TagDeleted(tag=tag_data(found), changed=False),
         )
     try:
         await ctx.api.delete_tag(found.id)  # type: ignore[arg-type]
@@ -299,6 +360,7 @@ async def tags_delete(ctx: Context, tag: str) -> Reply:
         title=f"Deleted tag {found.name}",
         text="Sessions tagged with it keep it in their history; it can no longer be applied.",
         kind=Kind.SUCCESS,
+        data=TagDeleted(tag={**tag_data(found), "enabled": False}, changed=True),
     )
 
 

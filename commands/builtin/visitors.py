@@ -5,8 +5,11 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from typing_extensions import TypedDict
+
 from bot.mylivechat import OutcomeUnknown, Visitor
 from commands.context import Context
+from commands.data import VisitorData, visitor_data
 from commands.errors import UsageError
 from commands.failures import outcome_unknown_reply
 from commands.formatting import clip, count, joined, na, number
@@ -30,17 +33,40 @@ _KEY = Param(
 )
 
 
+class VisitorsData(TypedDict):
+    visitors: list[VisitorData]
+    """Most recently seen first."""
+
+
+class SavedVisitor(TypedDict):
+    visitor: VisitorData
+    created: bool | None
+    """True for a new visitor, false for an update; null when MyLiveChat did not say."""
+
+
+class RecordedEvent(TypedDict):
+    visitor_key: str
+    event: str
+    event_count: int | None
+    """The visitor's events so far, this one included."""
+
+
 @command(
     "visitors",
     help="Recently seen visitors from the visitor CRM.",
     examples=["visitors", "visitors --limit 50"],
     params=[limit_param("how many visitors to show", 20)],
     cost="1 call: GET visitors",
+    data=VisitorsData,
 )
 async def visitors(ctx: Context, limit: int = 20) -> Reply:
     rows = await ctx.api.list_visitors(limit=limit)
     if not rows:
-        return Reply(title="No visitors", text="The visitor CRM is empty for this site.")
+        return Reply(
+            title="No visitors",
+            text="The visitor CRM is empty for this site.",
+            data=VisitorsData(visitors=[]),
+        )
     now = ctx.now()
     table = Table.of(
         ["key", "name", "email", "plan", "last seen", "events"],
@@ -56,7 +82,11 @@ async def visitors(ctx: Context, limit: int = 20) -> Reply:
             for v in rows
         ],
     )
-    return Reply(title=f"Visitors ({len(rows)})", table=table)
+    return Reply(
+        title=f"Visitors ({len(rows)})",
+        table=table,
+        data=VisitorsData(visitors=[visitor_data(v) for v in rows]),
+    )
 
 
 @command(
@@ -76,6 +106,7 @@ async def visitors(ctx: Context, limit: int = 20) -> Reply:
     permission=Permission.MEMBER_WRITE,
     writes=True,
     cost="1 call: POST visitors",
+    data=SavedVisitor,
 )
 async def visitor_set(
     ctx: Context,
@@ -113,6 +144,7 @@ async def visitor_set(
         title=f"{verb} visitor {saved.visitor_key or visitor_key}",
         fields=_visitor_fields(saved),
         kind=Kind.SUCCESS,
+        data=SavedVisitor(visitor=visitor_data(saved), created=saved.created),
     )
 
 
@@ -135,6 +167,7 @@ async def visitor_set(
     permission=Permission.MEMBER_WRITE,
     writes=True,
     cost="1 call: POST visitor_event",
+    data=RecordedEvent,
 )
 async def visitor_event(
     ctx: Context, visitor_key: str, event: str, properties: dict[str, str] | None = None
@@ -155,6 +188,11 @@ async def visitor_event(
         title=f"Recorded {recorded.event or event}",
         text=f"Visitor `{recorded.visitor_key or visitor_key}` now has {total}.",
         kind=Kind.SUCCESS,
+        data=RecordedEvent(
+            visitor_key=recorded.visitor_key or visitor_key,
+            event=recorded.event or event,
+            event_count=recorded.event_count,
+        ),
     )
 
 
@@ -188,7 +226,12 @@ def _judge_set(
             again=f"{RUN_AGAIN} Running it twice changes nothing more.",
             fields=_visitor_fields(visitor),
         )
-    saved = Reply(title=f"Saved visitor {key}", fields=_visitor_fields(visitor), kind=Kind.SUCCESS)
+    saved = Reply(
+        title=f"Saved visitor {key}",
+        fields=_visitor_fields(visitor),
+        kind=Kind.SUCCESS,
+        data=SavedVisitor(visitor=visitor_data(visitor), created=None),
+    )
     return confirmed(lost, saved)
 
 

@@ -11,8 +11,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from urllib.parse import urlsplit
 
+from typing_extensions import TypedDict
+
 from bot.mylivechat import APITimeout, OutcomeUnknown, WebhookSubscription
 from commands.context import Context
+from commands.data import WebhookData, webhook_data
 from commands.errors import UsageError
 from commands.failures import lost_answer, outcome_unknown_reply
 from commands.formatting import joined, na, subscription_row, url_hint
@@ -35,6 +38,39 @@ _EVENTS_HELP = "the events to deliver"
 _LABEL_MAX_LENGTH = 100  # the API's bound
 
 
+class WebhooksData(TypedDict):
+    webhooks: list[WebhookData]
+
+
+class CreatedWebhook(TypedDict):
+    webhook: WebhookData
+    secret: str | None
+    """The full signing secret, shown this once (null if MyLiveChat sent none)."""
+
+
+class EditedWebhook(TypedDict):
+    webhook: WebhookData
+
+
+class DeletedWebhook(TypedDict):
+    id: int
+
+
+class RotatedWebhook(TypedDict):
+    id: int
+    secret: str | None
+    """The new signing secret, shown this once; the old one no longer verifies."""
+
+
+class WebhookTest(TypedDict):
+    id: int
+    delivered: bool | None
+    """Whether the receiver answered 2xx (the reply fails otherwise: exit status 1)."""
+    receiver_status: int | None
+    """The HTTP status the receiver answered; null when it could not be reached in time."""
+    signature_header: str | None
+
+
 @command(
     "webhooks",
     help="List the site's signed webhook subscriptions.",
@@ -43,6 +79,7 @@ _LABEL_MAX_LENGTH = 100  # the API's bound
         Param("event", ParamType.CHOICE, "only subscriptions to this event", choices=EVENTS),
     ],
     cost="1 call: GET webhook_subscriptions",
+    data=WebhooksData,
 )
 async def webhooks(ctx: Context, event: str | None = None) -> Reply:
     subs = await ctx.api.list_webhook_subscriptions(event=event)
@@ -52,6 +89,7 @@ async def webhooks(ctx: Context, event: str | None = None) -> Reply:
             title="No webhook subscriptions",
             text=f"This site sends no signed webhooks{scope}.",
             notes=("Add one with `webhooks add <url> --events handoff,feedback`.",),
+            data=WebhooksData(webhooks=[]),
         )
     rows = tuple(
         Row(tuple(subscription_row(s)), (Action("Test", f"webhooks test {s.id}"),)) for s in subs
@@ -60,6 +98,7 @@ async def webhooks(ctx: Context, event: str | None = None) -> Reply:
         title=f"Webhook subscriptions ({len(subs)})",
         table=Table(("id", "label", "receiver", "events", "state", "secret"), rows),
         notes=("Secrets are never shown again; `webhooks rotate <id>` issues a new one.",),
+        data=WebhooksData(webhooks=[webhook_data(s) for s in subs]),
     )
 
 
@@ -87,6 +126,7 @@ async def webhooks(ctx: Context, event: str | None = None) -> Reply:
     permission=Permission.ADMIN,
     writes=True,
     cost="1 call: POST webhook_subscriptions",
+    data=CreatedWebhook,
 )
 async def webhooks_add(
     ctx: Context, url: str, events: list[str], label: str | None = None
@@ -109,7 +149,12 @@ async def webhooks_add(
         )
     ctx.site.drop_webhooks()
     return _secret_reply(
-        ctx, f"Webhook {sub.id} created", sub.secret, _sub_fields(sub), test_id=sub.id
+        ctx,
+        f"Webhook {sub.id} created",
+        sub.secret,
+        _sub_fields(sub),
+        test_id=sub.id,
+        data=CreatedWebhook(webhook=webhook_data(sub), secret=sub.secret),
     )
 
 
@@ -129,6 +174,7 @@ async def webhooks_add(
     permission=Permission.ADMIN,
     writes=True,
     cost="1 call: PATCH webhook_subscriptions",
+    data=EditedWebhook,
 )
 async def webhooks_edit(
     ctx: Context,
@@ -169,6 +215,7 @@ async def webhooks_edit(
     permission=Permission.ADMIN,
     writes=True,
     cost="1 call: DELETE webhook_subscriptions",
+    data=DeletedWebhook,
 )
 async def webhooks_delete(ctx: Context, id: int) -> Reply:
     try:
@@ -194,6 +241,7 @@ async def webhooks_delete(ctx: Context, id: int) -> Reply:
     permission=Permission.ADMIN,
     writes=True,
     cost="1 call: POST rotate_webhook_secret",
+    data=RotatedWebhook,
 )
 async def webhooks_rotate(ctx: Context, id: int) -> Reply:
     try:
@@ -219,6 +267,7 @@ async def webhooks_rotate(ctx: Context, id: int) -> Reply:
         test_id=rotated.id or id,
         warning="The old secret stopped verifying just now: update the receiver before the "
         "next event.",
+        data=RotatedWebhook(id=rotated.id or id, secret=rotated.secret),
     )
 
 
@@ -231,6 +280,7 @@ async def webhooks_rotate(ctx: Context, id: int) -> Reply:
     permission=Permission.ADMIN,
     writes=True,
     cost="1 call: POST test_webhook",
+    data=WebhookTest,
 )
 async def webhooks_test(ctx: Context, id: int) -> Reply:
     try:
@@ -255,8 +305,16 @@ async def webhooks_test(ctx: Context, id: int) -> Reply:
         Field("Receiver answered", f"HTTP {status}" if status is not None else "no answer"),
         Field("Signature header", na(result.signature_header)),
     )
+    data = WebhookTest(
+        id=result.id or id,
+        delivered=result.delivered,
+        receiver_status=status,
+        signature_header=result.signature_header,
+    )
     if result.delivered and (status is None or 200 <= status < 300):
-        return Reply(title=f"Webhook {id}: test delivered", fields=fields, kind=Kind.SUCCESS)
+        return Reply(
+            title=f"Webhook {id}: test delivered", fields=fields, kind=Kind.SUCCESS, data=data
+        )
     if status is None:
         # MyLiveChat reports no status both when it could not connect and when it gave up
         # waiting for an answer: say both.
@@ -276,6 +334,7 @@ async def webhooks_test(ctx: Context, id: int) -> Reply:
         kind=Kind.ERROR,
         failure=Failure.INPUT,
         error_code="not_delivered",
+        data=data,
     )
 
 
@@ -333,6 +392,7 @@ def _judge_add(
             failure=Failure.UNKNOWN,
             request_id=lost.request_id,
             error_code=lost.code,
+            data=CreatedWebhook(webhook=webhook_data(sub), secret=None),
         )
     again = RUN_AGAIN
     if lost.may_still_apply:
@@ -385,7 +445,12 @@ def _sub_fields(sub: WebhookSubscription) -> tuple[Field, ...]:
 
 
 def _edited_reply(sub: WebhookSubscription, id: int) -> Reply:
-    return Reply(title=f"Webhook {sub.id or id} updated", table=_one_row(sub), kind=Kind.SUCCESS)
+    return Reply(
+        title=f"Webhook {sub.id or id} updated",
+        table=_one_row(sub),
+        kind=Kind.SUCCESS,
+        data=EditedWebhook(webhook=webhook_data(sub)),
+    )
 
 
 def _deleted_reply(id: int) -> Reply:
@@ -393,6 +458,7 @@ def _deleted_reply(id: int) -> Reply:
         title=f"Webhook {id} deleted",
         text="Its receiver gets no more events from MyLiveChat.",
         kind=Kind.SUCCESS,
+        data=DeletedWebhook(id=id),
     )
 
 
@@ -420,9 +486,11 @@ def _secret_reply(
     fields: tuple[Field, ...],
     *,
     test_id: int | None,
+    data: CreatedWebhook | RotatedWebhook,
     warning: str | None = None,
 ) -> Reply:
-    """The one reply that carries a secret: sensitive, so it is always private."""
+    """The one reply that carries a secret (also as ``data.secret``): sensitive, so it is
+    always private."""
     ctx.secrets.register(secret)  # from now on, logs show *** wherever it would appear
     shown = secret or "(MyLiveChat sent no secret; rotate it to get one)"
     text = f"Secret: `{shown}`\nStore it now: it is not shown again."
@@ -438,4 +506,5 @@ def _secret_reply(
         kind=Kind.WARNING if warning else Kind.SUCCESS,
         private=True,
         sensitive=True,
+        data=data,
     )

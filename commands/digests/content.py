@@ -11,17 +11,30 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Literal, NotRequired
 from zoneinfo import ZoneInfo
+
+from typing_extensions import TypedDict
 
 from bot.mylivechat import Feedback, MyLiveChatClient, MyLiveChatError, Usage
 
 from ..cache import CachedValue
+from ..data import (
+    Distribution,
+    FeedbackData,
+    Timestamp,
+    UsageData,
+    distribution,
+    feedback_data,
+    iso,
+    ratio,
+    usage_data,
+)
 from ..failures import api_error_reply
 from ..metrics import FeedbackStats, feedback_stats, usage_figures
 from ..reply import Field, Kind, Progress, Reply, Row, Table
 
-__all__ = ["KINDS", "Digest", "DigestData", "build_digest", "failure_notice"]
+__all__ = ["KINDS", "Digest", "DigestData", "DigestNowData", "build_digest", "failure_notice"]
 
 KINDS = ("usage", "feedback")
 FEEDBACK_LIMIT = 200  # the API's maximum page; one call
@@ -59,6 +72,40 @@ class DigestData:
 
 
 LOWEST_SHOWN = 5
+
+
+class UsageDigestData(TypedDict):
+    usage: UsageData
+    replies_since_previous: int | None
+    """Cycle replies since the previous digest; null for a first digest or a new cycle."""
+    new_cycle: bool
+    """Whether a billing cycle began since the previous digest."""
+
+
+class FeedbackDigestData(TypedDict):
+    since_utc: Timestamp
+    """The period covered: since the previous digest (a first one: one interval back)."""
+    until_utc: Timestamp
+    count: int
+    average: float | None
+    """2 decimals; null without ratings."""
+    distribution: Distribution
+    """How many ratings gave each number of stars, keys "1" to "5"."""
+    count_before: int
+    """Ratings in the period of the same length before."""
+    average_before: float | None
+    lowest: list[FeedbackData]
+    """The lowest-rated commented ratings, lowest first, at most five."""
+    partial: bool
+    """Whether only the newest 200 ratings could be read, so counts may be low."""
+
+
+class DigestNowData(TypedDict):
+    kind: Literal["usage", "feedback"]
+    usage: NotRequired[UsageDigestData]
+    """Only for a usage digest."""
+    feedback: NotRequired[FeedbackDigestData]
+    """Only for a feedback digest."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -133,6 +180,13 @@ async def usage_digest(
         )
     plan = f" ({figures.plan} plan)" if figures.plan else ""
     progress = Progress(used or 0, included, label="Cycle replies") if included else None
+    since, new_cycle = _replies_since(figures.used, figures.cycle_start, previous)
+    data = DigestNowData(
+        kind="usage",
+        usage=UsageDigestData(
+            usage=usage_data(figures), replies_since_previous=since, new_cycle=new_cycle
+        ),
+    )
     reply = Reply(
         title=f"Usage digest{plan}",
         text=text,
@@ -140,6 +194,7 @@ async def usage_digest(
         fields=tuple(fields),
         kind=kind,
         private=False,
+        data=data,
     )
     snapshot = {
         "kind": "usage",
@@ -150,18 +205,29 @@ async def usage_digest(
     return Digest(reply, snapshot)
 
 
+def _replies_since(
+    used: int | None, cycle_start: datetime | None, previous: Mapping[str, Any] | None
+) -> tuple[int | None, bool]:
+    """(cycle replies since the previous digest, whether a new cycle began since)."""
+    if used is None or not previous or previous.get("cycle_replies") is None:
+        return None, False
+    before_start = _instant(previous.get("cycle_start_utc"))
+    if cycle_start is not None and before_start is not None and cycle_start > before_start:
+        return None, True
+    return used - int(previous["cycle_replies"]), False
+
+
 def _change(
     used: int | None, cycle_start: datetime | None, previous: Mapping[str, Any] | None
 ) -> str:
     if used is None:
         return "n/a"
-    if not previous or previous.get("cycle_replies") is None:
-        return "n/a (first digest)"
-    before_start = _instant(previous.get("cycle_start_utc"))
-    if cycle_start is not None and before_start is not None and cycle_start > before_start:
+    since, new_cycle = _replies_since(used, cycle_start, previous)
+    if new_cycle:
         return f"a new cycle began; {used:,} replies in it so far"
-    delta = used - int(previous["cycle_replies"])
-    return f"{delta:+,} replies"
+    if since is None:
+        return "n/a (first digest)"
+    return f"{since:+,} replies"
 
 
 async def feedback_digest(
@@ -182,8 +248,23 @@ async def feedback_digest(
     stats, earlier = feedback_stats(current), feedback_stats(before)
     span = f"{_local(since, zone)} to {_local(now, zone)}"
     notes = [f"Ratings from {span}."]
-    if len(rows) >= FEEDBACK_LIMIT and _oldest(rows) > since - length:
+    partial = len(rows) >= FEEDBACK_LIMIT and _oldest(rows) > since - length
+    if partial:
         notes.append(f"Only the newest {FEEDBACK_LIMIT} ratings were read; counts may be low.")
+    data = DigestNowData(
+        kind="feedback",
+        feedback=FeedbackDigestData(
+            since_utc=iso(since),
+            until_utc=iso(now),
+            count=stats.count,
+            average=ratio(stats.average),
+            distribution=distribution(stats),
+            count_before=earlier.count,
+            average_before=ratio(earlier.average),
+            lowest=[feedback_data(r) for r in stats.lowest[:LOWEST_SHOWN]],
+            partial=partial,
+        ),
+    )
     snapshot = {
         "kind": "feedback",
         "at_utc": now.isoformat(),
@@ -196,6 +277,7 @@ async def feedback_digest(
             text="No visitor rated a chat since the previous digest.",
             notes=tuple(notes),
             private=False,
+            data=data,
         )
         return Digest(reply, snapshot)
     fields = (
@@ -225,6 +307,7 @@ async def feedback_digest(
         notes=tuple(notes),
         kind=Kind.WARNING if low else Kind.INFO,
         private=False,
+        data=data,
     )
     return Digest(reply, snapshot)
 

@@ -169,7 +169,7 @@ async def test_add_when_the_read_back_fails_too_is_unknown_and_says_how_to_check
     assert "cannot tell whether the subscription was created" in reply.text
     assert "Type `webhooks` to see whether it is there before adding it again" in reply.text
     assert reply.error_code == "bad_response" and reply.request_id
-    assert json.loads(render_json(reply))["failure"] == "unknown"
+    assert json.loads(render_json(reply))["error"]["kind"] == "unknown"
     _never_says_it_failed(reply)
     assert len(_site_a_subs(sandbox, "https://example.com/hook")) == 1
 

@@ -68,12 +68,13 @@ async def test_exec_prints_the_reply_and_exits_0(exec_env: dict[str, str]) -> No
     assert "AI usage: business plan" in out and "included replies used" in out
 
 
-async def test_exec_json_prints_the_neutral_reply(exec_env: dict[str, str]) -> None:
+async def test_exec_json_prints_the_reply_as_data(exec_env: dict[str, str]) -> None:
     status, out, _ = await _mlc_bot("exec", "tags", "--json", env=exec_env)
 
     reply = json.loads(out)
-    assert status == 0 and reply["ok"] is True
-    assert reply["table"]["columns"] == ["id", "name", "colour", "description"]
+    assert status == 0 and reply["ok"] is True and reply["command"] == "tags"
+    vip = next(t for t in reply["data"]["tags"] if t["name"] == "vip")
+    assert isinstance(vip["id"], int) and vip["color"] == "#7c3aed"
 
 
 async def test_exec_exits_1_when_the_api_refuses(exec_env: dict[str, str]) -> None:

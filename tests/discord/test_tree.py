@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 from discord import app_commands
+from typing_extensions import TypedDict
 
 from adapters.discord.bot import MlcBot
 from adapters.discord.limits import fit_description, is_valid_name
@@ -46,6 +47,10 @@ def find(root: dict[str, Any], words: tuple[str, ...]) -> dict[str, Any]:
     return node
 
 
+class _NoData(TypedDict):
+    pass
+
+
 def declared(name: str, *params: Param, **kwargs: Any) -> Command:
     async def handler(ctx: Context, **values: Any) -> Reply:
         return Reply(title=name)
@@ -54,7 +59,9 @@ def declared(name: str, *params: Param, **kwargs: Any) -> Command:
         [inspect.Parameter("ctx", inspect.Parameter.POSITIONAL_OR_KEYWORD)]
         + [inspect.Parameter(p.name, inspect.Parameter.KEYWORD_ONLY, default=None) for p in params]
     )
-    decorated = command(name, help=f"Do {name}.", examples=[name], params=params, **kwargs)
+    decorated = command(
+        name, help=f"Do {name}.", examples=[name], params=params, data=_NoData, **kwargs
+    )
     return decorated(handler).__mlc_command__  # type: ignore[attr-defined]
 
 
