@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 import logging
 from collections.abc import Sequence
 from typing import Any, Protocol
@@ -16,9 +18,30 @@ from .embeds import render_embeds
 from .tree import CommandHandlers, build_root
 from .views import DYNAMIC_ITEMS, ActionHandlers
 
-__all__ = ["Handlers", "MlcBot", "MlcCommandTree", "command_payloads"]
+__all__ = [
+    "Handlers",
+    "MlcBot",
+    "MlcCommandTree",
+    "SyncState",
+    "command_payloads",
+    "payload_digest",
+]
 
 log = logging.getLogger("mlc_bot.discord")
+
+
+class SyncState(Protocol):
+    """Where the hash of the last synced command payload is kept, per scope."""
+
+    async def synced(self, scope: str) -> str | None: ...
+
+    async def remember(self, scope: str, digest: str) -> None: ...
+
+
+def payload_digest(payload: list[dict[str, Any]]) -> str:
+    """A stable hash of a command payload (key order does not matter)."""
+    encoded = json.dumps(payload, sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(encoded.encode()).hexdigest()
 
 
 class Handlers(CommandHandlers, ActionHandlers, Protocol):
@@ -59,6 +82,7 @@ class MlcBot(discord.Client):
         *,
         guild_ids: Sequence[int] = (),
         sync: bool = True,
+        sync_state: SyncState | None = None,
         **options: Any,
     ) -> None:
         # The bot has no voice: skip discord.py's warnings about missing voice libraries.
@@ -70,6 +94,7 @@ class MlcBot(discord.Client):
         self.mlc_handlers = handlers
         self.guild_ids = tuple(guild_ids)
         self.sync_on_login = sync
+        self.sync_state = sync_state
         self.tree = MlcCommandTree(self)
         self.tree.add_command(build_root(catalog, handlers))
 
@@ -83,15 +108,31 @@ class MlcBot(discord.Client):
             await self.sync_commands()
 
     async def sync_commands(self) -> None:
+        """Send the commands to Discord where they changed since the last sync.
+
+        Discord allows few command creations a day: a restart with the same commands sends
+        nothing. The payload's hash per scope (global, or a guild) is kept in ``sync_state``.
+        """
         if not self.guild_ids:
-            synced = await self.tree.sync()
-            log.info("synced %d global command(s); they may take a while to show", len(synced))
+            await self._sync_if_changed("global", None)
             return
         for guild_id in self.guild_ids:
             guild = discord.Object(id=guild_id)
             self.tree.copy_global_to(guild=guild)
-            await self.tree.sync(guild=guild)
-            log.info("synced commands to guild %s", guild_id)
+            await self._sync_if_changed(f"guild:{guild_id}", guild)
+
+    async def _sync_if_changed(self, scope: str, guild: discord.Object | None) -> None:
+        commands = self.tree.get_commands(guild=guild)
+        digest = payload_digest([command.to_dict(self.tree) for command in commands])
+        state = self.sync_state
+        if state is not None and await state.synced(scope) == digest:
+            log.info("commands unchanged since the last sync (%s): not sent again", scope)
+            return
+        synced = await self.tree.sync(guild=guild)
+        if state is not None:
+            await state.remember(scope, digest)
+        where = "globally (they may take a while to show)" if guild is None else f"to {scope}"
+        log.info("synced %d command(s) %s", len(synced), where)
 
     async def on_ready(self) -> None:
         log.info("connected to Discord as %s", self.user)

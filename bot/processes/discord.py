@@ -22,6 +22,7 @@ from commands.ports import Poster
 
 from ..compose import build_core
 from ..config import ConfigError, Settings
+from ..storage.lazy import LazyDatabase
 from .signals import stop_requested
 
 __all__ = ["DiscordPart", "print_commands", "run"]
@@ -29,10 +30,32 @@ __all__ = ["DiscordPart", "print_commands", "run"]
 log = logging.getLogger("mlc_bot.discord")
 
 
+class DiscordSyncState:
+    """The hash of the last command sync, per scope, in the bot's database (``SyncState``)."""
+
+    def __init__(self, database: LazyDatabase) -> None:
+        self._database = database
+
+    async def synced(self, scope: str) -> str | None:
+        from ..storage.state import StateRecords
+
+        async with self._database.opened() as store:
+            return await StateRecords(store.engine).get(f"discord-sync:{scope}")
+
+    async def remember(self, scope: str, digest: str) -> None:
+        from ..storage.state import StateRecords
+
+        async with self._database.opened() as store:
+            await StateRecords(store.engine).put(f"discord-sync:{scope}", digest)
+
+
 class DiscordPart:
     """The Discord bot as part of a process: started, run in the background, stopped."""
 
-    def __init__(self, core: Core, settings: Settings) -> None:
+    def __init__(
+        self, core: Core, settings: Settings, *, database: LazyDatabase | None = None
+    ) -> None:
+        """``database`` keeps the last command sync's hash (no repeated sync on restart)."""
         if settings.discord_token is None:
             raise ConfigError(
                 "DISCORD_TOKEN is not set. Copy the bot token from the Discord developer "
@@ -40,7 +63,10 @@ class DiscordPart:
             )
         self._token = settings.discord_token.reveal()
         self.client = MlcBot(
-            InteractionHandler(core), core.catalog, guild_ids=settings.discord_guild_ids
+            InteractionHandler(core),
+            core.catalog,
+            guild_ids=settings.discord_guild_ids,
+            sync_state=DiscordSyncState(database) if database is not None else None,
         )
         self._running: asyncio.Task[None] | None = None
 
@@ -84,9 +110,10 @@ class DiscordPart:
 async def run(settings: Settings) -> int:
     """Serve ``/mlc`` until SIGINT or SIGTERM. Returns an exit status."""
     posters: dict[str, Poster] = {}
-    core = build_core(settings, posters=posters)
+    database = LazyDatabase(settings.database_url)
+    core = build_core(settings, posters=posters, database=database)
     try:
-        part = DiscordPart(core, settings)
+        part = DiscordPart(core, settings, database=database)
         await part.start()
         # A claimed alert's message is changed over the bot's own logged-in REST client.
         posters["discord"] = DiscordPoster(part.client.http)

@@ -29,6 +29,7 @@ __all__ = [
     "deliveries",
     "metadata",
     "revisions",
+    "state",
     "subscriptions",
     "webhook_secrets",
 ]
@@ -192,4 +193,12 @@ alerts = Table(
     UniqueConstraint("event_row_id", "rule_id", name="uq_alerts_event_rule"),
     Index("ix_alerts_posting", "posted_utc", "lease_expires_utc"),
     Index("ix_alerts_sla", "sla_due_utc", "reminded_utc"),
+)
+
+state = Table(
+    "mlc_bot_state",
+    metadata,
+    Column("name", String(64), primary_key=True),
+    Column("value", Text, nullable=False),
+    Column("updated_utc", UTCDateTime, nullable=False),
 )
