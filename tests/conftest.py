@@ -14,6 +14,15 @@ from commands.context import Caller, Context, Policy, Surface
 from commands.dispatch import Dispatcher
 
 
+@pytest.fixture(autouse=True)
+def _work_in_a_temporary_directory(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Relative paths (the default ``sqlite:///mlc-bot.db``, a ``.env``) land in a fresh
+    directory, never in the checkout, and no test sees another's."""
+    monkeypatch.chdir(tmp_path_factory.mktemp("cwd"))
+
+
 @pytest.fixture
 async def sandbox() -> AsyncIterator[SandboxServer]:
     """A fresh sandbox per test, with a budget large enough not to slow tests down."""
