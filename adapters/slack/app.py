@@ -20,7 +20,7 @@ from __future__ import annotations
 import logging
 import re
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -35,7 +35,7 @@ from commands.reply import Reply
 from .auth import BotAuthorization
 from .blocks import CHOOSE_ACTION, MAX_OPTIONS, PICK_ACTION, RUN_ACTION
 from .client import web_client
-from .dedupe import DropRepeats
+from .dedupe import KEY, SEEN_FOR, DropRepeats, SeenRequests
 from .identity import Directory, SlackUser
 from .mrkdwn import command_text
 from .replies import SlackReplies
@@ -79,9 +79,13 @@ class SlackBot:
         *,
         client: AsyncWebClient | None = None,
         reply_lifetime: float | None = None,
+        seen: SeenRequests | None = None,
     ) -> None:
-        """``reply_lifetime`` shortens the 30 minutes a response URL lives (for tests)."""
+        """``seen`` shares the deliveries that ran with the other processes (none: this
+        process's memory only); ``reply_lifetime`` shortens the 30 minutes a response URL
+        lives (for tests)."""
         self.core = core
+        self.seen = seen
         self.reply_lifetime = reply_lifetime
         self.client = client or web_client(credentials.api_url)
         self.authorization = BotAuthorization(
@@ -130,39 +134,79 @@ class SlackBot:
 
     # --- listeners: ack, then hand the work to a task -----------------------------------------
 
-    async def _on_command(self, ack: Any, body: dict[str, Any], client: AsyncWebClient) -> None:
+    def _spawn(self, context: Any, work: Coroutine[Any, Any, None], name: str) -> None:
+        """Run ``work`` after the ack, unless another process (or this one before a
+        restart) already ran this delivery."""
+        key = context.get(KEY) if context is not None else None
+        self.tasks.spawn(self._once(key, work), name=name)
+
+    async def _once(self, key: str | None, work: Coroutine[Any, Any, None]) -> None:
+        if key is not None and self.seen is not None:
+            try:
+                first = await self.seen.first_time(key, SEEN_FOR)
+            except Exception as exc:  # the shared memory is down: this process's must do
+                log.warning("could not check a Slack delivery against the others: %r", exc)
+                first = True
+            if not first:
+                work.close()
+                log.info("dropped a Slack delivery another process already ran")
+                return
+        await work
+
+    async def _on_command(
+        self, ack: Any, body: dict[str, Any], client: AsyncWebClient, context: Any
+    ) -> None:
         received = time.monotonic()
         await ack()
-        self.tasks.spawn(self._run_command(body, client, received), name="slack /mlc")
+        self._spawn(context, self._run_command(body, client, received), "slack /mlc")
 
     async def _on_mention(
-        self, ack: Any, event: dict[str, Any], body: dict[str, Any], client: AsyncWebClient
+        self,
+        ack: Any,
+        event: dict[str, Any],
+        body: dict[str, Any],
+        client: AsyncWebClient,
+        context: Any,
     ) -> None:
         received = time.monotonic()
         await ack()
         team_id = body.get("team_id")
-        work = self._run_mention(event, team_id, client, received)
-        self.tasks.spawn(work, name="slack mention")
+        self._spawn(context, self._run_mention(event, team_id, client, received), "slack mention")
 
     async def _on_run(
-        self, ack: Any, body: dict[str, Any], action: dict[str, Any], client: AsyncWebClient
+        self,
+        ack: Any,
+        body: dict[str, Any],
+        action: dict[str, Any],
+        client: AsyncWebClient,
+        context: Any,
     ) -> None:
         received = time.monotonic()
         await ack()
         work = self._run_button(body, str(action.get("value", "")), client, received)
-        self.tasks.spawn(work, name="slack button")
+        self._spawn(context, work, "slack button")
 
     async def _on_pick(
-        self, ack: Any, body: dict[str, Any], action: dict[str, Any], client: AsyncWebClient
+        self,
+        ack: Any,
+        body: dict[str, Any],
+        action: dict[str, Any],
+        client: AsyncWebClient,
+        context: Any,
     ) -> None:
         received = time.monotonic()
         await ack()
         source = str(action.get("action_id", "")).split(".")[2]
         work = self._offer_choices(body, str(action.get("value", "")), source, client, received)
-        self.tasks.spawn(work, name="slack picker")
+        self._spawn(context, work, "slack picker")
 
     async def _on_choose(
-        self, ack: Any, body: dict[str, Any], action: dict[str, Any], client: AsyncWebClient
+        self,
+        ack: Any,
+        body: dict[str, Any],
+        action: dict[str, Any],
+        client: AsyncWebClient,
+        context: Any,
     ) -> None:
         received = time.monotonic()
         await ack()
@@ -173,7 +217,7 @@ class SlackBot:
         work = self._run_button(
             body, base, client, received, picked=str(choice), replace_original=True
         )
-        self.tasks.spawn(work, name="slack choice")
+        self._spawn(context, work, "slack choice")
 
     # --- the work -----------------------------------------------------------------------------
 

@@ -1,9 +1,12 @@
-"""Run each Slack delivery once, even when Slack delivers it again.
+"""Run each Slack delivery once, even when Slack delivers it again, to any process.
 
 Slack retries an event it thinks went unanswered (with ``X-Slack-Retry-Num``), and a
 proxy may repeat a request. Each delivery carries an id that its retries repeat: the
 event id for events, the trigger id for slash commands and button clicks. The first
-delivery of an id runs; later ones within the TTL are acknowledged and dropped.
+delivery of an id runs; later ones within the TTL are acknowledged and dropped: first by
+this process's memory (no I/O before the ack), then, in the work after the ack, by the
+:class:`SeenRequests` every process shares, so a retry that reaches another web process, or
+this one after a restart, is dropped too.
 """
 
 from __future__ import annotations
@@ -14,12 +17,29 @@ import logging
 import time
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
+from typing import Protocol
 
 from slack_bolt.middleware.async_middleware import AsyncMiddleware
 from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_bolt.response import BoltResponse
 
-__all__ = ["DropRepeats", "RecentKeys", "delivery_key"]
+__all__ = ["KEY", "DropRepeats", "RecentKeys", "SeenRequests", "delivery_key"]
+
+KEY = "mlc_delivery_key"
+"""Where :class:`DropRepeats` leaves a request's delivery key in Bolt's context."""
+
+SEEN_FOR = 900.0
+"""Seconds a delivery key is remembered: past Slack's retries and the five minutes a signed
+request may be replayed."""
+
+
+class SeenRequests(Protocol):
+    """Delivery keys remembered across processes and restarts (Redis, or the database)."""
+
+    async def first_time(self, key: str, ttl: float) -> bool:
+        """True for the first caller to offer ``key`` within ``ttl`` seconds, False after."""
+        ...
+
 
 log = logging.getLogger("mlc_bot.slack")
 
@@ -83,7 +103,9 @@ class DropRepeats(AsyncMiddleware):
         resp: BoltResponse,
         next: Callable[[], Awaitable[BoltResponse]],
     ) -> BoltResponse | None:
-        if self.keys.add(delivery_key(req)):
+        key = delivery_key(req)
+        if self.keys.add(key):
+            req.context[KEY] = key
             return await next()
         retry = req.headers.get("x-slack-retry-num", ["-"])[0]
         log.info("dropped a repeated Slack delivery (retry %s)", retry)
