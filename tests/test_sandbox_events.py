@@ -420,6 +420,8 @@ async def test_the_control_endpoint_emits_over_http_and_is_not_part_of_the_api(
         await refused(rw, js({}), 400, "missing_field")
         await refused(rw, js({"event": "test"}), 400, "bad_field")
         await refused(rw, js({"event": "handoff", "data": "x"}), 400, "bad_field")
+        clash = js({"event": "handoff", "data": {"site_id": sbx.site_b_id, "event": "x"}})
+        assert "unknown field(s) event, site_id" in await refused(rw, clash, 400, "bad_field")
         message = await refused(
             rw, js({"event": "feedback", "data": {"rating": 9}}), 400, "bad_field"
         )

@@ -11,6 +11,7 @@ no such endpoint: these calls are not rate limited and not in `SandboxServer.req
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
@@ -19,6 +20,8 @@ from aiohttp import web
 from bot.sandbox.delivery import EmittedEvent
 from bot.sandbox.events import EVENTS, EventError
 from bot.sandbox.state import SandboxState
+
+log = logging.getLogger(__name__)
 
 EVENTS_PATH = "/sandbox/events"
 
@@ -36,6 +39,9 @@ def add_event_routes(app: web.Application, state: SandboxState, emit: EmitNew) -
             return _error(refused.status, refused.code, refused.message)
         except EventError as exc:
             return _error(400, "bad_field", str(exc))
+        except Exception:
+            log.exception("sandbox control endpoint crashed")
+            return _error(500, "internal_error", "the sandbox could not emit the event")
         return web.json_response({"ok": True, "data": emitted.to_json()})
 
     app.router.add_post(EVENTS_PATH, handle)

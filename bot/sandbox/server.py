@@ -185,7 +185,7 @@ class SandboxServer:
         """Every delivery attempt so far (retries included), in the order they were sent."""
         return self._sender.attempts
 
-    async def emit_new(self, site_id: int, event: Event | str, **overrides: Any) -> EmittedEvent:
+    async def emit_new(self, site_id: int, event: Event | str, /, **overrides: Any) -> EmittedEvent:
         """Add a new handoff or feedback row to the site and deliver it as the event's `data`.
 
         `overrides` set row fields instead of made-up ones (handoff: session_id, visitor_key,
