@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import re
 import sys
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, NoReturn
@@ -24,6 +25,21 @@ def _port(text: str) -> int:
     if not 0 <= port <= 65535:
         raise argparse.ArgumentTypeError(f"must be 0-65535, not {text!r}")
     return port
+
+
+_PACE = re.compile(r"([0-9]{1,6}(?:\.[0-9]{1,3})?)([smh]?)")
+_UNIT_SECONDS = {"": 1, "s": 1, "m": 60, "h": 3600}
+
+
+def _interval(text: str) -> float:
+    """An argparse type: a pace such as 20s, 2m or 90 (seconds), from 1 s to 24 h."""
+    match = _PACE.fullmatch(text.strip().lower())
+    seconds = float(match[1]) * _UNIT_SECONDS[match[2]] if match else 0
+    if not 1 <= seconds <= 86400:
+        raise argparse.ArgumentTypeError(
+            f"must be a pace such as 20s, 2m or 90 (seconds), from 1s to 24h, not {text!r}"
+        )
+    return seconds
 
 
 class _Parser(argparse.ArgumentParser):
@@ -85,6 +101,13 @@ def _parser(*, json_errors: bool = False) -> argparse.ArgumentParser:
     sandbox.add_argument("--host", default="127.0.0.1")
     sandbox.add_argument("--rate-limit", type=int, default=60, help="requests per window")
     sandbox.add_argument("--window", type=float, default=60.0, help="window in seconds")
+    sandbox.add_argument(
+        "--events-every",
+        type=_interval,
+        metavar="PACE",
+        help="emit a handoff or feedback webhook event this often (20s, 2m, 90) to the sites "
+        "that have webhook subscriptions (default: only on demand)",
+    )
 
     sub.add_parser("run", help="everything in one process: Slack, Discord, digests and alerts")
     sub.add_parser(
@@ -141,7 +164,13 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
 
         try:
             asyncio.run(
-                serve_forever(args.host, args.port, rate_limit=args.rate_limit, window=args.window)
+                serve_forever(
+                    args.host,
+                    args.port,
+                    rate_limit=args.rate_limit,
+                    window=args.window,
+                    events_every=args.events_every,
+                )
             )
         except ListenError as exc:
             print(f"mlc-bot: {exc}", file=sys.stderr)

@@ -412,6 +412,10 @@ GLOBEX = Profile(
 )
 
 
+PROFILES: dict[int, Profile] = {p.site_id: p for p in (ACME, GLOBEX)}
+RATING_WEIGHTS = (12, 10, 14, 26, 38)  # how often visitors give 1..5
+
+
 def build_state(seed: int, now: datetime) -> Seeded:
     """Build the whole store for sites A and B from `seed`, with timestamps around `now`."""
     state = SandboxState(now)
@@ -524,7 +528,7 @@ def _seed_visitors(
     return rows
 
 
-def _session_id(state: SandboxState, rng: random.Random) -> str:
+def new_session_id(state: SandboxState, rng: random.Random) -> str:
     while True:
         sid = f"s_{rng.getrandbits(48):012x}"
         if sid not in state.sessions:
@@ -553,7 +557,7 @@ def _seed_conversations(
             visitor.last_seen_utc = at
         # The newest handoffs are still waiting for an agent.
         agent = None if index < 3 else rng.choice(p.agents)
-        sid = _session_id(state, rng)
+        sid = new_session_id(state, rng)
         state.add_session(p.site_id, sid)
         state.handoffs.append(
             Handoff(
@@ -567,7 +571,7 @@ def _seed_conversations(
                 created_utc=at,
             )
         )
-        transcript = _transcript(
+        transcript = make_transcript(
             p, rng, now, sid, key, name, at, agent, long=index == long_index, handoff=True
         )
         state.transcripts[sid] = transcript
@@ -575,9 +579,9 @@ def _seed_conversations(
     for _ in range(p.ai_only_sessions):
         at = now - timedelta(seconds=rng.randint(10 * 60, span))
         visitor = rng.choice(visitors)
-        sid = _session_id(state, rng)
+        sid = new_session_id(state, rng)
         state.add_session(p.site_id, sid)
-        transcript = _transcript(
+        transcript = make_transcript(
             p,
             rng,
             now,
@@ -595,7 +599,7 @@ def _seed_conversations(
     return sessions
 
 
-def _transcript(
+def make_transcript(
     p: Profile,
     rng: random.Random,
     now: datetime,
@@ -690,16 +694,11 @@ def _seed_feedback(
             sid, ended_at = pool[n]
             at = min(now, ended_at + timedelta(seconds=rng.randint(20, 600)))
         else:
-            sid = _session_id(state, rng)
+            sid = new_session_id(state, rng)
             state.add_session(p.site_id, sid)
             at = now - timedelta(seconds=rng.randint(3 * 86400, 30 * 86400))
-        rating = rng.choices((1, 2, 3, 4, 5), weights=(12, 10, 14, 26, 38))[0]
-        comment: str | None = None
-        if rng.random() < 0.5:
-            bank = (
-                _GOOD_COMMENTS if rating >= 4 else _MEH_COMMENTS if rating == 3 else _BAD_COMMENTS
-            )
-            comment = rng.choice(bank)
+        rating = rng.choices((1, 2, 3, 4, 5), weights=RATING_WEIGHTS)[0]
+        comment = rng.choice(comment_bank(rating)) if rng.random() < 0.5 else None
         rows.append(
             Feedback(
                 id=state.next_id("feedback"),
@@ -712,6 +711,11 @@ def _seed_feedback(
         )
     rows.sort(key=lambda f: f.created_utc, reverse=True)
     state.feedback.extend(rows)
+
+
+def comment_bank(rating: int) -> tuple[str, ...]:
+    """What visitors write beside a rating of 1..5."""
+    return _GOOD_COMMENTS if rating >= 4 else _MEH_COMMENTS if rating == 3 else _BAD_COMMENTS
 
 
 def _seed_notifiers(state: SandboxState, p: Profile, rng: random.Random) -> None:

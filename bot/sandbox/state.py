@@ -177,10 +177,10 @@ class WebhookSubscription:
     id: int
     site_id: int
     label: str
-    url: str
+    url: str = field(repr=False)  # receiver URLs often embed a secret path
     events: list[str]
     enabled: bool
-    secret: str
+    secret: str = field(repr=False)
     created_utc: datetime
 
     def to_api(self) -> dict[str, Any]:
@@ -200,7 +200,7 @@ class WebhookSubscription:
 class NotifierSettings:
     site_id: int
     platform: str  # "slack" | "discord" | "teams"
-    webhook_url: str | None
+    webhook_url: str | None = field(repr=False)
     events: list[str]
 
     def to_api(self) -> dict[str, Any]:
