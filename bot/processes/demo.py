@@ -8,9 +8,12 @@ the console closes; one that fails to start is reported and the console goes on.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
+import dataclasses
 import logging
 import shutil
+import socket
 import sys
 import tempfile
 from collections.abc import Awaitable, Callable, Sequence
@@ -18,20 +21,26 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from adapters.console.repl import Console
+from adapters.webhooks.receiver import add_routes
 from bot.mylivechat import MyLiveChatClient
 from bot.sandbox import SandboxServer
+from commands.alerts.model import NewRule
 from commands.context import Context
 from commands.core import Core
-from commands.digests.service import DigestService
-from commands.ports import ChannelRef
+from commands.ports import ChannelRef, Poster
 from commands.reply import Reply
 
-from ..compose import build_core
+from ..alerts.secrets import new_key
+from ..alerts.worker import AlertWorker
+from ..compose import build_core, build_inbox
 from ..config import Settings
 from ..scheduler.clock import Clock, utc_now
 from ..scheduler.delivery import DigestSender
 from ..scheduler.digest_scheduler import DigestScheduler
-from ..storage import DigestStore
+from ..secrets import Secret
+from ..storage import DigestStore, LazySubscriptionStore
+from ..storage.lazy import LazyDatabase
+from ..web import WebServer
 
 __all__ = [
     "BackgroundStarter",
@@ -41,6 +50,13 @@ __all__ = [
     "run_demo",
     "start_demo_digests",
 ]
+
+EVENTS_EVERY = 20.0
+"""Seconds between the sandbox's made-up events in the demo."""
+FIRST_EVENT_AFTER = 4.0
+"""Seconds after start until the demo's first handoff arrives."""
+SLA_SECONDS = 120
+"""The demo's handoff alerts remind after this long unclaimed."""
 
 Stopper = Callable[[], Awaitable[None]]
 """Stops something a :data:`BackgroundStarter` started."""
@@ -62,13 +78,26 @@ BackgroundStarter = Callable[[DemoSession], Awaitable[Stopper | None]]
 
 
 class _ConsoleChannel:
-    """The digest poster of the demo: every channel is the console."""
+    """The demo's poster: every channel is the console; alerts are numbered messages."""
 
     def __init__(self, post: Callable[[Reply], Awaitable[None]]) -> None:
         self._post = post
+        self._posted = 0
 
-    async def post(self, channel: ChannelRef, reply: Reply, *, key: str | None = None) -> None:
+    async def post(
+        self, channel: ChannelRef, reply: Reply, *, key: str | None = None
+    ) -> str | None:
+        self._posted += 1
         await self._post(reply)
+        return str(self._posted)
+
+    async def update(self, channel: ChannelRef, message_id: str, reply: Reply) -> None:
+        await self._post(dataclasses.replace(reply, title=f"{reply.title} (updated)"))
+
+    async def reply_to(
+        self, channel: ChannelRef, message_id: str, reply: Reply, *, key: str | None = None
+    ) -> str | None:
+        return await self.post(channel, reply, key=key)
 
 
 async def demo_scheduler(
@@ -79,9 +108,12 @@ async def demo_scheduler(
     poll_interval: float = 2.0,
 ) -> DigestScheduler:
     """A started digest scheduler on the core's digest database, posting with ``post``."""
-    store = core.digests.store if core.digests is not None else None
-    if not isinstance(store, DigestStore):
+    found = core.digests.store if core.digests is not None else None
+    if isinstance(found, LazySubscriptionStore):
+        found = await found.database.store()
+    if not isinstance(found, DigestStore):
         raise RuntimeError("the demo's digests have no database")
+    store = found
     sender = DigestSender(store, core.api, {"console": _ConsoleChannel(post)}, clock=clock)
     scheduler = DigestScheduler(store, sender, clock=clock, poll_interval=poll_interval)
     await scheduler.start()
@@ -103,35 +135,106 @@ async def run_demo(
     *,
     scheduler: bool = True,
     background: Sequence[BackgroundStarter] = (start_demo_digests,),
+    events_every: float | None = EVENTS_EVERY,
 ) -> int:
-    """Start the sandbox on a free port and open a console on it. Returns an exit status."""
+    """Start the sandbox on a free port and open a console on it. Returns an exit status.
+
+    With ``scheduler``, the background jobs run (digests by default) and live alerts arrive:
+    the sandbox makes up a handoff or a rating every ``events_every`` seconds and sends it
+    to the demo's own receiver, and the console (the demo's one channel) shows the alert.
+    """
     root_log, level = logging.getLogger(), logging.getLogger().level
     if not root_log.isEnabledFor(logging.DEBUG):
         # INFO lines (sandbox started, command failed) would repeat what the console shows.
         root_log.setLevel(logging.WARNING)
     tempdir = Path(tempfile.mkdtemp(prefix="mlc-bot-demo-"))
     try:
-        async with SandboxServer() as sandbox:
-            store = DigestStore.from_url(f"sqlite:///{tempdir / 'digests.db'}")
-            await store.migrate()
-            api = MyLiveChatClient(sandbox.tokens.site_a_write, base_url=sandbox.url)
-            core = build_core(settings, api=api, digests=DigestService(store))
-            core.close_with(store.aclose)
-            console = Console(core, interactive=sys.stdin.isatty())
-            session = DemoSession(core, console.context, sandbox, console.post)
-            print(_banner(sandbox), flush=True)
-            stoppers = await _start(session, background) if scheduler else []
-            try:
-                await console.serve()
-            finally:
-                for stop in reversed(stoppers):
-                    with contextlib.suppress(Exception):
-                        await stop()
-                await core.aclose()
+        async with SandboxServer(events_every=events_every if scheduler else None) as sandbox:
+            return await _demo(settings, sandbox, tempdir, scheduler, background)
     finally:
         root_log.setLevel(level)
         shutil.rmtree(tempdir, ignore_errors=True)
+
+
+async def _demo(
+    settings: Settings,
+    sandbox: SandboxServer,
+    tempdir: Path,
+    scheduler: bool,
+    background: Sequence[BackgroundStarter],
+) -> int:
+    receiver = WebServer(_free_port(), host="127.0.0.1")
+    settings = dataclasses.replace(
+        settings,
+        database_url=f"sqlite:///{tempdir / 'bot.db'}",
+        public_url=f"http://127.0.0.1:{receiver.port}",
+        secret_key=Secret(new_key()),
+    )
+    database = LazyDatabase(settings.database_url)
+    posters: dict[str, Poster] = {}
+    api = MyLiveChatClient(sandbox.tokens.site_a_write, base_url=sandbox.url)
+    core = build_core(settings, api=api, database=database, posters=posters)
+    console = Console(core, interactive=sys.stdin.isatty())
+    posters["console"] = _ConsoleChannel(console.post)
+    worker = AlertWorker(database, posters)
+    inbox = build_inbox(settings, database, wake=worker.wake)
+    if inbox is not None:
+        add_routes(receiver.app, inbox)
+    await receiver.start()
+    session = DemoSession(core, console.context, sandbox, console.post)
+    print(_banner(sandbox), flush=True)
+    stoppers: list[Stopper] = []
+    try:
+        if scheduler:
+            stoppers = await _start(session, background)
+            await worker.start()
+            if await _watch_the_console(core, api):
+                first = asyncio.create_task(_first_handoff(sandbox))
+                stoppers.append(lambda: _cancelled(first))
+        await console.serve()
+    finally:
+        for stop in reversed(stoppers):
+            with contextlib.suppress(Exception):
+                await stop()
+        await worker.stop()
+        await receiver.stop()
+        await core.aclose()
     return 0
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+async def _watch_the_console(core: Core, api: MyLiveChatClient) -> bool:
+    """Alert the console to every handoff and to ratings of 2 stars or fewer."""
+    if core.alerts is None:
+        return False
+    rules = (
+        NewRule("console", None, "console", "handoff", "console", sla_seconds=SLA_SECONDS),
+        NewRule("console", None, "console", "feedback", "console", max_rating=2),
+    )
+    try:
+        for rule in rules:
+            await core.alerts.add(api, rule)
+    except Exception as exc:  # the console still works without alerts
+        print(f"! live alerts did not start ({type(exc).__name__}); the console works without.")
+        return False
+    return True
+
+
+async def _first_handoff(sandbox: SandboxServer) -> None:
+    """A handoff a few seconds in, so a newcomer sees an alert in the first minute."""
+    await asyncio.sleep(FIRST_EVENT_AFTER)
+    await sandbox.emit_new(sandbox.site_a_id, "handoff")
+
+
+async def _cancelled(task: asyncio.Task[None]) -> None:
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError, Exception):
+        await task
 
 
 def _banner(sandbox: SandboxServer) -> str:
@@ -144,6 +247,8 @@ def _banner(sandbox: SandboxServer) -> str:
             f" (site {sandbox.site_a_id}).",
             "Nothing here touches a real account; changes vanish when you leave.",
             "Try: handoffs, usage, feedback --max-rating 2, tags, tag <session_id> vip, help",
+            f"Live alerts: a new handoff or rating arrives about every {EVENTS_EVERY:.0f} s;"
+            " `alerts claim <id>` claims a handoff, `alerts` lists the rules.",
             "Ctrl-C clears the line or stops a running command; type exit (or press Ctrl-D)"
             " to leave.",
             "",
