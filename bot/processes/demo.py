@@ -186,11 +186,10 @@ async def _demo(
     stoppers: list[Stopper] = []
     try:
         if scheduler:
-            stoppers = await _start(session, background)
+            # Alerts are set up meanwhile: the console takes commands at once.
+            alerts = asyncio.create_task(_live_alerts(core, api, sandbox))
+            stoppers = [lambda: _cancelled(alerts), *await _start(session, background)]
             await worker.start()
-            if await _watch_the_console(core, api):
-                first = asyncio.create_task(_first_handoff(sandbox))
-                stoppers.append(lambda: _cancelled(first))
         await console.serve()
     finally:
         for stop in reversed(stoppers):
@@ -225,10 +224,12 @@ async def _watch_the_console(core: Core, api: MyLiveChatClient) -> bool:
     return True
 
 
-async def _first_handoff(sandbox: SandboxServer) -> None:
-    """A handoff a few seconds in, so a newcomer sees an alert in the first minute."""
-    await asyncio.sleep(FIRST_EVENT_AFTER)
-    await sandbox.emit_new(sandbox.site_a_id, "handoff")
+async def _live_alerts(core: Core, api: MyLiveChatClient, sandbox: SandboxServer) -> None:
+    """The console's alert rules, then a handoff a few seconds in, so a newcomer sees an
+    alert in the first minute (the sandbox's pace brings the rest)."""
+    if await _watch_the_console(core, api):
+        await asyncio.sleep(FIRST_EVENT_AFTER)
+        await sandbox.emit_new(sandbox.site_a_id, "handoff")
 
 
 async def _cancelled(task: asyncio.Task[None]) -> None:
