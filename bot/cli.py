@@ -10,12 +10,32 @@ import argparse
 import asyncio
 import sys
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from .config import Settings
+    from .config import ConfigError, Required, Settings
 
-__all__ = ["main"]
+__all__ = ["CONFIG_ERROR", "main"]
+
+CONFIG_ERROR = 2
+"""The exit status of every configuration error, whichever process it stops."""
+
+
+class _Version(argparse.Action):
+    """``--version``: the installed package's version (read only when asked for)."""
+
+    def __init__(self, option_strings: Sequence[str], dest: str, **kwargs: Any) -> None:
+        super().__init__(option_strings, dest, nargs=0, help="print the version and exit")
+
+    def __call__(self, parser: argparse.ArgumentParser, *args: object) -> None:
+        from importlib.metadata import PackageNotFoundError, version
+
+        try:
+            shown = version("mlc-bot")
+        except PackageNotFoundError:
+            shown = "(not installed; run pip install -e .)"
+        print(f"mlc-bot {shown}")
+        parser.exit()
 
 
 def _port(text: str) -> int:
@@ -30,6 +50,7 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="mlc-bot", description="Chat-ops bot for MyLiveChat (Slack, Discord, digests)."
     )
+    parser.add_argument("--version", action=_Version)
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     demo = sub.add_parser("demo", help="zero-config console on an embedded sandbox")
@@ -63,23 +84,42 @@ def _parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     from .config import ConfigError, Settings
+    from .envfile import load_env_file
     from .logs import configure_logging
 
     try:
-        settings = Settings.from_env()
+        load_env_file()
+        settings = Settings.from_env(require=_requirements(args))
     except ConfigError as exc:
-        print(f"mlc-bot: {exc}", file=sys.stderr)
-        return 2
+        return _config_error(exc)
     # One command's output should not be interleaved with INFO lines, unless asked for.
     quiet = args.command == "exec" and not settings.log_level_given
     configure_logging("WARNING" if quiet else settings.log_level)
     try:
         return _run(args, settings)
     except ConfigError as exc:
-        print(f"mlc-bot: {exc}", file=sys.stderr)
-        return 2
+        return _config_error(exc)
     except KeyboardInterrupt:
         return 130
+
+
+def _requirements(args: argparse.Namespace) -> tuple[Required, ...]:
+    """What the subcommand needs set (nothing to describe the Discord commands)."""
+    from .config import REQUIREMENTS
+
+    if args.command == "discord" and args.print_commands:
+        return ()
+    return REQUIREMENTS[args.command]
+
+
+def _config_error(exc: ConfigError) -> int:
+    """Print each problem on a line of its own, secrets redacted; the status to exit with."""
+    from .secrets import redact
+
+    for problem in exc.problems:
+        line = " ".join(problem.message.split())
+        print(f"mlc-bot: {redact(line)}", file=sys.stderr)
+    return CONFIG_ERROR
 
 
 def _run(args: argparse.Namespace, settings: Settings) -> int:
@@ -101,7 +141,7 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
             )
         except ListenError as exc:
             print(f"mlc-bot: {exc}", file=sys.stderr)
-            return 2
+            return CONFIG_ERROR
         return 0
     if command == "slack":
         from .processes.slack import serve
