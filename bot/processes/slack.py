@@ -5,6 +5,7 @@ The web process serves Slack's request URL (in HTTP mode) and ``/healthz`` on on
 
 from __future__ import annotations
 
+import errno
 import logging
 
 from adapters.slack.app import SlackBot, SlackCredentials
@@ -18,7 +19,7 @@ from adapters.slack.server import (
 )
 
 from ..compose import build_core
-from ..config import ConfigError, Settings
+from ..config import REQUIREMENTS, ConfigError, Problem, Settings
 from ..web import WebServer
 from .signals import stop_requested
 
@@ -28,17 +29,9 @@ log = logging.getLogger("mlc_bot.slack")
 
 
 def slack_credentials(settings: Settings) -> SlackCredentials:
-    """The Slack app's credentials; a ConfigError says what is missing and where to find it."""
-    if settings.slack_bot_token is None:
-        raise ConfigError(
-            "SLACK_BOT_TOKEN is not set: copy the Bot User OAuth Token (xoxb-...) from your "
-            "Slack app's OAuth & Permissions page."
-        )
-    if settings.slack_app_token is None and settings.slack_signing_secret is None:
-        raise ConfigError(
-            "SLACK_SIGNING_SECRET is not set: copy it from your Slack app's Basic Information "
-            "page, or set SLACK_APP_TOKEN (xapp-...) to use Socket Mode instead."
-        )
+    """The Slack app's credentials; a ConfigError names everything missing and where to find it."""
+    settings.require(*REQUIREMENTS["slack"])
+    assert settings.slack_bot_token is not None
     return SlackCredentials(
         bot_token=settings.slack_bot_token.reveal(),
         signing_secret=(
@@ -51,7 +44,11 @@ def slack_credentials(settings: Settings) -> SlackCredentials:
 
 
 async def serve(settings: Settings) -> int:
-    """Run the Slack app until SIGINT/SIGTERM. Returns an exit status."""
+    """Run the Slack app until SIGINT/SIGTERM. Returns an exit status.
+
+    Anything that stops the start (a token Slack refuses, Slack out of reach, a port in
+    use) is a :class:`ConfigError` that says so in one line.
+    """
     credentials = slack_credentials(settings)
     quiet_sdk_logs()
     core = build_core(settings)
@@ -62,17 +59,20 @@ async def serve(settings: Settings) -> int:
         try:
             await start_bot(bot)
         except SlackUnavailable as exc:
-            raise ConfigError(str(exc)) from None
+            raise ConfigError(Problem(str(exc), exc.variable)) from None
         if credentials.app_token is None:
             add_routes(web.app, bot)
         web.report("replies_in_flight", lambda: len(bot.tasks))
-        await web.start()
+        try:
+            await web.start()
+        except OSError as exc:
+            raise ConfigError(Problem(_listen_failure(web.port, exc), "PORT")) from None
         if credentials.app_token is not None:
             socket = SocketMode(bot, credentials.app_token, api_url=credentials.api_url)
             try:
                 await socket.connect()
             except SlackUnavailable as exc:
-                raise ConfigError(str(exc)) from None
+                raise ConfigError(Problem(str(exc), exc.variable)) from None
             log.info("Slack app connected in Socket Mode; health check on :%s", web.port)
         else:
             log.info("Slack app listening on :%s/slack/events", web.port)
@@ -86,3 +86,10 @@ async def serve(settings: Settings) -> int:
         await bot.aclose(DRAIN_SECONDS)
         await core.aclose()
     return 0
+
+
+def _listen_failure(port: int, exc: OSError) -> str:
+    if exc.errno == errno.EADDRINUSE:
+        return f"PORT {port} is in use by another program: stop it, or set PORT to a free port"
+    reason = exc.strerror or type(exc).__name__
+    return f"cannot listen on PORT {port} ({reason}): set PORT to a port this user may open"
