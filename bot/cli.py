@@ -14,9 +14,29 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, NoReturn
 
 if TYPE_CHECKING:
-    from .config import Settings
+    from .config import ConfigError, Required, Settings
 
-__all__ = ["main"]
+__all__ = ["CONFIG_ERROR", "main"]
+
+CONFIG_ERROR = 2
+"""The exit status of every configuration error, whichever process it stops."""
+
+
+class _Version(argparse.Action):
+    """``--version``: the installed package's version (read only when asked for)."""
+
+    def __init__(self, option_strings: Sequence[str], dest: str, **kwargs: Any) -> None:
+        super().__init__(option_strings, dest, nargs=0, help="print the version and exit")
+
+    def __call__(self, parser: argparse.ArgumentParser, *args: object) -> None:
+        from importlib.metadata import PackageNotFoundError, version
+
+        try:
+            shown = version("mlc-bot")
+        except PackageNotFoundError:
+            shown = "(not installed; run pip install -e .)"
+        print(f"mlc-bot {shown}")
+        parser.exit()
 
 
 def _port(text: str) -> int:
@@ -68,21 +88,13 @@ def _print_json_error(kind: str, message: str) -> None:
     print(json_error(kind, kind, message), flush=True)
 
 
-def _config_error(exc: Exception, *, as_json: bool) -> int:
-    """Report a missing or malformed setting (JSON on stdout for ``exec --json``); status 2."""
-    if as_json:
-        _print_json_error("config", str(exc))
-    else:
-        print(f"mlc-bot: {exc}", file=sys.stderr)
-    return 2
-
-
 def _parser(*, json_errors: bool = False) -> argparse.ArgumentParser:
     parser = _Parser(
         prog="mlc-bot",
         description="Chat-ops bot for MyLiveChat (Slack, Discord, digests).",
         json_errors=json_errors,
     )
+    parser.add_argument("--version", action=_Version)
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     demo = sub.add_parser("demo", help="zero-config console on an embedded sandbox")
@@ -132,10 +144,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     as_json = _wants_json(argv)
     args = _parser(json_errors=as_json).parse_args(argv)
     from .config import ConfigError, Settings
+    from .envfile import load_env_file
     from .logs import configure_logging
 
     try:
-        settings = Settings.from_env()
+        load_env_file()
+        settings = Settings.from_env(require=_requirements(args))
     except ConfigError as exc:
         return _config_error(exc, as_json=as_json)
     # One command's output should not be interleaved with INFO lines, unless asked for.
@@ -147,6 +161,29 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _config_error(exc, as_json=as_json)
     except KeyboardInterrupt:
         return 130
+
+
+def _requirements(args: argparse.Namespace) -> tuple[Required, ...]:
+    """What the subcommand needs set (nothing to describe the Discord commands)."""
+    from .config import REQUIREMENTS
+
+    if args.command == "discord" and args.print_commands:
+        return ()
+    return REQUIREMENTS[args.command]
+
+
+def _config_error(exc: ConfigError, *, as_json: bool) -> int:
+    """Report each problem on a line of its own, secrets redacted (one JSON error on stdout
+    for ``exec --json``); the status to exit with."""
+    from .secrets import redact
+
+    lines = [redact(" ".join(problem.message.split())) for problem in exc.problems]
+    if as_json:
+        _print_json_error("config", "\n".join(lines))
+        return CONFIG_ERROR
+    for line in lines:
+        print(f"mlc-bot: {line}", file=sys.stderr)
+    return CONFIG_ERROR
 
 
 def _run(args: argparse.Namespace, settings: Settings) -> int:
@@ -174,7 +211,7 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
             )
         except ListenError as exc:
             print(f"mlc-bot: {exc}", file=sys.stderr)
-            return 2
+            return CONFIG_ERROR
         return 0
     if command == "slack":
         from .processes.slack import serve

@@ -127,6 +127,7 @@ async def build_posters(settings: Settings) -> dict[str, Poster]:
         )
         posters["slack"] = SlackPoster(client)
     if settings.discord_token:
+        import aiohttp
         import discord
 
         from adapters.discord.poster import DiscordPoster
@@ -137,6 +138,11 @@ async def build_posters(settings: Settings) -> dict[str, Poster]:
             await close_posters(posters)
             raise ConfigError(
                 "Discord did not accept DISCORD_TOKEN; digests cannot be posted to Discord."
+            ) from None
+        except (discord.HTTPException, OSError, TimeoutError, aiohttp.ClientError) as exc:
+            await close_posters(posters)
+            raise ConfigError(
+                f"Could not reach Discord ({type(exc).__name__}); check the network."
             ) from None
     return posters
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import AsyncIterator, Callable
 
 import pytest
@@ -12,6 +13,10 @@ from bot.secrets import REGISTRY
 from commands.cache import SiteCache
 from commands.context import Caller, Context, Policy, Surface
 from commands.dispatch import Dispatcher
+
+# `mlc-bot` reads .env from its working directory; a developer's own .env in the checkout
+# must not reach the processes the tests start (tests/test_startup_errors.py tests .env).
+os.environ["PYTHON_DOTENV_DISABLED"] = "1"
 
 
 @pytest.fixture(autouse=True)

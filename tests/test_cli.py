@@ -76,7 +76,8 @@ def busy_port() -> Iterator[int]:
 
 @pytest.mark.parametrize("args", [("demo",), ("exec", "usage"), ("sandbox", "--port", "0")])
 async def test_a_bad_log_level_is_one_line_and_exit_2(tmp_path: Path, args: tuple[str]) -> None:
-    status, out, err = await _mlc_bot(*args, env=_env(tmp_path, LOG_LEVEL="verbose"))
+    env = _env(tmp_path, LOG_LEVEL="verbose", MLC_API_TOKEN="mlc_unused_token")
+    status, out, err = await _mlc_bot(*args, env=env)
 
     assert status == 2 and out == ""
     assert err == (

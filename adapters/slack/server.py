@@ -15,9 +15,10 @@ import aiohttp
 from aiohttp import web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
-from slack_sdk.errors import SlackApiError
+from slack_sdk.errors import SlackApiError, SlackClientError
 from slack_sdk.web.async_client import AsyncWebClient
 
+from adapters.connecting import ConnectionAttempts
 from adapters.web import listen
 from commands.core import Core
 
@@ -33,6 +34,7 @@ __all__ = [
     "SlackUnavailable",
     "SocketMode",
     "add_routes",
+    "check_bot_token",
     "quiet_sdk_logs",
     "start_bot",
 ]
@@ -46,6 +48,11 @@ DRAIN_SECONDS = 10.0
 
 class SlackUnavailable(Exception):
     """Slack refused the bot token or could not be reached; the message says what to do."""
+
+    def __init__(self, message: str, variable: str | None = None) -> None:
+        super().__init__(message)
+        self.variable = variable
+        """The setting to look at: the token refused, or SLACK_API_URL."""
 
 
 def add_routes(app: web.Application, bot: SlackBot) -> None:
@@ -67,17 +74,27 @@ async def start_bot(bot: SlackBot) -> None:
     """Warm the bot (``auth.test``); raises :class:`SlackUnavailable` when Slack says no."""
     try:
         await bot.start()
-    except SlackApiError as exc:
+    except (aiohttp.ClientError, OSError, TimeoutError, SlackClientError) as exc:
         await bot.aclose(0)
-        raise SlackUnavailable(
-            f"Slack refused SLACK_BOT_TOKEN ({slack_error(exc)}): copy the Bot User "
-            "OAuth Token (xoxb-...) from your app's OAuth & Permissions page."
+        raise _unavailable(
+            exc,
+            "SLACK_BOT_TOKEN",
+            "copy the Bot User OAuth Token (xoxb-...) from your app's OAuth & Permissions page.",
+            unreachable="Could not reach Slack's Web API",
         ) from None
-    except (aiohttp.ClientError, OSError, TimeoutError) as exc:
-        await bot.aclose(0)
-        raise SlackUnavailable(
-            f"Could not reach Slack's Web API ({type(exc).__name__}); check the network "
-            "and SLACK_API_URL."
+
+
+async def check_bot_token(client: AsyncWebClient) -> None:
+    """``auth.test`` with ``client``'s token (a process that only posts checks it at start);
+    raises :class:`SlackUnavailable` when Slack says no."""
+    try:
+        await client.auth_test()
+    except (aiohttp.ClientError, OSError, TimeoutError, SlackClientError) as exc:
+        raise _unavailable(
+            exc,
+            "SLACK_BOT_TOKEN",
+            "copy the Bot User OAuth Token (xoxb-...) from your app's OAuth & Permissions page.",
+            unreachable="Could not reach Slack's Web API",
         ) from None
 
 
@@ -87,32 +104,73 @@ class SocketMode:
     def __init__(self, bot: SlackBot, app_token: str, *, api_url: str | None = None) -> None:
         # Its own Web API client: the bot's shares an HTTP session with its replies.
         self._handler = AsyncSocketModeHandler(bot.app, app_token, web_client=web_client(api_url))
+        self._app_token = app_token
+        # slack_sdk logs each failed connection with its traceback and tries again forever.
+        self._attempts = ConnectionAttempts(
+            self._handler.client.logger,
+            "Failed to connect",
+            "the Socket Mode connection failed (%s); slack_sdk reconnects by itself",
+        )
 
     async def connect(self) -> None:
+        """Open the connection; raises :class:`SlackUnavailable` when Slack says no.
+
+        The app token is tried first with one ``apps.connections.open`` (slack_sdk would
+        retry a refused one forever), and the WebSocket URL it hands out is used.
+        """
+        client = self._handler.client
         try:
-            await self._handler.connect_async()
-        except SlackApiError as exc:
-            raise SlackUnavailable(
-                f"Slack refused SLACK_APP_TOKEN ({slack_error(exc)}): create an app-level "
-                "token with connections:write (Basic Information > App-Level Tokens)."
+            opened = await client.web_client.apps_connections_open(app_token=self._app_token)
+        except (aiohttp.ClientError, OSError, TimeoutError, SlackClientError) as exc:
+            raise _unavailable(
+                exc,
+                "SLACK_APP_TOKEN",
+                "create an app-level token with connections:write (Basic Information >"
+                " App-Level Tokens).",
+                unreachable="Could not reach Slack's Web API",
             ) from None
-        except (aiohttp.ClientError, OSError, TimeoutError) as exc:
+        client.wss_uri = opened["url"]
+        self._attempts.attach()
+        failure = await self._attempts.first(self._handler.connect_async())
+        if failure is not None:
             raise SlackUnavailable(
-                f"Could not open Slack's Socket Mode connection ({type(exc).__name__})."
-            ) from None
+                f"Could not open Slack's Socket Mode connection ({type(failure).__name__});"
+                " check the network."
+            )
 
     async def close(self) -> None:
         await self._handler.close_async()
+        self._attempts.detach()
+
+
+def _unavailable(exc: Exception, token: str, advice: str, *, unreachable: str) -> SlackUnavailable:
+    """One line for a start that Slack stopped: the token refused, or Slack not reached."""
+    if isinstance(exc, SlackApiError):
+        data = getattr(exc.response, "data", None)
+        if isinstance(data, dict) and data.get("error"):
+            return SlackUnavailable(f"Slack refused {token} ({slack_error(exc)}): {advice}", token)
+        return SlackUnavailable(
+            f"What answered at SLACK_API_URL is not Slack's Web API ({slack_error(exc)});"
+            " check SLACK_API_URL, or leave it unset for Slack's own.",
+            "SLACK_API_URL",
+        )
+    return SlackUnavailable(
+        f"{unreachable} ({type(exc).__name__}); check the network and SLACK_API_URL.",
+        "SLACK_API_URL",
+    )
 
 
 def quiet_sdk_logs() -> None:
     """Keep request bodies, which hold response URLs, out of the logs.
 
     slack_sdk logs whole requests at DEBUG; Bolt logs the body of a request whose signature
-    fails at INFO, URL-encoded where the redacting filter cannot recognise it.
+    fails at INFO, URL-encoded where the redacting filter cannot recognise it. slack_sdk's
+    Web API client also prints its retries at INFO when its own logger's level is DEBUG or
+    unset, which is a debugging aid: they show with LOG_LEVEL=DEBUG only.
     """
     root = logging.getLogger().getEffectiveLevel()
-    logging.getLogger("slack_sdk").setLevel(max(root, logging.INFO))
+    for name in ("slack_sdk", "slack_sdk.web.async_base_client"):
+        logging.getLogger(name).setLevel(max(root, logging.INFO))
     for name in ("slack_bolt", BOLT_LOGGER):
         logging.getLogger(name).setLevel(max(root, logging.WARNING))
 

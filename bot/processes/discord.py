@@ -13,6 +13,7 @@ import sys
 import aiohttp
 import discord
 
+from adapters.connecting import ConnectionAttempts
 from adapters.discord.bot import MlcBot, command_payloads
 from adapters.discord.interactions import InteractionHandler
 from adapters.discord.poster import DiscordPoster
@@ -21,7 +22,7 @@ from commands.core import Core
 from commands.ports import Poster
 
 from ..compose import build_core
-from ..config import ConfigError, Settings
+from ..config import REQUIREMENTS, ConfigError, Problem, Settings
 from ..storage.lazy import LazyDatabase
 from .signals import stop_requested
 
@@ -56,12 +57,10 @@ class DiscordPart:
         self, core: Core, settings: Settings, *, database: LazyDatabase | None = None
     ) -> None:
         """``database`` keeps the last command sync's hash (no repeated sync on restart)."""
-        if settings.discord_token is None:
-            raise ConfigError(
-                "DISCORD_TOKEN is not set. Copy the bot token from the Discord developer "
-                "portal (your application > Bot > Reset Token)."
-            )
+        settings.require("DISCORD_TOKEN")
+        assert settings.discord_token is not None
         self._token = settings.discord_token.reveal()
+        self._guild_ids = settings.discord_guild_ids
         self.client = MlcBot(
             InteractionHandler(core),
             core.catalog,
@@ -69,30 +68,76 @@ class DiscordPart:
             sync_state=DiscordSyncState(database) if database is not None else None,
         )
         self._running: asyncio.Task[None] | None = None
+        self._started = False
+        # discord.py logs each failed gateway connection with its traceback, then retries.
+        self._attempts = ConnectionAttempts(
+            logging.getLogger("discord.client"),
+            "Attempting a reconnect",
+            "the Discord gateway connection failed (%s); discord.py reconnects by itself",
+        )
 
     async def start(self) -> None:
-        """Log in (a refused token or no network is a ConfigError), then connect in the
-        background."""
+        """Log in, sync the commands and connect to the gateway; anything that stops it (a
+        refused token, Discord out of reach) is a :class:`ConfigError` saying so."""
+        self._attempts.attach()
         try:
             await self.client.login(self._token)
         except discord.LoginFailure:
-            await self.client.close()
+            await self.stop()
             raise ConfigError(
-                "Discord did not accept DISCORD_TOKEN. Reset the token in the developer "
-                "portal and set the new one."
+                Problem(
+                    "Discord did not accept DISCORD_TOKEN. Reset the token in the developer "
+                    "portal and set the new one.",
+                    "DISCORD_TOKEN",
+                )
             ) from None
+        except discord.HTTPException as exc:  # the command sync, or Discord failing
+            await self.stop()
+            raise ConfigError(self._refused(exc)) from None
         except (aiohttp.ClientError, OSError, TimeoutError) as exc:
-            await self.client.close()
+            await self.stop()
             raise ConfigError(
                 f"Could not reach Discord ({type(exc).__name__}); check the network."
             ) from None
         self._running = asyncio.create_task(self._connect(), name="discord gateway")
+        failure = await self._attempts.first(self._ready())
+        if failure is not None:
+            await self.stop()
+            raise ConfigError(_gateway_failure(failure))
+        self._started = True
+
+    async def _ready(self) -> None:
+        """Until Discord says READY; raises why the connection ended if it ends first."""
+        assert self._running is not None
+        connected = asyncio.ensure_future(self.client.wait_for("connect"))
+        try:
+            await asyncio.wait({connected, self._running}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            connected.cancel()
+        if connected.done() and not connected.cancelled():
+            return
+        ended = None if self._running.cancelled() else self._running.exception()
+        raise ended or ConnectionError("the gateway connection ended")
+
+    def _refused(self, exc: discord.HTTPException) -> Problem:
+        answer = f"{exc.status} {exc.text or 'refused'}"
+        if exc.status in (403, 404) and self._guild_ids:
+            return Problem(
+                f"Discord refused to sync /mlc to the servers in DISCORD_GUILD_IDS ({answer}):"
+                " invite the bot to each with the bot and applications.commands scopes, or"
+                " correct DISCORD_GUILD_IDS.",
+                "DISCORD_GUILD_IDS",
+            )
+        if exc.status >= 500:
+            return Problem(f"Discord is failing ({answer}); try again later.")
+        return Problem(f"Discord refused the bot's start ({answer}).", "DISCORD_TOKEN")
 
     async def _connect(self) -> None:
         try:
             await self.client.connect()
         except (aiohttp.ClientError, OSError, TimeoutError, discord.DiscordException) as exc:
-            log.error("the Discord connection ended: %s", type(exc).__name__)
+            if self._started:
+                log.error("the Discord connection ended: %s", type(exc).__name__)
             raise
 
     async def wait(self) -> None:
@@ -105,28 +150,46 @@ class DiscordPart:
         if self._running is not None:
             self._running.cancel()
             await asyncio.gather(self._running, return_exceptions=True)
+        self._attempts.detach()
+
+
+def _gateway_failure(exc: BaseException) -> Problem:
+    if isinstance(exc, discord.ConnectionClosed) and exc.code == 4004:
+        return Problem(
+            "Discord's gateway did not accept DISCORD_TOKEN. Reset the token in the developer "
+            "portal and set the new one.",
+            "DISCORD_TOKEN",
+        )
+    if isinstance(exc, discord.ConnectionClosed):
+        return Problem(f"Discord closed the gateway connection (code {exc.code}).")
+    return Problem(
+        f"Could not connect to Discord's gateway ({type(exc).__name__}); check the network."
+    )
 
 
 async def run(settings: Settings) -> int:
-    """Serve ``/mlc`` until SIGINT or SIGTERM. Returns an exit status."""
+    """Serve ``/mlc`` until SIGINT or SIGTERM. Returns an exit status; what stops the start
+    is a :class:`ConfigError`."""
+    settings.require(*REQUIREMENTS["discord"])
     posters: dict[str, Poster] = {}
     database = LazyDatabase(settings.database_url)
     core = build_core(settings, posters=posters, database=database)
     try:
         part = DiscordPart(core, settings, database=database)
-        await part.start()
-        # A claimed alert's message is changed over the bot's own logged-in REST client.
-        posters["discord"] = DiscordPoster(part.client.http)
-        try:
-            with stop_requested() as stopping:
+        # Installed before the start: a SIGTERM while connecting stops as cleanly.
+        with stop_requested() as stopping:
+            try:
+                await part.start()
+                # A claimed alert's message is changed over the bot's own logged-in client.
+                posters["discord"] = DiscordPoster(part.client.http)
                 ended = asyncio.ensure_future(part.wait())
                 stop = asyncio.ensure_future(stopping.wait())
                 await asyncio.wait({ended, stop}, return_when=asyncio.FIRST_COMPLETED)
                 stop.cancel()
                 if ended.done() and ended.exception() is not None:
                     return 1
-        finally:
-            await part.stop()
+            finally:
+                await part.stop()
     finally:
         await core.aclose()
     return 0

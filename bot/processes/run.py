@@ -73,18 +73,19 @@ async def run_all(settings: Settings, *, poll_interval: float = POLL_INTERVAL) -
     web = WebParts.build(settings)
     discord: DiscordPart | None = None
     scheduler: DigestScheduler | None = None
-    try:
-        await web.start()
-        if settings.discord_token is not None:
-            discord = DiscordPart(web.core, settings, database=web.database)
-            await discord.start()
-        if web.posters:
-            store = await web.database.store()
-            sender = DigestSender(store, web.core.api, web.posters)
-            scheduler = DigestScheduler(store, sender, poll_interval=poll_interval)
-            await scheduler.start()
-        log.info("mlc-bot run: %s", ", ".join(chosen.on) or "only /healthz")
-        with stop_requested() as stopping:
+    # Installed before the start: a SIGTERM while starting stops as cleanly.
+    with stop_requested() as stopping:
+        try:
+            await web.start()
+            if settings.discord_token is not None:
+                discord = DiscordPart(web.core, settings, database=web.database)
+                await discord.start()
+            if web.posters:
+                store = await web.database.store()
+                sender = DigestSender(store, web.core.api, web.posters)
+                scheduler = DigestScheduler(store, sender, poll_interval=poll_interval)
+                await scheduler.start()
+            log.info("mlc-bot run: %s", ", ".join(chosen.on) or "only /healthz")
             waits = [asyncio.ensure_future(stopping.wait())]
             if discord is not None:
                 waits.append(asyncio.ensure_future(discord.wait()))
@@ -93,11 +94,11 @@ async def run_all(settings: Settings, *, poll_interval: float = POLL_INTERVAL) -
                 waiting.cancel()
             if any(w.exception() for w in done if not w.cancelled()):
                 return 1
-        log.info("stopping")
-    finally:
-        if scheduler is not None:
-            await scheduler.stop()
-        if discord is not None:
-            await discord.stop()
-        await web.stop()
+            log.info("stopping")
+        finally:
+            if scheduler is not None:
+                await scheduler.stop()
+            if discord is not None:
+                await discord.stop()
+            await web.stop()
     return 0

@@ -9,9 +9,11 @@ from typing import TYPE_CHECKING
 from commands.ports import Poster
 
 from ..compose import build_api_client, build_posters, close_posters
+from ..config import REQUIREMENTS, ConfigError, Problem
 from ..scheduler.delivery import DigestSender
 from ..scheduler.digest_scheduler import DigestScheduler
 from ..storage import DEFAULT_LEASE, DigestStore, display_url
+from ..storage.failures import cannot_open
 from .signals import stop_requested
 
 if TYPE_CHECKING:
@@ -31,7 +33,8 @@ async def run(
     lease: timedelta = DEFAULT_LEASE,
     poll_interval: float = POLL_INTERVAL,
 ) -> int:
-    """Migrate, then schedule every subscription until told to stop. Returns an exit status.
+    """Migrate, then schedule every subscription until told to stop. Returns an exit status;
+    what stops the start (a database or platform out of reach) is a :class:`ConfigError`.
 
     ``lease`` is how long a digest's claim holds without renewal (how soon another
     scheduler sends the digests of one that died); expired claims are looked for every
@@ -39,23 +42,14 @@ async def run(
     """
     # Our own lines say what was posted and why; APScheduler's repeat them every poll.
     logging.getLogger("apscheduler").setLevel(logging.WARNING)
-    api = build_api_client(settings)  # fails first, with a clear message, without a token
+    settings.require(*REQUIREMENTS["scheduler"])
+    api = build_api_client(settings)
     store = DigestStore.from_url(settings.database_url)
     posters: dict[str, Poster] = {}
     try:
-        try:
-            await store.migrate()
-        except Exception as exc:
-            log.error(
-                "cannot open the database %s (%s); check DATABASE_URL",
-                display_url(settings.database_url),
-                type(exc).__name__,
-            )
-            return 1
+        await _open(store, settings.database_url)
         posters = await build_posters(settings)
-        if not posters:
-            log.error("no platform to post digests to: set SLACK_BOT_TOKEN and/or DISCORD_TOKEN")
-            return 2
+        await _check_slack(posters)
         sender = DigestSender(store, api, posters, lease=lease)
         scheduler = DigestScheduler(store, sender, poll_interval=poll_interval)
         log.info(
@@ -73,3 +67,35 @@ async def run(
         await close_posters(posters)
         await api.aclose()
         await store.aclose()
+
+
+async def _open(store: DigestStore, database_url: str) -> None:
+    """Migrate the database; one that cannot be opened is a :class:`ConfigError`."""
+    try:
+        await store.migrate()
+    except Exception as exc:
+        reason = cannot_open(exc)
+        if reason is None:
+            raise
+        raise ConfigError(
+            Problem(
+                f"cannot open the database {display_url(database_url)} ({reason}): check"
+                " DATABASE_URL and that the database is running.",
+                "DATABASE_URL",
+            )
+        ) from None
+
+
+async def _check_slack(posters: dict[str, Poster]) -> None:
+    """A Slack bot token Slack refuses, or Slack out of reach, stops the start."""
+    slack = posters.get("slack")
+    if slack is None:
+        return
+    from adapters.slack.poster import SlackPoster
+    from adapters.slack.server import SlackUnavailable, check_bot_token
+
+    assert isinstance(slack, SlackPoster)
+    try:
+        await check_bot_token(slack.client)
+    except SlackUnavailable as exc:
+        raise ConfigError(Problem(str(exc), exc.variable)) from None

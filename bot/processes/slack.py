@@ -9,7 +9,7 @@ import logging
 
 from adapters.slack.app import SlackCredentials
 
-from ..config import ConfigError, Settings
+from ..config import REQUIREMENTS, Settings
 
 __all__ = ["serve", "slack_credentials"]
 
@@ -17,17 +17,9 @@ log = logging.getLogger("mlc_bot.slack")
 
 
 def slack_credentials(settings: Settings) -> SlackCredentials:
-    """The Slack app's credentials; a ConfigError says what is missing and where to find it."""
-    if settings.slack_bot_token is None:
-        raise ConfigError(
-            "SLACK_BOT_TOKEN is not set: copy the Bot User OAuth Token (xoxb-...) from your "
-            "Slack app's OAuth & Permissions page."
-        )
-    if settings.slack_app_token is None and settings.slack_signing_secret is None:
-        raise ConfigError(
-            "SLACK_SIGNING_SECRET is not set: copy it from your Slack app's Basic Information "
-            "page, or set SLACK_APP_TOKEN (xapp-...) to use Socket Mode instead."
-        )
+    """The Slack app's credentials; a ConfigError names everything missing and where to find it."""
+    settings.require(*REQUIREMENTS["slack"])
+    assert settings.slack_bot_token is not None
     return SlackCredentials(
         bot_token=settings.slack_bot_token.reveal(),
         signing_secret=(

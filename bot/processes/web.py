@@ -14,6 +14,7 @@ It serves, on one port and one event loop:
 
 from __future__ import annotations
 
+import errno
 import logging
 from dataclasses import dataclass, field
 
@@ -33,7 +34,7 @@ from commands.timefmt import zone
 
 from ..alerts.worker import AlertWorker
 from ..compose import build_core, build_inbox, build_posters, close_posters
-from ..config import ConfigError, Settings
+from ..config import ConfigError, Problem, Settings
 from ..storage.lazy import LazyDatabase
 from ..web import WebServer
 from .signals import stop_requested
@@ -77,7 +78,7 @@ class WebParts:
             try:
                 await start_bot(self.slack)
             except SlackUnavailable as exc:
-                raise ConfigError(str(exc)) from None
+                raise ConfigError(Problem(str(exc), exc.variable)) from None
             if settings.slack_app_token is None:
                 add_routes(self.web.app, self.slack)
                 self.running.append("Slack (HTTP, /slack/events)")
@@ -88,7 +89,10 @@ class WebParts:
             receiver.add_routes(self.web.app, inbox)
             self.running.append(f"the alert receiver ({receiver.RECEIVER_PATH})")
             await self.worker.start()
-        await self.web.start()
+        try:
+            await self.web.start()
+        except OSError as exc:
+            raise ConfigError(Problem(_listen_failure(self.web.port, exc), "PORT")) from None
         if self.slack is not None and settings.slack_app_token is not None:
             self.socket = SocketMode(
                 self.slack, settings.slack_app_token.reveal(), api_url=settings.slack_api_url
@@ -96,7 +100,7 @@ class WebParts:
             try:
                 await self.socket.connect()
             except SlackUnavailable as exc:
-                raise ConfigError(str(exc)) from None
+                raise ConfigError(Problem(str(exc), exc.variable)) from None
             self.running.append("Slack (Socket Mode)")
 
     async def stop(self) -> None:
@@ -114,13 +118,21 @@ class WebParts:
 async def serve(settings: Settings, *, require_slack: bool = False) -> int:
     """Serve until SIGINT/SIGTERM. Returns an exit status."""
     parts = WebParts.build(settings, require_slack=require_slack)
-    try:
-        await parts.start()
-        served = ", ".join(parts.running) or "only /healthz"
-        log.info("web process on :%s serving %s", parts.web.port, served)
-        with stop_requested() as stopping:
+    # Installed before the start: a SIGTERM while starting stops as cleanly.
+    with stop_requested() as stopping:
+        try:
+            await parts.start()
+            served = ", ".join(parts.running) or "only /healthz"
+            log.info("web process on :%s serving %s", parts.web.port, served)
             await stopping.wait()
-        log.info("stopping: finishing replies in flight")
-    finally:
-        await parts.stop()
+            log.info("stopping: finishing replies in flight")
+        finally:
+            await parts.stop()
     return 0
+
+
+def _listen_failure(port: int, exc: OSError) -> str:
+    if exc.errno == errno.EADDRINUSE:
+        return f"PORT {port} is in use by another program: stop it, or set PORT to a free port"
+    reason = exc.strerror or type(exc).__name__
+    return f"cannot listen on PORT {port} ({reason}): set PORT to a port this user may open"

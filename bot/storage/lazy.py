@@ -17,6 +17,8 @@ from typing import TYPE_CHECKING
 
 from commands.digests.store import NewSubscription, StorageUnavailable, Subscription
 
+from .failures import cannot_open
+
 if TYPE_CHECKING:
     from .alerts import AlertRecords
     from .digests import DigestStore
@@ -60,6 +62,13 @@ class LazyDatabase:
                 if not self._migrated:
                     await self._store.migrate()
                     self._migrated = True
+        except Exception as exc:
+            # Anything that stops the database from opening (refused, no such database,
+            # not a database file) is the same to a user: it is not there.
+            if cannot_open(exc) is None:
+                raise
+            raise self._unavailable(exc) from exc
+        try:
             yield self._store
         except (OSError, TimeoutError) as exc:
             raise self._unavailable(exc) from exc
@@ -89,7 +98,7 @@ class LazyDatabase:
         log.error(
             "digest database %s unavailable: %s",
             display_url(self._database_url),
-            type(exc).__name__,
+            cannot_open(exc) or type(exc).__name__,
         )
         return StorageUnavailable()
 

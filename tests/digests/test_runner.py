@@ -13,7 +13,7 @@ import pytest
 
 from adapters.console.exec import console_context
 from bot.compose import build_core
-from bot.config import Settings
+from bot.config import ConfigError, Settings
 from bot.mylivechat import MyLiveChatClient
 from bot.processes.demo import DemoSession, demo_scheduler, start_demo_digests
 from bot.processes.scheduler import run
@@ -75,7 +75,7 @@ async def test_the_scheduler_process_catches_up_posts_to_slack_and_stops_on_sigt
 
 
 async def test_the_scheduler_refuses_to_start_with_nowhere_to_post(
-    sandbox: SandboxServer, tmp_path: Path, caplog: pytest.LogCaptureFixture
+    sandbox: SandboxServer, tmp_path: Path
 ) -> None:
     settings = Settings.from_env(
         {
@@ -84,8 +84,8 @@ async def test_the_scheduler_refuses_to_start_with_nowhere_to_post(
             "DATABASE_URL": f"sqlite:///{tmp_path / 'bot.db'}",
         }
     )
-    assert await run(settings) == 2
-    assert "set SLACK_BOT_TOKEN and/or DISCORD_TOKEN" in caplog.text
+    with pytest.raises(ConfigError, match="neither SLACK_BOT_TOKEN nor DISCORD_TOKEN is set"):
+        await run(settings)
 
 
 async def test_the_scheduler_reports_an_unreachable_database_without_its_password(
@@ -99,8 +99,10 @@ async def test_the_scheduler_reports_an_unreachable_database_without_its_passwor
             "SLACK_BOT_TOKEN": "xoxb-1-2-unused",
         }
     )
-    assert await run(settings) == 1
-    assert "127.0.0.1:1/bot" in caplog.text and "pa55-word-x" not in caplog.text
+    with pytest.raises(ConfigError) as raised:
+        await run(settings)
+    assert "cannot open the database postgresql://bot:***@127.0.0.1:1/bot" in str(raised.value)
+    assert "pa55-word-x" not in str(raised.value) + caplog.text
 
 
 async def test_the_demo_scheduler_posts_digests_of_console_subscriptions(
