@@ -10,6 +10,7 @@ import enum
 from dataclasses import asdict, dataclass
 from typing import Any
 
+from .markup import plain
 from .sources import Source
 
 __all__ = [
@@ -166,6 +167,17 @@ class Reply:
         return 2 if self.failure is Failure.USAGE else 1
 
     def to_dict(self) -> dict[str, Any]:
-        data = asdict(self)
+        """The reply as JSON-ready values; its strings as plain text (no markup marks)."""
+        data = _plain_strings(asdict(self))
         data["ok"] = self.ok
         return data
+
+
+def _plain_strings(value: Any) -> Any:
+    if isinstance(value, str):
+        return plain(value)
+    if isinstance(value, dict):
+        return {key: _plain_strings(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain_strings(item) for item in value]
+    return value

@@ -18,6 +18,7 @@ from commands.digests.schedule import (
 from commands.digests.service import DigestService, Place
 from commands.digests.store import StorageUnavailable, Subscription
 from commands.errors import CommandError, UsageError
+from commands.formatting import channel_ref
 from commands.params import id_param
 from commands.reply import Action, Field, Kind, Reply, Row, Table
 from commands.spec import Param, ParamType, Permission, command
@@ -78,6 +79,11 @@ def _schedule(at: str, tz: str, days: str) -> Schedule:
         return Schedule(parse_time(at), parse_timezone(tz), parse_days(days))
     except ScheduleError as exc:
         raise UsageError(str(exc)) from None
+
+
+def _channel(sub: Subscription) -> str:
+    """The digest's channel as a mention (the console's one place is no channel)."""
+    return sub.channel_id if sub.platform == "console" else channel_ref(sub.channel_id)
 
 
 def _next(sub: Subscription, ctx: Context) -> str:
@@ -176,7 +182,7 @@ async def digest_list(ctx: Context) -> Reply:
     here = surface.channel_id
     rows = []
     for sub in subs:
-        channel = sub.channel_id + (" (here)" if sub.channel_id == here else "")
+        channel = _channel(sub) + (" (here)" if sub.channel_id == here else "")
         if sub.paused:
             state = "paused" + (f": {sub.paused_reason}" if sub.paused_reason else "")
             next_run = "—"
@@ -217,7 +223,7 @@ async def digest_remove(ctx: Context, id: int) -> Reply:
         )
     return Reply(
         title=f"Digest #{id} removed",
-        text=f"The {sub.kind} digest of channel {sub.channel_id} "
+        text=f"The {sub.kind} digest of {_channel(sub)} "
         f"({Schedule.of(sub).describe()}) will not be posted again.",
         kind=Kind.SUCCESS,
     )
@@ -232,10 +238,11 @@ async def digest_remove(ctx: Context, id: int) -> Reply:
     cost=_NO_CALL,
 )
 async def digest_pause(ctx: Context, id: int) -> Reply:
-    await _toggle(ctx, id, paused=True)
+    sub = await _toggle(ctx, id, paused=True)
     return Reply(
         title=f"Digest #{id} paused",
-        text=f"`digest resume {id}` starts it again; runs missed meanwhile are not replayed.",
+        text=f"The {sub.kind} digest of {_channel(sub)} is paused. "
+        f"`digest resume {id}` starts it again; runs missed meanwhile are not replayed.",
         kind=Kind.SUCCESS,
     )
 
@@ -252,7 +259,7 @@ async def digest_resume(ctx: Context, id: int) -> Reply:
     sub = await _toggle(ctx, id, paused=False)
     return Reply(
         title=f"Digest #{id} resumed",
-        text=f"The {sub.kind} digest runs {Schedule.of(sub).describe()}.",
+        text=f"The {sub.kind} digest of {_channel(sub)} runs {Schedule.of(sub).describe()}.",
         fields=(Field("Next run", _next(sub, ctx)),),
         kind=Kind.SUCCESS,
     )

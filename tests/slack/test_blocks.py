@@ -50,7 +50,13 @@ def test_error_shows_its_code_and_request_id_in_a_context_line() -> None:
     message = render_message(reply)
     assert message["blocks"][-1] == {
         "type": "context",
-        "elements": [{"type": "mrkdwn", "text": "Error `internal_error` · Request id `req_7f3a`"}],
+        "elements": [
+            {
+                "type": "mrkdwn",
+                "text": "Error `internal_error` · Request id `req_7f3a`",
+                "verbatim": True,
+            }
+        ],
     }
     assert message["blocks"][0]["text"]["text"].startswith(":x: ")
     assert message["text"] == (
