@@ -1,15 +1,16 @@
-"""The core's neutral text (:mod:`commands.markup`) as Discord markdown, or as plain text.
+"""The core's neutral text (:mod:`commands.markup`) as Discord markdown.
 
-Everything but the bot's inline code is escaped: ``discord.utils.escape_markdown`` for
+Everything but the bot's inline code is escaped. ``discord.utils.escape_markdown`` takes
 emphasis, spoilers, code, quotes, headings and list markers (an underscore between two
-letters or digits, which cannot start emphasis, is left as is, so ``s_8f2a`` stays
-readable), then what it leaves live: any
-``[`` (a masked link hides inside another bracket it already escaped), ``<`` (mentions,
-custom emoji, timestamps, command links), ``://`` (so no bare URL becomes a link) and
-numbered lists; ``escape_mentions`` takes care of ``@everyone`` and ``@here``. Text inside
-the bot's inline code is shown as code, where Discord renders nothing, with a backtick of
-the data turned into ``ˋ`` so it cannot close the span. Footers, button labels and menu
-options do not render markdown: they get :func:`commands.markup.plain` text.
+letters or digits, which cannot start emphasis, is left as it is, so ``s_8f2a`` stays
+readable). What it leaves live is escaped after it: every ``[`` and ``]`` (it escapes a
+masked link with one backslash in front, and all that follows stays live up to the last
+``)`` of the line), ``<`` (mentions, custom emoji, timestamps, command links), ``://``
+(so no bare URL becomes a link) and numbered lists; ``escape_mentions`` takes ``@everyone``
+and ``@here``. Inside the bot's inline code Discord renders nothing, so the text is shown
+as it is, a backtick of the data turned into ``ˋ`` so it cannot close the span. Footers,
+button labels and menu options render no markdown: they get
+:func:`commands.markup.plain` text.
 """
 
 from __future__ import annotations
@@ -25,7 +26,11 @@ __all__ = ["markdown", "render"]
 
 # An underscore between two letters or digits cannot start or end emphasis in Discord.
 _INNER_UNDERSCORE = re.compile(r"(?<=[^\W_])\\_(?=[^\W_])")
-_LEFT_LIVE = re.compile(r"\\.|[\[\]<]|:(?=//)|^([ \t]*[0-9]+)(\.)", re.MULTILINE | re.DOTALL)
+_LEFT_LIVE = re.compile(r"\\.|<|:(?=//)|^([ \t]*[0-9]+)(\.)", re.MULTILINE | re.DOTALL)
+_OPEN, _CLOSE = "\ufff0", "\ufff1"  # stand-ins for brackets while escape_markdown runs
+_UNBRACKET = str.maketrans(dict.fromkeys(_OPEN + _CLOSE))
+# escape_markdown puts its backslash before the indent of "  - item", where it would show.
+_INDENTED_DASH = re.compile(r"^\\([ \t]+)-", re.MULTILINE)
 _CHANNEL_ID = re.compile(r"[0-9]{1,20}")
 _BACKTICK_LOOK_ALIKE = "\u02cb"  # ˋ
 
@@ -56,7 +61,13 @@ def render(runs: Sequence[Run]) -> str:
 
 def escape(text: str) -> str:
     """``text`` shown literally in an embed: no markdown, link or mention forms from it."""
-    escaped = _INNER_UNDERSCORE.sub("_", escape_markdown(text, ignore_links=False))
+    # escape_markdown reads "[...](...)" as one masked link and only puts a backslash before
+    # it, leaving everything between the first "[" and the last ")" of a line unescaped:
+    # the brackets are kept out of its sight, and escaped after.
+    hidden = text.translate(_UNBRACKET).replace("[", _OPEN).replace("]", _CLOSE)
+    escaped = escape_markdown(hidden, ignore_links=False)
+    escaped = escaped.replace(_OPEN, "\\[").replace(_CLOSE, "\\]")
+    escaped = _INDENTED_DASH.sub(r"\1\\-", _INNER_UNDERSCORE.sub("_", escaped))
     escaped = _LEFT_LIVE.sub(_escape_left_live, escaped)
     return escape_mentions(escaped)
 

@@ -66,11 +66,13 @@ def render(runs: Sequence[Run]) -> str:
 
 def code_block_line(line: str) -> str:
     """A line of plain text inside a ``` block: escaped, and no fence can form in it."""
-    return re.sub(r"`(?=`)", "`" + _ZERO_WIDTH_SPACE, escape(line))
+    line = re.sub(r"`(?=`)", "`" + _ZERO_WIDTH_SPACE, escape(line))
+    return _BROADCAST.sub(rf"@{_ZERO_WIDTH_SPACE}\1", line)
 
 
 def _code(text: str) -> str:
     body = escape(text).replace("`", _BACKTICK_LOOK_ALIKE)
+    body = _BROADCAST.sub(rf"@{_ZERO_WIDTH_SPACE}\1", body)
     return "\n".join(f"`{part}`" if part else "" for part in body.split("\n"))
 
 
