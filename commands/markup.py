@@ -36,6 +36,7 @@ __all__ = [
     "cut",
     "data",
     "fit",
+    "fitted",
     "has_channel",
     "lines",
     "markup",
@@ -48,12 +49,13 @@ _DATA_OPEN, _DATA_CLOSE = "\ue000", "\ue001"
 _BOT_OPEN, _BOT_CLOSE = "\ue002", "\ue003"
 _CHANNEL_OPEN, _CHANNEL_CLOSE = "\ue004", "\ue005"
 _MARKS = _DATA_OPEN + _DATA_CLOSE + _BOT_OPEN + _BOT_CLOSE + _CHANNEL_OPEN + _CHANNEL_CLOSE
-_UNMARK = str.maketrans(dict.fromkeys(_MARKS))
+_STRAY_MARK = re.compile(f"[{_MARKS}]")
 _CHANNEL = re.compile(f"{_CHANNEL_OPEN}([^{_MARKS}]*){_CHANNEL_CLOSE}")
 _TOKEN = re.compile(
     f"({_CHANNEL_OPEN}[^{_MARKS}]*{_CHANNEL_CLOSE}|[{_DATA_OPEN}{_DATA_CLOSE}{_BOT_OPEN}{_BOT_CLOSE}])"
 )
-_TICKS = re.compile(r"(`+)")
+_TICKS_OR_LINE_ENDS = re.compile(r"(`+|\n)")
+_LINE_ENDS = re.compile(r"(\n)")
 ELLIPSIS = "…"
 
 
@@ -63,7 +65,7 @@ def data(value: object) -> str:
     Text without a backtick needs no mark (nothing else in it can be taken for the bot's
     markup), so ordinary values come back as ``str(value)``, as an f-string shows them.
     """
-    text = str(value).translate(_UNMARK)
+    text = _STRAY_MARK.sub("", str(value))
     return f"{_DATA_OPEN}{text}{_DATA_CLOSE}" if "`" in text else text
 
 
@@ -74,7 +76,7 @@ def markup(text: str) -> str:
 
 def channel_ref(channel_id: str) -> str:
     """A mention of a channel: renderers show it the way their platform links channels."""
-    return f"{_CHANNEL_OPEN}{channel_id.translate(_UNMARK)}{_CHANNEL_CLOSE}"
+    return f"{_CHANNEL_OPEN}{_STRAY_MARK.sub('', channel_id)}{_CHANNEL_CLOSE}"
 
 
 def has_channel(text: str) -> bool:
@@ -83,7 +85,7 @@ def has_channel(text: str) -> bool:
 
 def plain(text: str) -> str:
     """``text`` as a person reads it without markup: channels as ``#id``, marks dropped."""
-    return _CHANNEL.sub(r"#\1", text).translate(_UNMARK)
+    return _STRAY_MARK.sub("", _CHANNEL.sub(r"#\1", text))
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,6 +113,8 @@ def parse(text: str, *, data: bool = False) -> list[Run]:
     The bot's inline code is a pair of single backticks in the bot's text on one line; a
     backtick without its pair, or two or more in a row, is literal.
     """
+    if not _STRAY_MARK.search(text) and (data or "`" not in text):
+        return [Run(text)] if text else []  # nothing but literal text
     units: list[tuple[str, str]] = []  # ("text" | "tick" | "channel" | "newline", value)
     roles = [data]
     for piece in _TOKEN.split(text):
@@ -124,58 +128,57 @@ def parse(text: str, *, data: bool = False) -> list[Run]:
         elif piece.startswith(_CHANNEL_OPEN) and piece.endswith(_CHANNEL_CLOSE):
             units.append(("channel", piece[1:-1]))
         else:
-            _split_units(piece.translate(_UNMARK), roles[-1], units)
+            _split_units(_STRAY_MARK.sub("", piece), roles[-1], units)
     return _runs(_pair_ticks(units))
 
 
 def _split_units(text: str, is_data: bool, units: list[tuple[str, str]]) -> None:
-    for index, line in enumerate(text.split("\n")):
-        if index:
-            units.append(("newline", "\n"))
-        if is_data:
-            if line:
-                units.append(("text", line))
-            continue
-        for part in _TICKS.split(line):
-            if part == "`":
-                units.append(("tick", part))
-            elif part:
-                units.append(("text", part))
+    pattern = _LINE_ENDS if is_data else _TICKS_OR_LINE_ENDS
+    for part in pattern.split(text):
+        if part == "\n":
+            units.append(("newline", part))
+        elif part == "`" and not is_data:
+            units.append(("tick", part))
+        elif part:
+            units.append(("text", part))
 
 
 def _pair_ticks(units: list[tuple[str, str]]) -> list[tuple[str, str]]:
     """An unpaired backtick of a line becomes literal text."""
-    out: list[tuple[str, str]] = []
-    line: list[tuple[str, str]] = []
-    for unit in [*units, ("newline", "")]:
-        if unit[0] != "newline":
-            line.append(unit)
-            continue
-        ticks = [i for i, (kind, _) in enumerate(line) if kind == "tick"]
-        if len(ticks) % 2:
-            line[ticks[-1]] = ("text", "`")
-        out.extend(line)
-        if unit[1]:
-            out.append(unit)
-        line = []
-    return out
+    ticks: list[int] = []
+    for index, (kind, _) in enumerate([*units, ("newline", "")]):
+        if kind == "tick":
+            ticks.append(index)
+        elif kind == "newline":
+            if len(ticks) % 2:
+                units[ticks[-1]] = ("text", "`")
+            ticks = []
+    return units
 
 
 def _runs(units: list[tuple[str, str]]) -> list[Run]:
     runs: list[Run] = []
+    parts: list[str] = []
     code = False
+
+    def flush() -> None:
+        if parts:
+            runs.append(Run("".join(parts), code=code))
+            parts.clear()
+
     for kind, value in units:
         if kind == "tick":
+            flush()
             code = not code
-            continue
-        if kind == "channel":
-            runs.append(Run(f"#{value}", code=True) if code else Run(value, channel=True))
-            continue
-        run = Run(value, code=code and kind == "text")
-        if runs and not runs[-1].channel and (runs[-1].code, runs[-1].bold) == (run.code, False):
-            runs[-1] = replace(runs[-1], text=runs[-1].text + run.text)
+        elif kind == "channel":
+            if code:
+                parts.append(f"#{value}")
+            else:
+                flush()
+                runs.append(Run(value, channel=True))
         else:
-            runs.append(run)
+            parts.append(value)
+    flush()
     return runs
 
 
@@ -225,13 +228,20 @@ Render = Callable[[Sequence[Run]], str]
 def fit(runs: Sequence[Run], limit: int, render: Render) -> str:
     """``runs`` rendered in at most ``limit`` characters: cut first, then rendered, so an
     escape sequence is never split."""
+    return fitted(runs, limit, render)[0]
+
+
+def fitted(runs: Sequence[Run], limit: int, render: Render) -> tuple[str, int]:
+    """:func:`fit`, and how many of the visible characters it kept."""
     size = limit
     while size > 0:
-        out = render(cut(runs, size))
+        kept = cut(runs, size)
+        out = render(kept)
         if len(out) <= limit:
-            return out
+            whole = len(kept) == len(runs) and visible_length(kept) == visible_length(runs)
+            return out, visible_length(runs) if whole else visible_length(kept) - 1
         size -= max(len(out) - limit, 1)
-    return ""
+    return "", 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -281,7 +291,7 @@ def lines(runs: Sequence[Run]) -> list[list[Run]]:
             if index:
                 found.append([])
             if part:
-                found[-1].append(replace(run, text=part))
+                found[-1].append(Run(part, run.code, run.bold))
     return found
 
 

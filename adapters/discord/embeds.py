@@ -16,8 +16,7 @@ from dataclasses import dataclass, field
 
 import discord
 
-from commands.markup import Run, chunks, parse, plain
-from commands.markup import fit as fit_runs
+from commands.markup import Run, chunks, fitted, parse, plain, visible_length
 from commands.render import render_progress
 from commands.reply import Kind, Reply
 
@@ -44,6 +43,7 @@ COLOURS: dict[Kind, int] = {
 }
 _BLANK = "\u200b"  # Discord refuses empty field names and values
 _NOTE_RESERVE = 160  # room kept for the "not shown" note
+_READ = 2 * EMBED_TOTAL
 
 
 @dataclass(slots=True)
@@ -69,17 +69,17 @@ def render_embeds(reply: Reply) -> list[discord.Embed]:
     footer = _footer(reply)
     budget = EMBED_TOTAL - len(title) - len(footer) - _NOTE_RESERVE
     pages: list[_Page] = [_Page()]
-    dropped_chars = 0
-    for chunk in chunks(_description(reply), EMBED_DESCRIPTION, render):
+    description, dropped_chars = _description(reply)
+    for chunk in chunks(description, EMBED_DESCRIPTION, render):
         text = chunk.text
         if pages[-1].description:
             if len(pages) == EMBEDS_PER_MESSAGE:
-                dropped_chars += len(text)
+                dropped_chars += visible_length(chunk.runs)
                 continue
             pages.append(_Page())
         if len(text) > budget:
-            dropped_chars += len(text) - max(budget, 0)
-            text = fit_runs(chunk.runs, budget, render) if budget > 1 else ""
+            text, kept = fitted(chunk.runs, budget, render) if budget > 1 else ("", 0)
+            dropped_chars += visible_length(chunk.runs) - kept
         pages[-1].description = text
         budget -= len(text)
     fields = _fields(reply)
@@ -125,9 +125,13 @@ def _build(reply: Reply, title: str, footer: str, pages: list[_Page]) -> list[di
     return embeds
 
 
-def _description(reply: Reply) -> list[Run]:
-    """The text, the usage bar and the table's column names, a blank line between them."""
-    parts = [parse(reply.text.strip())] if reply.text.strip() else []
+def _description(reply: Reply) -> tuple[list[Run], int]:
+    """The text, the usage bar and the table's column names, a blank line between them; and
+    how many characters of the text were not even read, being far beyond what fits."""
+    text = reply.text.strip()
+    read = text[:_READ]  # marks take a few characters: this holds more than EMBED_TOTAL shown
+    unread = len(plain(text)) - len(plain(read)) if len(text) > _READ else 0
+    parts = [parse(read)] if read else []
     if reply.progress is not None:
         parts.append([Run(render_progress(reply.progress), code=True)])
     table = reply.table
@@ -138,7 +142,7 @@ def _description(reply: Reply) -> list[Run]:
     runs: list[Run] = []
     for part in parts:
         runs.extend([Run("\n\n"), *part] if runs else part)
-    return runs
+    return runs, unread
 
 
 def _fields(reply: Reply) -> list[_Field]:

@@ -16,7 +16,7 @@ button labels and menu options render no markdown: they get
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 
 from discord.utils import escape_markdown, escape_mentions
 
@@ -25,14 +25,16 @@ from commands.markup import Run, fit, parse
 __all__ = ["markdown", "render"]
 
 # An underscore between two letters or digits cannot start or end emphasis in Discord.
-_INNER_UNDERSCORE = re.compile(r"(?<=[^\W_])\\_(?=[^\W_])")
+_INNER_UNDERSCORE = re.compile(r"\\_(?<=[^\W_]\\_)(?=[^\W_])")
 _LEFT_LIVE = re.compile(r"\\.|<|:(?=//)|^([ \t]*[0-9]+)(\.)", re.MULTILINE | re.DOTALL)
 _OPEN, _CLOSE = "\ufff0", "\ufff1"  # stand-ins for brackets while escape_markdown runs
-_UNBRACKET = str.maketrans(dict.fromkeys(_OPEN + _CLOSE))
+# Text without any of these characters forms nothing, and is shown as it is.
+_MARKDOWN = re.compile(r"[\\*_~|`>#\-\[\]<:@\ufff0\ufff1]|^[ \t]*[0-9]+\.", re.MULTILINE)
 # escape_markdown puts its backslash before the indent of "  - item", where it would show.
 _INDENTED_DASH = re.compile(r"^\\([ \t]+)-", re.MULTILINE)
 _CHANNEL_ID = re.compile(r"[0-9]{1,20}")
 _BACKTICK_LOOK_ALIKE = "\u02cb"  # ˋ
+_SEPARATOR = "\x00"
 
 
 def markdown(text: str, *, data: bool = False, limit: int | None = None) -> str:
@@ -45,6 +47,7 @@ def markdown(text: str, *, data: bool = False, limit: int | None = None) -> str:
 
 
 def render(runs: Sequence[Run]) -> str:
+    literal = _all_escaped([r.text for r in runs if not r.code and not r.channel])
     out: list[str] = []
     for run in runs:
         if run.channel:
@@ -52,11 +55,17 @@ def render(runs: Sequence[Run]) -> str:
         elif run.code:
             piece = _code(run.text)
         else:
-            piece = escape(run.text)
+            piece = next(literal)
         if run.bold and piece.strip():
             piece = f"**{piece}**"
         out.append(piece)
     return "".join(out)
+
+
+def _all_escaped(texts: list[str]) -> Iterator[str]:
+    """Each text escaped, in one pass over them all (a NUL, never shown, between them)."""
+    joined = _SEPARATOR.join(text.replace(_SEPARATOR, "") for text in texts)
+    return iter(escape(joined).split(_SEPARATOR))
 
 
 def escape(text: str) -> str:
@@ -64,7 +73,9 @@ def escape(text: str) -> str:
     # escape_markdown reads "[...](...)" as one masked link and only puts a backslash before
     # it, leaving everything between the first "[" and the last ")" of a line unescaped:
     # the brackets are kept out of its sight, and escaped after.
-    hidden = text.translate(_UNBRACKET).replace("[", _OPEN).replace("]", _CLOSE)
+    if not _MARKDOWN.search(text):
+        return text
+    hidden = text.replace(_OPEN, "").replace(_CLOSE, "").replace("[", _OPEN).replace("]", _CLOSE)
     escaped = escape_markdown(hidden, ignore_links=False)
     escaped = escaped.replace(_OPEN, "\\[").replace(_CLOSE, "\\]")
     escaped = _INDENTED_DASH.sub(r"\1\\-", _INNER_UNDERSCORE.sub("_", escaped))

@@ -17,7 +17,7 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
-from commands.markup import Run, chunks, fit, has_channel, lines, parse, plain, visible_length
+from commands.markup import Run, chunks, fit, has_channel, parse, plain, visible_length
 from commands.render import render_table
 from commands.reply import Action, Field, Kind, Picker, Progress, Reply, Row, Table
 
@@ -84,7 +84,7 @@ def fallback_text(reply: Reply) -> str:
     """
     runs = parse(reply.title)
     if not reply.sensitive:
-        first = next((line for line in lines(parse(reply.text)) if _shown(line)), [])
+        first = next((p for line in reply.text.splitlines() if _shown(p := parse(line))), [])
         if first:
             runs = [*runs, Run(": "), *first] if runs else first
     if reply.request_id:

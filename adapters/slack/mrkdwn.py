@@ -14,7 +14,7 @@ name by itself; only the bot's own ``<@U…>`` and ``<#C…>`` mention anyone.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
 
 from commands.markup import Run, fit, parse
 
@@ -23,13 +23,22 @@ __all__ = ["code_block_line", "command_text", "escape", "mrkdwn", "render"]
 _LINK = re.compile(r"<((?:https?|mailto):[^|>]+)(?:\|[^>]*)?>")
 _LEADING_MENTION = re.compile(r"^\s*<@[A-Z0-9]+(?:\|[^>]*)?>[\s:,]*")
 
-_EMPHASIS = re.compile(r"[*_~]")
+# A formatting character can open or close formatting unless a letter or digit is on both
+# sides of it: those that can become look-alikes.
+_EMPHASIS = {
+    marker: re.compile(rf"{re.escape(marker)}(?:(?<![^\W_]{re.escape(marker)})|(?![^\W_]))")
+    for marker in "*_~"
+}
 _LOOK_ALIKE = {"*": "\u2217", "_": "\u02cd", "~": "\u223c"}  # ∗ ˍ ∼
 _BACKTICK_LOOK_ALIKE = "\u02cb"  # ˋ
+# Text without any of these characters forms nothing, and is shown as it is.
+_MRKDWN = re.compile(r"[&<>`*_~@]")
 _QUOTE = re.compile(r"^([ \t]*)&gt;", re.MULTILINE)
 _QUOTE_LOOK_ALIKE = "\u02c3"  # ˃
 _BROADCAST = re.compile(r"@(here|channel|everyone)\b", re.IGNORECASE)
 _ZERO_WIDTH_SPACE = "\u200b"
+_SEPARATOR = "\x00"
+_CODE_SPAN = re.compile(r"[^\n\x00]+")
 _CHANNEL_ID = re.compile(r"[A-Za-z0-9_]{1,40}")
 
 
@@ -49,14 +58,16 @@ def mrkdwn(text: str, *, data: bool = False, limit: int | None = None) -> str:
 
 def render(runs: Sequence[Run]) -> str:
     """Runs as mrkdwn: the bot's inline code as code, everything else inert."""
+    literal = _each(_literal, [r.text for r in runs if not r.code and not r.channel])
+    code = _each(_code, [r.text for r in runs if r.code and not r.channel])
     out: list[str] = []
     for run in runs:
         if run.channel:
             piece = f"<#{run.text}>" if _CHANNEL_ID.fullmatch(run.text) else _literal(run.text)
         elif run.code:
-            piece = _code(run.text)
+            piece = next(code)
         else:
-            piece = _literal(run.text)
+            piece = next(literal)
         if run.bold and piece.strip():
             lead, body, trail = _around(piece)
             piece = f"{lead}*{body}*{trail}"
@@ -71,25 +82,34 @@ def code_block_line(line: str) -> str:
 
 
 def _code(text: str) -> str:
+    """Inline code (a span per line: Slack's does not cross one); each NUL-separated text
+    its own span."""
     body = escape(text).replace("`", _BACKTICK_LOOK_ALIKE)
-    body = _BROADCAST.sub(rf"@{_ZERO_WIDTH_SPACE}\1", body)
-    return "\n".join(f"`{part}`" if part else "" for part in body.split("\n"))
+    if "@" in body:
+        body = _BROADCAST.sub(rf"@{_ZERO_WIDTH_SPACE}\1", body)
+    return _CODE_SPAN.sub(r"`\g<0>`", body)
+
+
+def _each(convert: Callable[[str], str], texts: list[str]) -> Iterator[str]:
+    """Each text converted, in one pass over them all (a NUL, never shown, between them)."""
+    if not texts:
+        return iter(())
+    joined = _SEPARATOR.join(text.replace(_SEPARATOR, "") for text in texts)
+    return iter(convert(joined).split(_SEPARATOR))
 
 
 def _literal(text: str) -> str:
+    if not _MRKDWN.search(text):
+        return text
     text = escape(text).replace("`", _BACKTICK_LOOK_ALIKE)
-    text = _EMPHASIS.sub(lambda m: _inert_emphasis(m.string, m.start()), text)
-    text = _QUOTE.sub(rf"\1{_QUOTE_LOOK_ALIKE}", text)
-    return _BROADCAST.sub(rf"@{_ZERO_WIDTH_SPACE}\1", text)
-
-
-def _inert_emphasis(text: str, index: int) -> str:
-    """A formatting character Slack could read as markup, made a look-alike."""
-    before = text[index - 1] if index > 0 else ""
-    after = text[index + 1] if index + 1 < len(text) else ""
-    if before.isalnum() and after.isalnum():
-        return text[index]
-    return _LOOK_ALIKE[text[index]]
+    for marker, pattern in _EMPHASIS.items():
+        if marker in text:
+            text = pattern.sub(_LOOK_ALIKE[marker], text)
+    if "&gt;" in text:
+        text = _QUOTE.sub(rf"\1{_QUOTE_LOOK_ALIKE}", text)
+    if "@" in text:
+        text = _BROADCAST.sub(rf"@{_ZERO_WIDTH_SPACE}\1", text)
+    return text
 
 
 def _around(text: str) -> tuple[str, str, str]:

@@ -101,6 +101,10 @@ def test_chunks_keep_every_character_within_their_size(text: str, size: int) -> 
     runs = parse(text)
     pieces = chunks(runs, size, render)
     assert all(len(p.text) <= size for p in pieces)
-    shown = "\n".join("".join(r.text for r in p.runs) for p in pieces)
-    original = "".join(r.text for r in runs)
+
+    def seen(runs: list[Run]) -> str:
+        return "".join("#" + r.text if r.channel else r.text for r in runs)
+
+    shown = "\n".join(seen(p.runs) for p in pieces)
+    original = seen(runs)
     assert shown.replace("\n", "") == original.replace("\n", "")
