@@ -1,4 +1,9 @@
-"""Small text helpers the command handlers share: missing values, counts, rows."""
+"""Small text helpers the command handlers share: missing values, counts, rows.
+
+Data inside the bot's own text goes through :func:`data`, a channel through
+:func:`channel_ref`; a cell or field value the bot wrote with inline code is :func:`markup`
+(see :mod:`commands.markup` for what each means to the renderers).
+"""
 
 from __future__ import annotations
 
@@ -8,14 +13,19 @@ from urllib.parse import urlsplit
 
 from bot.mylivechat import Handoff, Tag, WebhookSubscription
 
+from .markup import channel_ref, data, markup
+
 if TYPE_CHECKING:
     pass
 
 __all__ = [
     "MISSING",
+    "channel_ref",
     "clip",
     "count",
+    "data",
     "joined",
+    "markup",
     "na",
     "number",
     "subscription_row",
@@ -70,8 +80,8 @@ def url_hint(url: str | None) -> str:
 
 
 def tag_label(tag: Tag) -> str:
-    """``vip (id 41)``."""
-    return f"{na(tag.name)} (id {na(tag.id)})"
+    """``vip (id 41)``, for the bot's text."""
+    return f"{data(na(tag.name))} (id {na(tag.id)})"
 
 
 def tag_row(tag: Tag) -> list[str]:

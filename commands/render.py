@@ -1,4 +1,8 @@
-"""Replies as plain text (terminals, logs, the console) and as JSON."""
+"""Replies as plain text (terminals, logs, the console) and as JSON.
+
+Plain text shows the core's neutral text (:mod:`commands.markup`) as it is: data exactly
+as it came, the bot's inline code in backticks, a channel as ``#id``.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +11,7 @@ import unicodedata
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from .markup import plain
 from .reply import Kind, Progress, Reply, Table
 
 __all__ = ["json_error", "json_reply", "render_json", "render_text", "text_width"]
@@ -27,7 +32,7 @@ def render_table(table: Table, *, max_cell: int = 48) -> list[str]:
     """Aligned columns; cells longer than ``max_cell`` end in an ellipsis."""
 
     def clip(cell: str) -> str:
-        cell = " ".join(cell.split())
+        cell = " ".join(plain(cell).split())
         return cell if len(cell) <= max_cell else cell[: max_cell - 1] + "…"
 
     rows = [[clip(c) for c in row.cells] for row in table.rows]
@@ -53,17 +58,18 @@ def render_text(reply: Reply) -> str:
     """The reply for a terminal: readable, aligned, no markup beyond backticks."""
     out: list[str] = []
     if reply.title:
-        out.append(f"{_MARK[reply.kind]}{reply.title}")
+        out.append(f"{_MARK[reply.kind]}{plain(reply.title)}")
     if reply.text:
-        out.append(reply.text)
+        out.append(plain(reply.text))
     if reply.progress is not None:
         out.append(render_progress(reply.progress))
     if reply.fields:
-        width = max(text_width(f.name) for f in reply.fields)
+        names = [plain(f.name) for f in reply.fields]
+        width = max(text_width(name) for name in names)
         indent = "\n" + " " * (width + 2)  # multi-line values stay in their column
         out.extend(
-            f"{_pad(f.name + ':', width + 1)} {indent.join(f.value.splitlines())}"
-            for f in reply.fields
+            f"{_pad(name + ':', width + 1)} {indent.join(plain(f.value).splitlines())}"
+            for name, f in zip(names, reply.fields, strict=True)
         )
     if reply.table is not None and reply.table.rows:
         out.append("")
@@ -75,10 +81,12 @@ def render_text(reply: Reply) -> str:
     if actions:
         out.append("")
         # A pick action appends a value chosen from its source, e.g. "tag s_1 <tag>".
-        out.extend(f"→ {a.label}: {a.command}{f' <{a.pick}>' if a.pick else ''}" for a in actions)
+        out.extend(
+            f"→ {plain(a.label)}: {a.command}{f' <{a.pick}>' if a.pick else ''}" for a in actions
+        )
     if reply.notes:
         out.append("")
-        out.extend(reply.notes)
+        out.extend(plain(note) for note in reply.notes)
     if reply.picker is not None:
         out.append("")
         out.extend(f"→ {reply.picker.command} {c.value}" for c in reply.picker.choices)
@@ -121,7 +129,18 @@ def json_reply(reply: Reply) -> dict[str, Any]:
         if data is not None:
             out["data"] = data
     out["notes"] = [hide(note) for note in reply.notes]
-    return out
+    return _plain_strings(out)
+
+
+def _plain_strings(value: Any) -> Any:
+    """``value`` with every string as a person reads it (no markup marks)."""
+    if isinstance(value, str):
+        return plain(value)
+    if isinstance(value, dict):
+        return {key: _plain_strings(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain_strings(item) for item in value]
+    return value
 
 
 def json_error(kind: str, code: str, message: str, *, request_id: str | None = None) -> str:

@@ -3,6 +3,11 @@
 :func:`render_embeds` gives the embeds of one message: at most 10, 25 fields
 each, 6000 characters in all. Long text continues in further embeds; what
 still does not fit is left out and a note in the footer says how much.
+
+The reply's strings are the core's neutral text (:mod:`commands.markup`), rendered by
+:mod:`.markdown`: cells and field values are data, escaped whatever they hold; the bot's
+own formatting (bold column headers, inline code) stays. Every piece is cut to its limit
+before it is escaped, so a cut never splits an escape. The footer is plain text.
 """
 
 from __future__ import annotations
@@ -11,6 +16,7 @@ from dataclasses import dataclass, field
 
 import discord
 
+from commands.markup import Run, chunks, fitted, parse, plain, visible_length
 from commands.render import render_progress
 from commands.reply import Kind, Reply
 
@@ -25,6 +31,7 @@ from .limits import (
     TITLE,
     fit,
 )
+from .markdown import markdown, render
 
 __all__ = ["COLOURS", "render_embeds"]
 
@@ -36,6 +43,7 @@ COLOURS: dict[Kind, int] = {
 }
 _BLANK = "\u200b"  # Discord refuses empty field names and values
 _NOTE_RESERVE = 160  # room kept for the "not shown" note
+_READ = 2 * EMBED_TOTAL
 
 
 @dataclass(slots=True)
@@ -57,22 +65,23 @@ class _Page:
 
 def render_embeds(reply: Reply) -> list[discord.Embed]:
     """The embeds for ``reply``: title, text, fields, table rows, notes; coloured by kind."""
-    title = fit(reply.title, TITLE)
+    title = markdown(reply.title, limit=TITLE)
     footer = _footer(reply)
     budget = EMBED_TOTAL - len(title) - len(footer) - _NOTE_RESERVE
     pages: list[_Page] = [_Page()]
-    dropped_chars = 0
-    for chunk in _chunks(_description(reply), EMBED_DESCRIPTION):
+    description, dropped_chars = _description(reply)
+    for chunk in chunks(description, EMBED_DESCRIPTION, render):
+        text = chunk.text
         if pages[-1].description:
             if len(pages) == EMBEDS_PER_MESSAGE:
-                dropped_chars += len(chunk)
+                dropped_chars += visible_length(chunk.runs)
                 continue
             pages.append(_Page())
-        if len(chunk) > budget:
-            dropped_chars += len(chunk) - max(budget, 0)
-            chunk = fit(chunk, budget) if budget > 1 else ""
-        pages[-1].description = chunk
-        budget -= len(chunk)
+        if len(text) > budget:
+            text, kept = fitted(chunk.runs, budget, render) if budget > 1 else ("", 0)
+            dropped_chars += visible_length(chunk.runs) - kept
+        pages[-1].description = text
+        budget -= len(text)
     fields = _fields(reply)
     dropped_fields = 0
     for index, item in enumerate(fields):
@@ -116,37 +125,53 @@ def _build(reply: Reply, title: str, footer: str, pages: list[_Page]) -> list[di
     return embeds
 
 
-def _description(reply: Reply) -> str:
-    parts = [reply.text.strip()] if reply.text.strip() else []
+def _description(reply: Reply) -> tuple[list[Run], int]:
+    """The text, the usage bar and the table's column names, a blank line between them; and
+    how many characters of the text were not even read, being far beyond what fits."""
+    text = reply.text.strip()
+    read = text[:_READ]  # marks take a few characters: this holds more than EMBED_TOTAL shown
+    unread = len(plain(text)) - len(plain(read)) if len(text) > _READ else 0
+    parts = [parse(read)] if read else []
     if reply.progress is not None:
-        parts.append(f"`{render_progress(reply.progress)}`")
+        parts.append([Run(render_progress(reply.progress), code=True)])
     table = reply.table
     if table is not None and table.rows and len(table.columns) > 1:
         first, *rest = table.columns
-        parts.append(f"**{first}** — {' · '.join(rest)}")
-    return "\n\n".join(parts)
+        bold = [Run(run.text, code=run.code, bold=True) for run in parse(first)]
+        parts.append([*bold, Run(" — "), *parse(" · ".join(rest))])
+    runs: list[Run] = []
+    for part in parts:
+        runs.extend([Run("\n\n"), *part] if runs else part)
+    return runs, unread
 
 
 def _fields(reply: Reply) -> list[_Field]:
     fields = [
-        _Field(_cell(f.name, FIELD_NAME), _cell(f.value, FIELD_VALUE), f.inline)
+        _Field(_cell(f.name, FIELD_NAME), _cell(f.value, FIELD_VALUE, data=True), f.inline)
         for f in reply.fields
     ]
     if reply.table is not None:
         for row in reply.table.rows:
             name, *rest = row.cells or ("",)
-            value = " · ".join(c for c in rest if c.strip())
-            fields.append(_Field(_cell(name, FIELD_NAME), _cell(value, FIELD_VALUE), False))
+            value = " · ".join(c for c in rest if plain(c).strip())
+            fields.append(
+                _Field(
+                    _cell(name, FIELD_NAME, data=True),
+                    _cell(value, FIELD_VALUE, data=True),
+                    False,
+                )
+            )
     return fields
 
 
-def _cell(text: str, limit: int) -> str:
-    text = text.strip()
-    return fit(text, limit) if text else _BLANK
+def _cell(text: str, limit: int, *, data: bool = False) -> str:
+    """A field's name or value; Discord refuses empty ones."""
+    return markdown(text.strip(), data=data, limit=limit) or _BLANK
 
 
 def _footer(reply: Reply) -> str:
-    lines = list(reply.notes)
+    """Notes and ids as plain text: Discord renders no markdown in a footer."""
+    lines = [plain(note) for note in reply.notes]
     ids = []
     if reply.shown_error_code:
         ids.append(f"Error code: {reply.shown_error_code}")
@@ -155,18 +180,3 @@ def _footer(reply: Reply) -> str:
     if ids:
         lines.append(" · ".join(ids))
     return fit("\n".join(lines), FOOTER - _NOTE_RESERVE)
-
-
-def _chunks(text: str, size: int) -> list[str]:
-    """``text`` in pieces of at most ``size`` characters, cut at line ends where possible."""
-    chunks: list[str] = []
-    rest = text
-    while len(rest) > size:
-        cut = rest.rfind("\n", 0, size)
-        if cut < size // 2:
-            cut = size
-        chunks.append(rest[:cut].rstrip("\n"))
-        rest = rest[cut:].lstrip("\n")
-    if rest:
-        chunks.append(rest)
-    return chunks

@@ -10,6 +10,9 @@ public message runs with the permissions of whoever clicks it.
   in a menu first; :class:`PickMenu` then runs the command with the choice.
 - :class:`RowMenu`: when a table's row actions do not fit as buttons, one
   menu per action lists the rows.
+
+Labels, placeholders and option texts render no markdown: they show the reply's strings
+as plain text (:func:`commands.markup.plain`).
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from typing import Any, Protocol
 import discord
 from discord import ui
 
+from commands.markup import plain
 from commands.reply import Action, Picker, Reply, Row
 
 from .limits import (
@@ -199,7 +203,7 @@ def build_view(reply: Reply) -> ui.View | None:
     view = ui.View(timeout=None)
     actions = reply.actions[: BUTTONS_PER_ROW * _REPLY_ACTION_ROWS]
     for index, action in enumerate(actions):
-        item = _button(action, action.label)
+        item = _button(action, plain(action.label))
         if item is not None:
             item.row = index // BUTTONS_PER_ROW
             view.add_item(item)
@@ -222,9 +226,9 @@ def build_view(reply: Reply) -> ui.View | None:
 
 def _add_row_buttons(view: ui.View, rows: list[Row], first_row: int) -> None:
     for offset, table_row in enumerate(rows):
-        subject = table_row.cells[0] if table_row.cells else ""
+        subject = plain(table_row.cells[0]) if table_row.cells else ""
         for action in table_row.actions:
-            item = _button(action, f"{action.label} {subject}".strip())
+            item = _button(action, f"{plain(action.label)} {subject}".strip())
             if item is not None:
                 item.row = first_row + offset
                 view.add_item(item)
@@ -239,7 +243,7 @@ def _add_row_menus(view: ui.View, rows: list[Row], first_row: int, free: int) ->
             encoded = _encode(action) if action is not None else ""
             if not encoded or len(encoded) > SELECT_OPTION_TEXT:
                 continue
-            cells = [c for c in table_row.cells if c.strip()]
+            cells = [plain(c) for c in table_row.cells if plain(c).strip()]
             options.append(
                 discord.SelectOption(
                     label=fit(cells[0] if cells else encoded, SELECT_OPTION_TEXT),
@@ -250,7 +254,7 @@ def _add_row_menus(view: ui.View, rows: list[Row], first_row: int, free: int) ->
             if len(options) == SELECT_OPTIONS:
                 break
         if options:
-            menu = RowMenu(index, f"{label}…", options)
+            menu = RowMenu(index, f"{plain(label)}…", options)
             menu.row = first_row + index
             view.add_item(menu)
 
@@ -258,7 +262,7 @@ def _add_row_menus(view: ui.View, rows: list[Row], first_row: int, free: int) ->
 def _pick_menu(picker: Picker) -> PickMenu | None:
     """A menu of the picker's choices that runs ``picker.command <value>`` when one is picked."""
     options = [
-        discord.SelectOption(label=fit(c.label, SELECT_OPTION_TEXT), value=c.value)
+        discord.SelectOption(label=fit(plain(c.label), SELECT_OPTION_TEXT), value=c.value)
         for c in picker.choices[:SELECT_OPTIONS]
         if c.value and len(c.value) <= SELECT_OPTION_TEXT
     ]

@@ -1,9 +1,14 @@
 """Block Kit from the neutral :class:`~commands.reply.Reply`, within Slack's limits.
 
 Layout: a header, the text, the usage bar, fields, the table (monospaced, or one section
-and a row of buttons per row when rows carry actions), buttons, then context lines: notes,
-the error code with the request id, and who asked. A reply too big for one message loses
-table rows first and says how many were left out.
+per row, with a row of buttons when rows carry actions or when a cell mentions a channel),
+buttons, then context lines: notes, the error code with the request id, and who asked. A
+reply too big for one message loses table rows first and says how many were left out.
+
+The reply's strings are the core's neutral text (:mod:`commands.markup`): each is cut to its
+limit first and escaped after (:mod:`.mrkdwn`), so a cut never splits an entity; cells and
+field values are data, inert whatever they hold. The fallback ``text`` (notifications,
+previews) of a reply that carries a secret is its title only.
 """
 
 from __future__ import annotations
@@ -12,10 +17,11 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
+from commands.markup import Run, chunks, fit, has_channel, parse, plain, visible_length
 from commands.render import render_table
 from commands.reply import Action, Field, Kind, Picker, Progress, Reply, Row, Table
 
-from .mrkdwn import escape
+from .mrkdwn import code_block_line, mrkdwn, render
 
 __all__ = [
     "CHOOSE_ACTION",
@@ -42,6 +48,8 @@ MAX_OPTIONS = 100
 MAX_OPTION_VALUE = 150
 MAX_BLOCK_ID = 255
 _MAX_FALLBACK = 3000
+_MAX_FIELD_NAME = 200
+_USER_ID = re.compile(r"[A-Z0-9_]{1,40}")
 
 # Action ids: the listeners in ``app`` match on these prefixes.
 RUN_ACTION = "mlc.run"
@@ -98,19 +106,28 @@ def slack_mentions(targets: Sequence[str]) -> str:
         elif user := _USER.fullmatch(text):
             parts.append(f"<@{user.group(1) or user.group(2)}>")
         else:
-            parts.append(escape(text))
+            parts.append(mrkdwn(text, data=True))
     return " ".join(parts)
 
 
 def fallback_text(reply: Reply) -> str:
-    """The plain line notifications and screen readers show."""
-    first_line = reply.text.strip().splitlines()[0] if reply.text.strip() else ""
-    text = reply.title
-    if first_line:
-        text = f"{text}: {first_line}" if text else first_line
+    """The plain line notifications and screen readers show.
+
+    The title and the first line of the text; never the text of a sensitive reply, which
+    carries a secret that must stay in the message body.
+    """
+    runs = parse(reply.title)
+    if not reply.sensitive:
+        first = next((p for line in reply.text.splitlines() if _shown(p := parse(line))), [])
+        if first:
+            runs = [*runs, Run(": "), *first] if runs else first
     if reply.request_id:
-        text += f" (request id {reply.request_id})"
-    return _clip(escape(text or "MyLiveChat bot reply"), _MAX_FALLBACK)
+        runs = [*runs, Run(f" (request id {reply.request_id})")]
+    return fit(runs or [Run("MyLiveChat bot reply")], _MAX_FALLBACK, render)
+
+
+def _shown(runs: Sequence[Run]) -> str:
+    return "".join(run.text for run in runs).strip()
 
 
 def render_blocks(reply: Reply, *, asked_by: str | None = None) -> list[Block]:
@@ -142,13 +159,14 @@ def _picker_blocks(picker: Picker, prompt: str) -> list[Block]:
     usable = [c for c in picker.choices if 0 < len(c.value) <= MAX_OPTION_VALUE]
     block_id = f"{CHOOSE_ACTION}:{picker.command}"
     if not usable or len(block_id) > MAX_BLOCK_ID:
-        return [_section(escape(f"Type `/mlc {picker.command} <{picker.source}>` to choose one."))]
+        typed = f"Type `/mlc {picker.command} <{picker.source}>` to choose one."
+        return [_section(mrkdwn(typed, limit=MAX_SECTION_TEXT))]
     select = {
         "type": "static_select",
         "action_id": CHOOSE_ACTION,
-        "placeholder": _plain(f"Choose a {picker.source}"),
+        "placeholder": _plain(_clip(f"Choose a {picker.source}", MAX_BUTTON_TEXT)),
         "options": [
-            {"text": _plain(_clip(c.label, MAX_BUTTON_TEXT)), "value": c.value}
+            {"text": _plain(_clip(plain(c.label), MAX_BUTTON_TEXT)), "value": c.value}
             for c in usable[:MAX_OPTIONS]
         ],
     }
@@ -156,7 +174,7 @@ def _picker_blocks(picker: Picker, prompt: str) -> list[Block]:
         {
             "type": "section",
             "block_id": block_id,
-            "text": _mrkdwn(escape(prompt) or " "),
+            "text": _mrkdwn(mrkdwn(prompt, limit=MAX_SECTION_TEXT)),
             "accessory": select,
         }
     ]
@@ -165,7 +183,7 @@ def _picker_blocks(picker: Picker, prompt: str) -> list[Block]:
             f"{MAX_OPTIONS} of {len(usable)} shown. For another, type "
             f"`/mlc {picker.command} <{picker.source}>`."
         )
-        blocks.append(_context([escape(more)]))
+        blocks.append(_context([mrkdwn(more, limit=MAX_SECTION_TEXT)]))
     return blocks
 
 
@@ -176,17 +194,17 @@ def _head(reply: Reply, room: int, notes: list[str]) -> list[Block]:
     """Header, text, usage bar and fields in at most ``room`` blocks; cuts are noted."""
     header: list[Block] = []
     if reply.title:
-        title = _clip(_KIND_EMOJI[reply.kind] + reply.title, MAX_HEADER_TEXT)
+        title = _clip(_KIND_EMOJI[reply.kind] + plain(reply.title), MAX_HEADER_TEXT)
         header.append({"type": "header", "text": _plain(title)})
     progress = [_section(_progress(reply.progress))] if reply.progress is not None else []
     fields = _field_blocks(reply.fields)
-    chunks = _chunks(escape(reply.text), MAX_SECTION_TEXT)
+    pieces = chunks(parse(reply.text.strip("\n")), MAX_SECTION_TEXT, render)
     text_room = max(room - len(header) - len(progress) - len(fields), 1)
-    if len(chunks) > text_room:
-        left_out = sum(len(chunk) for chunk in chunks[text_room:])
+    if len(pieces) > text_room:
+        left_out = sum(visible_length(piece.runs) for piece in pieces[text_room:])
         notes.append(f"{left_out:,} characters of text left out {_LIMITS_NOTE}.")
-        chunks = chunks[:text_room]
-    head = header + [_section(chunk) for chunk in chunks] + progress + fields
+        pieces = pieces[:text_room]
+    head = header + [_section(piece.text) for piece in pieces] + progress + fields
     if len(head) > room:
         notes.append(f"{len(head) - room} more part(s) of this answer left out {_LIMITS_NOTE}.")
         head = head[:room]
@@ -194,13 +212,19 @@ def _head(reply: Reply, room: int, notes: list[str]) -> list[Block]:
 
 
 def _progress(progress: Progress) -> str:
-    label = f"*{escape(progress.label)}*\n" if progress.label else ""
+    label = f"{_bold(mrkdwn(progress.label, limit=200))}\n" if progress.label else ""
     figures = f"{_number(progress.value)} of {_number(progress.total)}"
     return f"{label}`{progress.bar()}` {progress.ratio:.0%} ({figures})"
 
 
 def _number(value: float) -> str:
     return f"{value:,.0f}" if float(value).is_integer() else f"{value:,.1f}"
+
+
+def _bold(text: str) -> str:
+    """The adapter's own bold, around text already rendered."""
+    text = text.strip()
+    return f"*{text}*" if text else ""
 
 
 def _field_blocks(fields: Sequence[Field]) -> list[Block]:
@@ -213,12 +237,16 @@ def _field_blocks(fields: Sequence[Field]) -> list[Block]:
             group.clear()
 
     for item in fields:
-        text = f"*{escape(item.name)}*\n{escape(item.value)}"
+        name = _bold(mrkdwn(item.name, limit=_MAX_FIELD_NAME))
+        value = parse(item.value, data=True)
         if not item.inline:
             flush()
-            blocks.extend(_section(chunk) for chunk in _chunks(text, MAX_SECTION_TEXT))
+            pieces = [p.text for p in chunks(value, MAX_SECTION_TEXT - len(name) - 1, render)]
+            first, *more = pieces or [""]
+            blocks.append(_section(f"{name}\n{first}"))
+            blocks.extend(_section(text) for text in more)
             continue
-        group.append(_clip(text, MAX_FIELD_TEXT))
+        group.append(f"{name}\n{fit(value, MAX_FIELD_TEXT - len(name) - 1, render)}")
         if len(group) == MAX_FIELDS:
             flush()
     flush()
@@ -229,10 +257,12 @@ def _table_blocks(table: Table, room: int, buttons: _Buttons) -> tuple[list[Bloc
     """The table in at most ``room`` blocks, and how many of its rows that shows."""
     if room <= 0:
         return [], 0
-    if any(row.actions for row in table.rows):
+    mentions = any(has_channel(cell) for row in table.rows for cell in row.cells)
+    if mentions or any(row.actions for row in table.rows):
+        # A mention shows only outside a code block.
         return _rows_with_buttons(table, room, buttons)
-    lines = [escape(line).replace("```", "`\u200b``") for line in render_table(table)]
-    header, rows = lines[:2], lines[2:]
+    rendered = [code_block_line(line) for line in render_table(table)]
+    header, rows = rendered[:2], rendered[2:]
     blocks: list[Block] = []
     shown = 0
     while shown < len(rows) and len(blocks) < room:
@@ -251,7 +281,9 @@ def _code_size(lines: list[str]) -> int:
 
 
 def _rows_with_buttons(table: Table, room: int, buttons: _Buttons) -> tuple[list[Block], int]:
-    blocks: list[Block] = [_context([" · ".join(f"*{escape(c)}*" for c in table.columns)])]
+    each = min(_MAX_FIELD_NAME, MAX_SECTION_TEXT // max(len(table.columns), 1) - 5)
+    columns = " · ".join(_bold(mrkdwn(c, limit=each)) for c in table.columns)
+    blocks: list[Block] = [_context([columns])]
     shown = 0
     for row in table.rows:
         needed = 1 + (1 if row.actions else 0)
@@ -269,12 +301,15 @@ def _rows_with_buttons(table: Table, room: int, buttons: _Buttons) -> tuple[list
 
 
 def _row_text(row: Row) -> str:
-    cells = [" ".join(cell.split()) for cell in row.cells]
+    """The first cell as code, then the others: ``s_1`` · Ann · billing."""
+    cells = [parse(" ".join(cell.split()), data=True) for cell in row.cells]
     if not cells:
         return " "
-    first, rest = cells[0], cells[1:]
-    text = " · ".join([f"`{escape(first)}`", *(escape(c) for c in rest if c)])
-    return _clip(text, MAX_SECTION_TEXT)
+    first, rest = cells[0], [c for c in cells[1:] if c]
+    runs: list[Run] = [run if run.channel else Run(run.text, code=True) for run in first]
+    for cell in rest:
+        runs.extend([Run(" · "), *cell] if runs else cell)
+    return fit(runs, MAX_SECTION_TEXT, render)
 
 
 def _actions_blocks(actions: Sequence[Action], buttons: _Buttons) -> list[Block]:
@@ -287,26 +322,29 @@ def _actions_blocks(actions: Sequence[Action], buttons: _Buttons) -> list[Block]
 def _notes_context(notes: Sequence[str]) -> list[Block]:
     if not notes:
         return []
-    texts = [escape(note) for note in notes]
+    texts = list(notes)
     if len(texts) > MAX_CONTEXT_ELEMENTS:
         keep = MAX_CONTEXT_ELEMENTS - 1
         texts = [*texts[:keep], "\n".join(texts[keep:])]
-    return [_context(texts)]
+    return [_context([mrkdwn(text, limit=MAX_SECTION_TEXT) for text in texts])]
 
 
 def _failure_context(reply: Reply) -> list[Block]:
     if reply.ok:
         return []
-    parts = []
+    parts: list[Run] = []
     if reply.shown_error_code:
-        parts.append(f"Error `{escape(reply.shown_error_code)}`")
+        parts += [Run("Error "), Run(reply.shown_error_code, code=True)]
     if reply.request_id:
-        parts.append(f"Request id `{escape(reply.request_id)}`")
-    return [_context([" · ".join(parts)])] if parts else []
+        parts += [Run(" · " if parts else ""), Run("Request id "), Run(reply.request_id, code=True)]
+    return [_context([fit(parts, MAX_SECTION_TEXT, render)])] if parts else []
 
 
 def _asked_by_context(user_id: str | None) -> list[Block]:
-    return [_context([f"Asked by <@{user_id}>"])] if user_id else []
+    if not user_id:
+        return []
+    asked = f"<@{user_id}>" if _USER_ID.fullmatch(user_id) else mrkdwn(user_id, data=True)
+    return [_context([f"Asked by {asked}"])]
 
 
 class _Buttons:
@@ -324,7 +362,7 @@ class _Buttons:
             prefix = f"{PICK_ACTION}.{action.pick}" if action.pick else RUN_ACTION
             button: Block = {
                 "type": "button",
-                "text": _plain(_clip(action.label, MAX_BUTTON_TEXT)),
+                "text": _plain(_clip(plain(action.label), MAX_BUTTON_TEXT)),
                 "action_id": f"{prefix}.{self._count}",
                 "value": action.command,
             }
@@ -342,41 +380,18 @@ def _plain(text: str) -> dict[str, Any]:
 
 
 def _mrkdwn(text: str) -> dict[str, Any]:
-    return {"type": "mrkdwn", "text": text or " "}
+    # verbatim: Slack turns no bare URL, channel name or @word into a link or a mention.
+    return {"type": "mrkdwn", "text": text or " ", "verbatim": True}
 
 
 def _section(text: str) -> Block:
-    return {"type": "section", "text": _mrkdwn(_clip(text, MAX_SECTION_TEXT))}
+    return {"type": "section", "text": _mrkdwn(text)}
 
 
 def _context(texts: Sequence[str]) -> Block:
-    return {"type": "context", "elements": [_mrkdwn(_clip(t, MAX_SECTION_TEXT)) for t in texts]}
+    return {"type": "context", "elements": [_mrkdwn(t) for t in texts]}
 
 
 def _clip(text: str, limit: int) -> str:
+    """Plain text (not mrkdwn) cut to ``limit`` characters."""
     return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
-def _chunks(text: str, size: int) -> list[str]:
-    """``text`` in pieces of at most ``size`` characters, split at line ends where possible."""
-    text = text.strip("\n")
-    if not text:
-        return []
-    chunks: list[str] = []
-    current = ""
-    for line in text.split("\n"):
-        while len(line) > size:
-            if current:
-                chunks.append(current)
-                current = ""
-            chunks.append(line[:size])
-            line = line[size:]
-        candidate = f"{current}\n{line}" if current else line
-        if len(candidate) > size:
-            chunks.append(current)
-            current = line
-        else:
-            current = candidate
-    if current:
-        chunks.append(current)
-    return chunks

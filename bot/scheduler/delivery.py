@@ -19,6 +19,7 @@ from bot.storage import DEFAULT_LEASE, DeliveryStatus, DigestStore, Lease
 from commands.digests.content import DigestData, build_digest, failure_notice
 from commands.digests.schedule import DueRun, Schedule, format_run
 from commands.digests.store import Subscription
+from commands.markup import channel_ref, data
 from commands.ports import ChannelGone, ChannelRef, Poster, PostFinder, PostRefused
 from commands.reply import Kind, Reply
 
@@ -383,10 +384,11 @@ class DigestSender:
             sub.channel_id,
             gone.reason,
         )
+        channel = sub.channel_id if sub.platform == "console" else channel_ref(sub.channel_id)
         notice = Reply(
             title=f"Digest #{sub.id} paused",
             text=(
-                f"The {sub.kind} digest for channel {sub.channel_id} is paused: {reason}. "
+                f"The {sub.kind} digest for {channel} is paused: {data(reason)}. "
                 f"Add the bot to the channel (or unarchive it), then `digest resume {sub.id}`; "
                 f"or `digest remove {sub.id}`."
             ),

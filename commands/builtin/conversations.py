@@ -10,7 +10,7 @@ from bot.mylivechat import Message, Transcript
 from commands.context import Context
 from commands.data import HandoffData, TranscriptData, handoff_data, transcript_data
 from commands.errors import CommandError
-from commands.formatting import clip, count, na, visitor_label
+from commands.formatting import clip, count, data, na, visitor_label
 from commands.params import SESSION_ID, limit_param
 from commands.reply import Action, Reply, Row, Table
 from commands.spec import Param, ParamType, Source, command
@@ -109,7 +109,7 @@ async def transcript(ctx: Context, session_id: str, last: int = TRANSCRIPT_LAST_
     chat = next((t for t in found if t.session_id == session_id), None)
     if chat is None:
         raise CommandError(
-            f"There is no transcript for session `{session_id}` on this site.",
+            f"There is no transcript for session `{data(session_id)}` on this site.",
             hint="Check the id: `handoffs` and `transcripts` list recent sessions.",
         )
     return _transcript_reply(ctx, chat, last)
@@ -122,7 +122,7 @@ def _transcript_reply(ctx: Context, chat: Transcript, last: int) -> Reply:
     left_out = len(messages) - len(shown)
     status = "ended " + ago(chat.ended_utc, ctx.now()) if chat.ended_utc else "still open"
     header = (
-        f"Visitor {na(chat.visitor_key)} · started {short_datetime(chat.started_utc, tz)} · "
+        f"Visitor {data(na(chat.visitor_key))} · started {short_datetime(chat.started_utc, tz)} · "
         f"{status} · {count(len(messages), 'message')}"
     )
     lines = [_message_line(m, tz) for m in shown] or ["(no messages)"]
@@ -131,10 +131,10 @@ def _transcript_reply(ctx: Context, chat: Transcript, last: int) -> Reply:
         more = min(len(messages), 500)
         notes = (
             f"{count(left_out, 'earlier message')} not shown; "
-            f"`transcript {chat.session_id} --last {more}` shows more.",
+            f"`transcript {data(chat.session_id)} --last {more}` shows more.",
         )
     return Reply(
-        title=f"Transcript {chat.session_id}",
+        title=f"Transcript {data(chat.session_id)}",
         text="\n".join([header, "", *lines]),
         notes=notes,
         actions=(Action("Tag", f"tag {chat.session_id}", pick=Source.TAG),),
@@ -151,7 +151,7 @@ def _message_line(message: Message, tz: tzinfo) -> str:
     role = _ROLES.get(message.role or "", message.role or "?")
     author = message.author or role
     text = clip(message.text, MESSAGE_CHARS)
-    return f"{clock_time(message.at_utc, tz)}  {role:<7}  {author}: {text}"
+    return f"{clock_time(message.at_utc, tz)}  {data(role):<7}  {data(author)}: {data(text)}"
 
 
 @command(

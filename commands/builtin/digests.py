@@ -21,6 +21,7 @@ from commands.digests.schedule import (
 from commands.digests.service import DigestService
 from commands.digests.store import StorageUnavailable, Subscription
 from commands.errors import CommandError, UsageError
+from commands.formatting import channel_ref
 from commands.params import id_param
 from commands.place import Place
 from commands.reply import Action, Field, Kind, Reply, Row, Table
@@ -147,6 +148,11 @@ def _schedule(at: str, tz: str, days: str) -> Schedule:
         raise UsageError(str(exc)) from None
 
 
+def _channel(sub: Subscription) -> str:
+    """The digest's channel as a mention (the console's one place is no channel)."""
+    return sub.channel_id if sub.platform == "console" else channel_ref(sub.channel_id)
+
+
 def _next(sub: Subscription, ctx: Context) -> str:
     schedule = Schedule.of(sub)
     run = schedule.next_run(ctx.now())
@@ -248,7 +254,7 @@ async def digest_list(ctx: Context) -> Reply:
     here = surface.channel_id
     rows = []
     for sub in subs:
-        channel = sub.channel_id + (" (here)" if sub.channel_id == here else "")
+        channel = _channel(sub) + (" (here)" if sub.channel_id == here else "")
         if sub.paused:
             state = "paused" + (f": {sub.paused_reason}" if sub.paused_reason else "")
             next_run = "—"
@@ -294,7 +300,7 @@ async def digest_remove(ctx: Context, id: int) -> Reply:
         )
     return Reply(
         title=f"Digest #{id} removed",
-        text=f"The {sub.kind} digest of channel {sub.channel_id} "
+        text=f"The {sub.kind} digest of {_channel(sub)} "
         f"({Schedule.of(sub).describe()}) will not be posted again.",
         kind=Kind.SUCCESS,
         data=OneDigest(digest=_digest_data(sub, ctx, scheduled=False)),
@@ -314,7 +320,8 @@ async def digest_pause(ctx: Context, id: int) -> Reply:
     sub = await _toggle(ctx, id, paused=True)
     return Reply(
         title=f"Digest #{id} paused",
-        text=f"`digest resume {id}` starts it again; runs missed meanwhile are not replayed.",
+        text=f"The {sub.kind} digest of {_channel(sub)} is paused. "
+        f"`digest resume {id}` starts it again; runs missed meanwhile are not replayed.",
         kind=Kind.SUCCESS,
         data=OneDigest(digest=_digest_data(sub, ctx)),
     )
@@ -333,7 +340,7 @@ async def digest_resume(ctx: Context, id: int) -> Reply:
     sub = await _toggle(ctx, id, paused=False)
     return Reply(
         title=f"Digest #{id} resumed",
-        text=f"The {sub.kind} digest runs {Schedule.of(sub).describe()}.",
+        text=f"The {sub.kind} digest of {_channel(sub)} runs {Schedule.of(sub).describe()}.",
         fields=(Field("Next run", _next(sub, ctx)),),
         kind=Kind.SUCCESS,
         data=OneDigest(digest=_digest_data(sub, ctx)),

@@ -10,6 +10,7 @@ from typing_extensions import TypedDict
 from commands.context import Context
 from commands.data import Timestamp, iso
 from commands.errors import UsageError
+from commands.formatting import markup
 from commands.reply import Field, Reply, Table
 from commands.spec import Command, Param, ParamType, command
 from commands.suggest import did_you_mean
@@ -75,7 +76,7 @@ async def help_(ctx: Context, topic: str | None = None) -> Reply:
     catalog = ctx.catalog
     assert catalog is not None, "the dispatcher sets the catalog"
     if not topic:
-        rows = [[f"/mlc {c.name}", c.summary] for c in catalog]
+        rows = [[f"/mlc {c.name}", markup(c.summary)] for c in catalog]
         return Reply(
             title="MyLiveChat bot commands",
             table=Table.of(["command", "what it does"], rows),
@@ -87,7 +88,7 @@ async def help_(ctx: Context, topic: str | None = None) -> Reply:
     if cmd is None:
         group = catalog.children(words)
         if group:
-            rows = [[f"/mlc {c.name}", c.summary] for c in group]
+            rows = [[f"/mlc {c.name}", markup(c.summary)] for c in group]
             return Reply(
                 title=f"/mlc {topic}",
                 table=Table.of(["command", "what it does"], rows),
@@ -95,12 +96,13 @@ async def help_(ctx: Context, topic: str | None = None) -> Reply:
             )
         hint = did_you_mean(topic, catalog.names())
         raise UsageError(f"There is no command `{topic}`.{hint} Type `help` to see them all.")
-    fields = [Field("Usage", f"`/mlc {cmd.usage}`", inline=False)]
-    fields += [
-        Field(p.usage, p.help + (f" (default {p.default})" if p.default is not None else ""))
-        for p in cmd.params
-    ]
-    fields.append(Field("Examples", "\n".join(f"`/mlc {e}`" for e in cmd.examples), inline=False))
+    # The values are the bot's own text, with inline code: markup, not data.
+    fields = [Field("Usage", markup(f"`/mlc {cmd.usage}`"), inline=False)]
+    for p in cmd.params:
+        default = f" (default {p.default})" if p.default is not None else ""
+        fields.append(Field(p.usage, markup(p.help) + default))
+    examples = "\n".join(f"`/mlc {e}`" for e in cmd.examples)
+    fields.append(Field("Examples", markup(examples), inline=False))
     fields.append(Field("Who can run it", cmd.permission.value))
     if cmd.cost:
         fields.append(Field("API calls", cmd.cost))

@@ -8,7 +8,7 @@ from bot.mylivechat import BadRequest, OutcomeUnknown, Tag
 from commands.context import Context
 from commands.data import TagData, tag_data
 from commands.errors import CommandError, UsageError
-from commands.formatting import count, joined, na, tag_label, tag_row
+from commands.formatting import count, data, joined, na, tag_label, tag_row
 from commands.params import SESSION_ID, TAG_NAME_MAX_LENGTH
 from commands.readback import RUN_AGAIN, confirmed, not_applied, settle
 from commands.reply import Action, Field, Kind, Reply, Table
@@ -50,7 +50,7 @@ async def _tag_for_session(
         # The failed lookup just refreshed the list, so this costs no call.
         if find_tag(await ctx.site.tags(ctx.api), session_id) is not None:
             raise UsageError(
-                f"`{session_id}` is a tag, not a session id: the session comes first."
+                f"`{data(session_id)}` is a tag, not a session id: the session comes first."
             ) from None
         raise
     return _with_id(found)
@@ -58,7 +58,7 @@ async def _tag_for_session(
 
 def _with_id(tag: Tag) -> Tag:
     if tag.id is None:
-        raise CommandError(f"MyLiveChat sent the tag `{tag.name}` without an id; try again.")
+        raise CommandError(f"MyLiveChat sent the tag `{data(tag.name)}` without an id; try again.")
     return tag
 
 
@@ -119,12 +119,12 @@ async def tag(ctx: Context, session_id: str, tag: str) -> Reply:
     if applied.created is False:
         return Reply(
             title="Already tagged",
-            text=f"Session `{session_id}` already has the tag `{found.name}`.",
+            text=f"Session `{data(session_id)}` already has the tag `{data(found.name)}`.",
             data=_session_tags(session_id, found, changed=False),
         )
     return Reply(
         title="Tagged",
-        text=f"Session `{session_id}` is now tagged `{found.name}`.",
+        text=f"Session `{data(session_id)}` is now tagged `{data(found.name)}`.",
         kind=Kind.SUCCESS,
         actions=(Action("Undo", f"untag {session_id} {found.id}"),),
         data=_session_tags(session_id, found, changed=True),
@@ -146,12 +146,13 @@ async def untag(ctx: Context, session_id: str, tag: str) -> Reply:
     if not removed.removed:
         return Reply(
             title="Was not tagged",
-            text=f"Session `{session_id}` did not have the tag `{found.name}`; nothing changed.",
+            text=f"Session `{data(session_id)}` did not have the tag `{data(found.name)}`; "
+            "nothing changed.",
             data=_session_tags(session_id, found, changed=False),
         )
     return Reply(
         title="Tag removed",
-        text=f"Session `{session_id}` no longer has the tag `{found.name}`.",
+        text=f"Session `{data(session_id)}` no longer has the tag `{data(found.name)}`.",
         kind=Kind.SUCCESS,
         data=_session_tags(session_id, found, changed=True),
     )
@@ -229,13 +230,13 @@ async def tags_add(
         notes = ("Its colour and description were kept; change them with `tags edit`.",)
         return Reply(
             title="Tag already exists",
-            text=f"The tag `{created.name}` already exists (id {na(created.id)}). {state}",
+            text=f"The tag `{data(created.name)}` already exists (id {na(created.id)}). {state}",
             fields=_tag_fields(created),
             notes=notes if kept else (),
             data=TagCreated(tag=tag_data(created), created=False),
         )
     return Reply(
-        title=f"Created tag {created.name}",
+        title=f"Created tag {data(created.name)}",
         fields=_tag_fields(created),
         kind=Kind.SUCCESS,
         data=TagCreated(tag=tag_data(created), created=True),
@@ -271,7 +272,7 @@ async def tags_edit(
         clash = find_tag(await ctx.site.tags(ctx.api), name, by_id=False)
         if clash is not None and clash.id != found.id:
             raise CommandError(
-                f"There is already a tag called `{clash.name}` (id {clash.id}).",
+                f"There is already a tag called `{data(clash.name)}` (id {clash.id}).",
                 hint="Pick another name, or delete that tag first with `tags delete`.",
             )
     try:
@@ -297,7 +298,7 @@ async def tags_edit(
 
 def _updated_reply(updated: Tag, found: Tag) -> Reply:
     return Reply(
-        title=f"Updated tag {updated.name or found.name}",
+        title=f"Updated tag {data(updated.name or found.name)}",
         fields=_tag_fields(updated),
         kind=Kind.SUCCESS,
         data=EditedTag(tag=tag_data(updated)),
@@ -357,7 +358,7 @@ async def tags_delete(ctx: Context, tag: str) -> Reply:
     finally:
         ctx.site.drop_tags()
     return Reply(
-        title=f"Deleted tag {found.name}",
+        title=f"Deleted tag {data(found.name)}",
         text="Sessions tagged with it keep it in their history; it can no longer be applied.",
         kind=Kind.SUCCESS,
         data=TagDeleted(tag={**tag_data(found), "enabled": False}, changed=True),

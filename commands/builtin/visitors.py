@@ -12,7 +12,7 @@ from commands.context import Context
 from commands.data import VisitorData, visitor_data
 from commands.errors import UsageError
 from commands.failures import outcome_unknown_reply
-from commands.formatting import clip, count, joined, na, number
+from commands.formatting import clip, count, data, joined, na, number
 from commands.params import limit_param
 from commands.readback import RUN_AGAIN, confirmed, not_applied, settle
 from commands.reply import Field, Kind, Reply, Table
@@ -136,12 +136,12 @@ async def visitor_set(
             lost,
             read,
             lambda lost, rows: _judge_set(lost, rows, visitor_key, wanted, attributes),
-            what=f"the visitor `{visitor_key}` was saved",
-            check=f"Type `visitors` to see whether `{visitor_key}` shows the change.",
+            what=f"the visitor `{data(visitor_key)}` was saved",
+            check=f"Type `visitors` to see whether `{data(visitor_key)}` shows the change.",
         )
     verb = "Created" if saved.created else "Updated"
     return Reply(
-        title=f"{verb} visitor {saved.visitor_key or visitor_key}",
+        title=f"{verb} visitor {data(saved.visitor_key or visitor_key)}",
         fields=_visitor_fields(saved),
         kind=Kind.SUCCESS,
         data=SavedVisitor(visitor=visitor_data(saved), created=saved.created),
@@ -179,14 +179,15 @@ async def visitor_event(
         # Settling it would need the event count from before: not worth a read every time.
         return outcome_unknown_reply(
             lost,
-            what=f"the event `{event}` was recorded for `{visitor_key}`; it may have been",
+            what=f"the event `{data(event)}` was recorded for `{data(visitor_key)}`; "
+            "it may have been",
             check="Check the visitor's event count with `visitors` before recording it again: "
             "recording it twice counts it twice.",
         )
     total = count(recorded.event_count, "event") if recorded.event_count is not None else "n/a"
     return Reply(
-        title=f"Recorded {recorded.event or event}",
-        text=f"Visitor `{recorded.visitor_key or visitor_key}` now has {total}.",
+        title=f"Recorded {data(recorded.event or event)}",
+        text=f"Visitor `{data(recorded.visitor_key or visitor_key)}` now has {total}.",
         kind=Kind.SUCCESS,
         data=RecordedEvent(
             visitor_key=recorded.visitor_key or visitor_key,
@@ -208,8 +209,8 @@ def _judge_set(
 ) -> Reply:
     visitor = next((v for v in rows if v.visitor_key == key), None)
     if visitor is None:
-        shows = f"no visitor `{key}` among the {_READ_BACK_LIMIT} most recently seen"
-        return not_applied(lost, f"Visitor {key} not saved", shows)
+        shows = f"no visitor `{data(key)}` among the {_READ_BACK_LIMIT} most recently seen"
+        return not_applied(lost, f"Visitor {data(key)} not saved", shows)
     shown = {"email": visitor.email, "name": visitor.name, "plan": visitor.plan}
     unlike = [
         field
@@ -221,13 +222,13 @@ def _judge_set(
     if unlike:
         return not_applied(
             lost,
-            f"Visitor {key} not saved",
+            f"Visitor {data(key)} not saved",
             f"its {joined(unlike)} as before",
             again=f"{RUN_AGAIN} Running it twice changes nothing more.",
             fields=_visitor_fields(visitor),
         )
     saved = Reply(
-        title=f"Saved visitor {key}",
+        title=f"Saved visitor {data(key)}",
         fields=_visitor_fields(visitor),
         kind=Kind.SUCCESS,
         data=SavedVisitor(visitor=visitor_data(visitor), created=None),

@@ -7,6 +7,7 @@ import pytest
 from bot.sandbox import SandboxServer
 from commands.catalog import default_catalog
 from commands.errors import UsageError
+from commands.markup import plain
 from commands.parser import parse, tokenize
 from commands.render import render_text
 from commands.reply import Failure
@@ -55,8 +56,8 @@ async def test_help_for_a_command_shows_usage_examples_and_who_may_run_it(
 
     fields = {f.name: f.value for f in reply.fields}
     assert reply.ok and reply.title == f"/mlc {cmd.name}"
-    assert fields["Usage"] == f"`/mlc {cmd.usage}`"
-    assert f"`/mlc {cmd.examples[0]}`" in fields["Examples"]
+    assert plain(fields["Usage"]) == f"`/mlc {cmd.usage}`"
+    assert f"`/mlc {cmd.examples[0]}`" in plain(fields["Examples"])
     assert fields["Who can run it"] == cmd.permission.value
     assert fields["API calls"] == cmd.cost
 

@@ -17,6 +17,7 @@ from bot.storage import DigestStore, LazySubscriptionStore
 from commands.context import Caller, Context, Policy, Surface
 from commands.digests.service import DigestService
 from commands.dispatch import Dispatcher
+from commands.markup import channel_ref
 from commands.reply import Failure, Reply
 
 from .conftest import FakeClock
@@ -74,7 +75,7 @@ async def test_add_uses_the_workspace_zone_and_list_shows_the_next_run_there(run
         (
             "#1",
             "usage",
-            "C1",
+            channel_ref("C1"),
             "weekdays at 09:00 Europe/Berlin",
             "Thu 2026-04-23 09:00 CEST",
             "active",
@@ -82,7 +83,7 @@ async def test_add_uses_the_workspace_zone_and_list_shows_the_next_run_there(run
         (
             "#2",
             "feedback",
-            "C1",
+            channel_ref("C1"),
             "mon,fri at 17:30 Asia/Tokyo",
             "Fri 2026-04-24 17:30 JST",
             "active",

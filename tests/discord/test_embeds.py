@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import re
+from typing import Any
+
 import discord
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from adapters.discord.embeds import COLOURS, render_embeds
+from commands.markup import channel_ref, data
 from commands.reply import Action, Failure, Field, Kind, Progress, Reply, Row, Table
+from tests.inert import ALL_IN_ONE, HOSTILE, discord_constructs, discord_hostile, discord_strings
 
 
 def check_limits(embeds: list[discord.Embed]) -> None:
@@ -160,3 +166,96 @@ def test_any_reply_fits_discords_limits(
         kind=kind,
     )
     check_limits(render_embeds(reply))
+
+
+# --- text that is not the bot's: inert wherever it sits --------------------------------------
+
+
+def _body(reply: Reply) -> dict[str, Any]:
+    embeds = render_embeds(reply)
+    check_limits(embeds)
+    return {"embeds": [e.to_dict() for e in embeds]}
+
+
+def _hostile_replies(h: str) -> list[tuple[str, Reply, set[str]]]:
+    """(where, reply, construct kinds the bot itself wraps around the text there)."""
+    row = Row(("s_1", h, h), (Action("Transcript", "transcript s_1"),))
+    return [
+        ("data in the title and text", Reply(title=data(h), text=f"{data(h)}\n{data(h)}"), set()),
+        ("data left unmarked in the text", Reply(title=h, text=f"{h}\n{h}"), {"code"}),
+        ("field value", Reply(fields=(Field("Reason", h), Field("Comment", h, False))), set()),
+        ("field name", Reply(fields=(Field(h, "x"),)), {"code"}),
+        ("table row", Reply(table=Table(("session", "visitor", "reason"), (row,))), set()),
+        ("first cell", Reply(table=Table(("a", "b"), (Row((h, h)),))), set()),
+        ("column names", Reply(table=Table((h, h), (row,))), {"bold", "code"}),
+    ]
+
+
+@pytest.mark.parametrize("hostile", [*HOSTILE, ALL_IN_ONE], ids=range(len(HOSTILE) + 1))
+def test_text_that_is_not_the_bots_renders_inert_wherever_it_sits(hostile: str) -> None:
+    for where, reply, wrapped in _hostile_replies(hostile):
+        live = [c for c in discord_hostile(_body(reply)) if c[1] not in wrapped]
+        assert live == [], f"{where}: {live}"
+
+
+def test_notes_and_ids_go_to_the_footer_as_plain_text() -> None:
+    hostile = "**ZAP** [x](https://evil.example)"
+    reply = Reply(notes=(f"About {data(hostile)}",), failure=Failure.API, request_id="req_`1`")
+    (embed,) = render_embeds(reply)
+    # A footer renders no markdown: escapes would show, so it is the text as it is.
+    assert embed.footer.text == f"About {hostile}\nRequest id: req_`1`"
+
+
+def test_escaped_text_still_reads_as_it_was_written() -> None:
+    (embed,) = render_embeds(
+        Reply(fields=(Field("Email", "jane_doe@acme.com"), Field("Say", "**hi** [x](y)")))
+    )
+    assert [f.value for f in embed.fields] == ["jane_doe@acme.com", r"\*\*hi\*\* \[x\](y)"]
+
+
+def test_data_inside_the_bots_inline_code_cannot_close_it() -> None:
+    (embed,) = render_embeds(Reply(text=f"Tagged `{data('x` **ZAP** `y')}`."))
+    assert embed.description == "Tagged `xˋ **ZAP** ˋy`."
+
+
+@pytest.mark.parametrize("size", range(1010, 1025))
+def test_a_cut_comes_before_the_escape_so_no_escape_is_split(size: int) -> None:
+    long = "a" * (size - 5) + "*_" * 40
+    (embed,) = render_embeds(Reply(fields=(Field("F", long),)))
+    value = embed.fields[0].value or ""
+    assert len(value) <= 1024 and value.endswith("…")
+    assert not re.search(r"(?<!\\)(\\\\)*\\…$", value), "a lone backslash before the cut"
+    assert re.fullmatch(r"a*(\\[*_])*…", value), value
+
+
+_markup_chars = st.text(alphabet="*_~`|[]()<>#@!&;:/\\-.=^ \naZP1", max_size=400)
+
+
+@settings(max_examples=150, deadline=None)
+@given(value=_markup_chars)
+def test_any_text_from_outside_forms_nothing_but_the_bots_own_formatting(value: str) -> None:
+    reply = Reply(
+        title=f"Visitor {data(value)}",
+        text=f"Visitor said: {data(value)}",
+        fields=(Field("Reason", value), Field("Long", value, inline=False)),
+        table=Table(("session", "visitor"), (Row(("s_1", value)),)),
+    )
+    bots_own = {("bold", "session")}
+    found = [
+        (where, *c)
+        for where, text in discord_strings(_body(reply))
+        for c in discord_constructs(text)
+        if c not in bots_own
+    ]
+    assert found == []
+
+
+def test_a_channel_is_a_mention() -> None:
+    reply = Reply(
+        text=f"The usage digest of {channel_ref('700000000000000002')} is paused.",
+        table=Table.of(["id", "channel"], [["#1", channel_ref("700000000000000002") + " (here)"]]),
+    )
+    (embed,) = render_embeds(reply)
+    assert embed.description is not None
+    assert "The usage digest of <#700000000000000002> is paused." in embed.description
+    assert embed.fields[0].value == "<#700000000000000002> (here)"

@@ -7,6 +7,7 @@ from typing import Any
 import discord
 
 from adapters.discord.views import build_view
+from commands.markup import channel_ref, data
 from commands.reply import Action, Choice, Picker, Reply, Row, Table
 
 
@@ -75,3 +76,21 @@ async def test_pick_menus_offer_at_most_25_choices() -> None:
     assert view is not None
     ((menu,),) = [row["components"] for row in view.to_components()]
     assert menu["custom_id"] == "mlc:chosen:tag s_1" and len(menu["options"]) == 25
+
+
+async def test_labels_and_options_show_marked_text_plainly_as_it_was_written() -> None:
+    # Components render no markdown: a label shows its text exactly, marks and all dropped.
+    hostile = "**ZAP** `x`"
+    rows = tuple(
+        Row(
+            (data(hostile), channel_ref("700000000000000002"), "ok"),
+            (Action("Open", f"transcript s_{i}"),),
+        )
+        for i in range(8)
+    )
+    reply = Reply(title="x", table=Table(("a", "b", "c"), rows))
+    (first, *_) = layout(reply)[0][0]["options"]
+    assert first["label"] == hostile
+    assert first["description"] == "#700000000000000002 · ok"
+    few = Reply(title="x", table=Table(("a", "b"), rows[:2]))
+    assert layout(few)[0][0]["label"] == f"Open {hostile}"

@@ -89,7 +89,7 @@ async def test_public_posts_in_the_channel_and_says_who_asked(
     assert reply.response_type == "in_channel"
     assert reply.blocks[-1] == {
         "type": "context",
-        "elements": [{"type": "mrkdwn", "text": "Asked by <@U_MEMBER>"}],
+        "elements": [{"type": "mrkdwn", "text": "Asked by <@U_MEMBER>", "verbatim": True}],
     }
     assert "Recent handoffs" in text_of(reply.blocks)
 
