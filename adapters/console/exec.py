@@ -6,6 +6,7 @@ APScheduler or SQLAlchemy is imported here: ``exec`` must start fast.
 
 from __future__ import annotations
 
+import shutil
 import sys
 from collections.abc import Awaitable, Callable
 from typing import TextIO
@@ -15,7 +16,7 @@ from commands.core import Core
 from commands.render import render_json, render_text
 from commands.reply import Reply
 
-__all__ = ["CONSOLE_CALLER", "console_context", "run_once", "show"]
+__all__ = ["CONSOLE_CALLER", "console_context", "run_once", "show", "terminal_width"]
 
 CONSOLE_CALLER = Caller(user_id="console", name="console", platform_admin=True)
 
@@ -29,11 +30,24 @@ def console_context(
 
 
 def show(reply: Reply, *, as_json: bool = False, stream: TextIO | None = None) -> None:
-    """Print ``reply``: JSON, or text (failures on stderr unless a stream is given)."""
-    text = render_json(reply) if as_json else render_text(reply)
+    """Print ``reply``: JSON, or text (failures on stderr unless a stream is given).
+
+    At a terminal, tables wrap to its width; into a pipe or a file, lines stay whole.
+    """
     if stream is None:
         stream = sys.stdout if as_json or reply.ok else sys.stderr
+    text = render_json(reply) if as_json else render_text(reply, width=terminal_width(stream))
     print(text, file=stream, flush=True)
+
+
+def terminal_width(stream: TextIO) -> int | None:
+    """The columns of the terminal ``stream`` writes to; None when it is not a terminal."""
+    try:
+        if not stream.isatty():
+            return None
+    except (AttributeError, ValueError):  # a closed or unusual stream
+        return None
+    return shutil.get_terminal_size().columns
 
 
 async def _to_stderr(reply: Reply) -> None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from commands.numbers import percent
 from commands.render import render_table
 from commands.reply import Action, Field, Kind, Picker, Progress, Reply, Row, Table
 
@@ -161,7 +162,7 @@ def _head(reply: Reply, room: int, notes: list[str]) -> list[Block]:
 def _progress(progress: Progress) -> str:
     label = f"*{escape(progress.label)}*\n" if progress.label else ""
     figures = f"{_number(progress.value)} of {_number(progress.total)}"
-    return f"{label}`{progress.bar()}` {progress.ratio:.0%} ({figures})"
+    return f"{label}`{progress.bar()}` {percent(progress.percent)} ({figures})"
 
 
 def _number(value: float) -> str:

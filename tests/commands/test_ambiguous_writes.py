@@ -66,8 +66,11 @@ def _never_says_it_failed(reply: Reply) -> None:
     assert "try again" not in text and "failed" not in text, text
 
 
-def _lost(sandbox: SandboxServer, kind: str) -> None:
+def _lost(sandbox: SandboxServer, kind: str, *, after: int = 0) -> None:
+    """The answer to the next write is lost; ``after`` reads come first and go through."""
     sandbox.clear_requests()
+    for _ in range(after):
+        sandbox.inject_fault("slow", delay=0)
     sandbox.inject_fault(kind, delay=HELD)  # type: ignore[arg-type]
 
 
@@ -273,24 +276,37 @@ async def test_test_with_a_lost_answer_says_it_may_have_been_sent(
 
 
 @pytest.mark.parametrize(
-    ("text", "title"),
+    ("text", "title", "reads_first"),
     [
-        (f"notify discord set {DISCORD_URL} --events feedback", "Discord notifications saved"),
-        ("notify slack events feedback", "Slack notifications saved"),
-        ("notify slack off", "Slack notifications off"),
+        (
+            f"notify discord set {DISCORD_URL} --events feedback",
+            "Discord notifications saved",
+            False,
+        ),
+        # Without --events, the events already chosen are read first (and kept).
+        (f"notify discord set {DISCORD_URL}", "Discord notifications saved", True),
+        ("notify slack events feedback", "Slack notifications saved", True),
+        ("notify slack off", "Slack notifications off", True),
     ],
 )
 @pytest.mark.parametrize("kind", ["apply-then-garbage", "apply-then-timeout"])
 async def test_notify_applied_but_answer_lost_is_confirmed(
-    run: Run, lossy: MyLiveChatClient, sandbox: SandboxServer, text: str, title: str, kind: str
+    run: Run,
+    lossy: MyLiveChatClient,
+    sandbox: SandboxServer,
+    text: str,
+    title: str,
+    reads_first: bool,
+    kind: str,
 ) -> None:
     platform = text.split()[1]
-    _lost(sandbox, kind)
+    _lost(sandbox, kind, after=int(reads_first))
 
     reply = await run(text, client=lossy)
 
     resource = f"{platform}_settings"
-    assert _calls(sandbox) == [("PATCH", resource), ("GET", resource)]
+    first = [("GET", resource)] if reads_first else []
+    assert _calls(sandbox) == [*first, ("PATCH", resource), ("GET", resource)]
     assert reply.ok and reply.title == title
     assert "so the bot read it back: the change was made" in reply.notes[0]
     assert "s3cr3tPathXYZ" not in _shown(reply) + render_json(reply)
@@ -298,20 +314,25 @@ async def test_notify_applied_but_answer_lost_is_confirmed(
 
 
 @pytest.mark.parametrize(
-    ("text", "still"),
+    ("text", "still", "reads_first"),
     [
-        (f"notify slack set {SLACK_URL} --events feedback", "the events handoff, feedback"),
-        ("notify discord events handoff", "no events"),
-        ("notify slack off", "a webhook URL set"),
+        (f"notify slack set {SLACK_URL} --events feedback", "the events handoff, feedback", 0),
+        ("notify discord events handoff", "no events", 1),
+        ("notify slack off", "a webhook URL set", 1),
     ],
 )
 async def test_notify_not_applied_says_what_the_settings_still_have(
-    run: Run, lossy: MyLiveChatClient, sandbox: SandboxServer, text: str, still: str
+    run: Run,
+    lossy: MyLiveChatClient,
+    sandbox: SandboxServer,
+    text: str,
+    still: str,
+    reads_first: int,
 ) -> None:
     platform = text.split()[1]
     before = sandbox.state.notifiers[(sandbox.site_a_id, platform)]
     before_url, before_events = before.webhook_url, list(before.events)
-    _lost(sandbox, "500")
+    _lost(sandbox, "500", after=reads_first)
 
     reply = await run(text, client=lossy)
 
@@ -321,7 +342,7 @@ async def test_notify_not_applied_says_what_the_settings_still_have(
     assert f"reading it back shows the settings still have {still}" in reply.text
     assert "You can run the command again" in reply.text
     assert "s3cr3tPathXYZ" not in _shown(reply)
-    assert sandbox.count(method="GET", resource=f"{platform}_settings") == 1
+    assert sandbox.count(method="GET", resource=f"{platform}_settings") == 1 + reads_first
 
 
 # -- visitors --------------------------------------------------------------------------------
