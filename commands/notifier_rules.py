@@ -81,12 +81,7 @@ def _on_hosts(url: str, suffixes: tuple[str, ...]) -> bool:
         return False
     host = (parts.hostname or "").lower()
     below = any(host.endswith(s) and len(host) > len(s) for s in suffixes)
-    return (
-        below
-        and parts.username is None
-        and port in (None, 443)
-        and parts.path.strip("/") != ""
-    )
+    return below and parts.username is None and port in (None, 443) and parts.path.strip("/") != ""
 
 
 # Slack incoming webhooks: /services/<team id>/<bot id>/<secret>, ids in capitals.

@@ -20,8 +20,8 @@ from commands.notifier_rules import (
     clean_url,
     rule_for,
 )
-from commands.params import URL_MAX_LENGTH
 from commands.outcomes import unchanged
+from commands.params import URL_MAX_LENGTH
 from commands.readback import RUN_AGAIN, confirmed, not_applied, settle
 from commands.reply import Kind, Reply, Table
 from commands.spec import Param, ParamType, Permission, command

@@ -142,9 +142,7 @@ async def test_set_without_events_posts_both_when_none_were_chosen(
     assert any("No events were chosen, so both are on" in n for n in reply.notes)
 
 
-async def test_set_without_events_keeps_the_events_chosen(
-    run: Run, sandbox: SandboxServer
-) -> None:
+async def test_set_without_events_keeps_the_events_chosen(run: Run, sandbox: SandboxServer) -> None:
     await run("notify discord events feedback")
 
     reply = await run(f"notify discord set {DISCORD_URL}")
@@ -175,7 +173,9 @@ async def test_doing_nothing_is_said_plainly_and_sends_no_change(
     assert writes_sent(sandbox) == 0
     off = await run("notify discord off")
     assert off.ok and off.title == "Already off" and off.kind is Kind.INFO
-    assert off.text == "MyLiveChat does not post to Discord: no webhook URL is set. Nothing changed."
+    assert off.text == (
+        "MyLiveChat does not post to Discord: no webhook URL is set. Nothing changed."
+    )
     assert again_events.ok and again_events.title == "Nothing to change"
     assert again_events.text == (
         "Slack notifications already post: handoff, feedback. Nothing changed."
