@@ -185,11 +185,12 @@ async def test_edit_applied_but_answer_lost_is_confirmed_by_reading_back(
     run: Run, lossy: MyLiveChatClient, sandbox: SandboxServer, kind: str
 ) -> None:
     sub_id = await _add(run, "https://example.com/hook", client=lossy)
-    _lost(sandbox, kind)
+    _lost(sandbox, kind, after=1)  # the subscription as it is, read first
 
     reply = await run(f"webhooks edit {sub_id} --events feedback --enabled no", client=lossy)
 
-    assert _calls(sandbox) == [("PATCH", "webhook_subscriptions"), ("GET", "webhook_subscriptions")]
+    resource = "webhook_subscriptions"
+    assert _calls(sandbox) == [("GET", resource), ("PATCH", resource), ("GET", resource)]
     assert reply.ok and reply.title == f"Webhook {sub_id} updated"
     assert reply.table is not None and reply.table.rows[0].cells[3:5] == ("feedback", "paused")
     assert "so the bot read it back: the change was made" in reply.notes[0]
@@ -200,7 +201,7 @@ async def test_edit_not_applied_says_not_changed(
     run: Run, lossy: MyLiveChatClient, sandbox: SandboxServer
 ) -> None:
     sub_id = await _add(run, "https://example.com/hook", client=lossy)
-    _lost(sandbox, "500")
+    _lost(sandbox, "500", after=1)
 
     reply = await run(f"webhooks edit {sub_id} --label renamed", client=lossy)
 
@@ -208,7 +209,7 @@ async def test_edit_not_applied_says_not_changed(
     assert reply.title == f"Webhook {sub_id} not changed" and reply.failure is Failure.API
     assert "reading it back shows its label as before" in reply.text
     assert "You can run the command again" in reply.text and reply.request_id
-    assert sandbox.count(method="GET", resource="webhook_subscriptions") == 1
+    assert sandbox.count(method="GET", resource="webhook_subscriptions") == 2
 
 
 @pytest.mark.parametrize(
@@ -258,12 +259,12 @@ async def test_test_with_a_lost_answer_says_it_may_have_been_sent(
     run: Run, lossy: MyLiveChatClient, sandbox: SandboxServer, receiver: WebhookReceiver
 ) -> None:
     sub_id = await _add(run, receiver.url, client=lossy)
-    _lost(sandbox, "apply-then-timeout")
+    _lost(sandbox, "apply-then-timeout", after=1)  # whether it is paused, read first
 
     reply = await run(f"webhooks test {sub_id}", client=lossy)
 
     assert [d.json()["event"] for d in receiver.deliveries] == ["test"], "it was sent"
-    assert _calls(sandbox) == [("POST", "test_webhook")]
+    assert _calls(sandbox) == [("GET", "webhook_subscriptions"), ("POST", "test_webhook")]
     assert reply.title == f"Webhook {sub_id}: outcome unknown"
     assert "cannot tell whether the test event was sent" in reply.text
     assert "Check the receiver for an event named `test`" in reply.text
