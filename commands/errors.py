@@ -6,7 +6,7 @@ turns both into friendly replies.
 
 from __future__ import annotations
 
-__all__ = ["CommandError", "PermissionDenied", "UsageError"]
+__all__ = ["CommandError", "PermissionDenied", "UsageError", "unknown_session"]
 
 
 class CommandError(Exception):
@@ -34,3 +34,11 @@ class UsageError(CommandError):
 
 class PermissionDenied(CommandError):
     """The caller, or the site token, may not run this command."""
+
+
+def unknown_session(session_id: str) -> CommandError:
+    """The one message for a session id the site does not know (transcript, tag, untag)."""
+    return CommandError(
+        f"There is no chat session `{session_id}` on this site.",
+        hint="Check the id: `handoffs` and `transcripts` list recent sessions.",
+    )

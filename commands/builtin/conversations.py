@@ -6,7 +6,7 @@ from datetime import tzinfo
 
 from bot.mylivechat import Message, Transcript
 from commands.context import Context
-from commands.errors import CommandError
+from commands.errors import unknown_session
 from commands.formatting import clip, count, local_zone, na, visitor_label
 from commands.params import SESSION_ID, limit_param
 from commands.reply import Action, Reply, Row, Table
@@ -80,10 +80,7 @@ async def transcript(ctx: Context, session_id: str, last: int = TRANSCRIPT_LAST_
     found = await ctx.api.list_transcripts(session_id=session_id)
     chat = next((t for t in found if t.session_id == session_id), None)
     if chat is None:
-        raise CommandError(
-            f"There is no transcript for session `{session_id}` on this site.",
-            hint="Check the id: `handoffs` and `transcripts` list recent sessions.",
-        )
+        raise unknown_session(session_id)
     return _transcript_reply(ctx, chat, last)
 
 

@@ -77,7 +77,7 @@ async def test_exec_json_prints_the_neutral_reply(exec_env: dict[str, str]) -> N
 
 
 async def test_exec_exits_1_when_the_api_refuses(exec_env: dict[str, str]) -> None:
-    status, out, err = await _mlc_bot("exec", "tag s_missing vip", env=exec_env)
+    status, out, err = await _mlc_bot("exec", "webhooks delete 999999", env=exec_env)
 
     assert status == 1
     assert "MyLiveChat found nothing like that" in err and "Request id: req_" in err
@@ -135,7 +135,7 @@ async def test_demo_runs_piped_commands_on_its_own_sandbox(tmp_path: Path) -> No
     assert "MyLiveChat bot demo" in out and "seeded with data" in out
     assert "/mlc usage\n" in out and "AI usage: business plan" in out
     assert "Usage:" in out and "`/mlc tag <session_id> <tag ...>`" in out
-    assert "session 'nope' not found" in out and "Request id: req_" in out
+    assert "There is no chat session `nope` on this site." in out
     assert "/mlc ping" not in out  # nothing runs after exit
     assert "Traceback" not in out + err
 

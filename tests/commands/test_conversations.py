@@ -98,7 +98,7 @@ async def test_transcript_of_unknown_session_is_a_friendly_error(run: Run) -> No
     reply = await run("transcript s_nothere")
 
     assert reply.failure is Failure.INPUT and reply.exit_status == 1
-    assert "There is no transcript for session `s_nothere`" in reply.text
+    assert "There is no chat session `s_nothere` on this site." in reply.text
 
 
 async def test_transcript_of_another_sites_session_is_not_shown(
