@@ -352,14 +352,14 @@ async def test_notify_not_applied_says_what_the_settings_still_have(
 async def test_visitor_set_applied_but_answer_lost_is_confirmed(
     run: Run, lossy: MyLiveChatClient, sandbox: SandboxServer
 ) -> None:
-    _lost(sandbox, "apply-then-timeout")
+    _lost(sandbox, "apply-then-timeout", after=1)  # the visitor as it was, read first
 
     reply = await run("visitor set u-900 --plan pro --attr seats=12", client=lossy)
 
     saved = sandbox.state.visitors[(sandbox.site_a_id, "u-900")]
     assert (saved.plan, saved.attributes) == ("pro", {"seats": 12})
-    assert _calls(sandbox) == [("POST", "visitors"), ("GET", "visitors")]
-    assert sandbox.requests[1].query["limit"] == "200"
+    assert _calls(sandbox) == [("GET", "visitors"), ("POST", "visitors"), ("GET", "visitors")]
+    assert sandbox.requests[2].query["limit"] == "200"
     assert reply.ok and reply.title == "Saved visitor u-900"
     assert {f.name: f.value for f in reply.fields}["Attributes"] == "seats=12"
     _never_says_it_failed(reply)
@@ -369,14 +369,14 @@ async def test_visitor_set_not_applied_says_not_saved(
     run: Run, lossy: MyLiveChatClient, sandbox: SandboxServer
 ) -> None:
     key = sandbox.state.site_visitors(sandbox.site_a_id)[0].visitor_key
-    _lost(sandbox, "502")
+    _lost(sandbox, "502", after=1)
 
     reply = await run(f"visitor set {key} --plan platinum", client=lossy)
 
     assert sandbox.state.visitors[(sandbox.site_a_id, key)].plan != "platinum"
     assert reply.title == f"Visitor {key} not saved" and reply.failure is Failure.API
     assert "reading it back shows its plan as before" in reply.text
-    assert sandbox.count(method="GET", resource="visitors") == 1
+    assert sandbox.count(method="GET", resource="visitors") == 2
 
 
 async def test_visitor_event_with_a_lost_answer_says_check_before_recording_again(
