@@ -53,8 +53,8 @@ def _explain(exc: MyLiveChatError) -> tuple[str, str]:
     if isinstance(exc, BudgetExhausted):
         return (
             f"MyLiveChat's rate limit is spent; try again in {seconds(exc.retry_after)}.",
-            "The answer could not arrive before this reply expires, so nothing was sent "
-            "to MyLiveChat and nothing changed.",
+            "The command was not queued (its answer could not come in time here), so "
+            "nothing was sent to MyLiveChat and nothing changed.",
         )
     if isinstance(exc, AuthError):
         return (

@@ -4,12 +4,15 @@ Nothing to configure: the sandbox runs on a free port in this process, the diges
 subscriptions live in a temporary SQLite file, and the console is the only channel.
 Background jobs (the digest scheduler by default) start after the banner and stop when
 the console closes; one that fails to start is reported and the console goes on.
+
+The console shows replies and posts only: every log line (the sandbox's, the scheduler's)
+goes to a file named in the banner, kept after the demo ends.
 """
 
 from __future__ import annotations
 
 import contextlib
-import logging
+import os
 import shutil
 import sys
 import tempfile
@@ -28,6 +31,7 @@ from commands.reply import Reply
 
 from ..compose import build_core
 from ..config import Settings
+from ..logs import log_to_file
 from ..scheduler.clock import Clock, utc_now
 from ..scheduler.delivery import DigestSender
 from ..scheduler.digest_scheduler import DigestScheduler
@@ -105,10 +109,8 @@ async def run_demo(
     background: Sequence[BackgroundStarter] = (start_demo_digests,),
 ) -> int:
     """Start the sandbox on a free port and open a console on it. Returns an exit status."""
-    root_log, level = logging.getLogger(), logging.getLogger().level
-    if not root_log.isEnabledFor(logging.DEBUG):
-        # INFO lines (sandbox started, command failed) would repeat what the console shows.
-        root_log.setLevel(logging.WARNING)
+    log_path = _new_log_file()
+    restore_logging = log_to_file(log_path)
     tempdir = Path(tempfile.mkdtemp(prefix="mlc-bot-demo-"))
     try:
         async with SandboxServer() as sandbox:
@@ -119,7 +121,7 @@ async def run_demo(
             core.close_with(store.aclose)
             console = Console(core, interactive=sys.stdin.isatty())
             session = DemoSession(core, console.context, sandbox, console.post)
-            print(_banner(sandbox), flush=True)
+            print(_banner(sandbox, log_path), flush=True)
             stoppers = await _start(session, background) if scheduler else []
             try:
                 await console.serve()
@@ -129,12 +131,19 @@ async def run_demo(
                         await stop()
                 await core.aclose()
     finally:
-        root_log.setLevel(level)
+        restore_logging()
         shutil.rmtree(tempdir, ignore_errors=True)
     return 0
 
 
-def _banner(sandbox: SandboxServer) -> str:
+def _new_log_file() -> Path:
+    """A new, private file for this demo's log, in the system's temporary folder."""
+    fd, name = tempfile.mkstemp(prefix="mlc-bot-demo-", suffix=".log")
+    os.close(fd)
+    return Path(name)
+
+
+def _banner(sandbox: SandboxServer, log_path: Path) -> str:
     site = sandbox.state.sites.get(sandbox.site_a_id)
     name = site.name if site is not None else "a demo site"
     return "\n".join(
@@ -146,6 +155,7 @@ def _banner(sandbox: SandboxServer) -> str:
             "Try: handoffs, usage, feedback --max-rating 2, tags, tag <session_id> vip, help",
             "Ctrl-C clears the line or stops a running command; type exit (or press Ctrl-D)"
             " to leave.",
+            f"The demo's log goes to {log_path}",
             "",
         ]
     )
