@@ -77,7 +77,8 @@ def _explain(exc: MyLiveChatError) -> tuple[str, str]:
     if isinstance(exc, Conflict):
         return f"That clashes with something that exists ({exc.message}).", "Pick another name."
     if isinstance(exc, RateLimited):
-        wait = f"{exc.retry_after:.0f} s" if exc.retry_after else "a minute"
+        # One rounding for a wait, as in the "queued" notice and "try again in N s".
+        wait = seconds(exc.retry_after) if exc.retry_after else "a minute"
         return "MyLiveChat is rate limiting the bot's token.", f"Try again in {wait}."
     if isinstance(exc, ServerError):
         return (

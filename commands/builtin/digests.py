@@ -60,7 +60,6 @@ _CHANNEL_IDS = {
     "slack": re.compile(r"[CG][A-Z0-9]{1,20}"),  # public (C) and private (G) channels
     "discord": re.compile(r"[0-9]{1,20}"),  # a snowflake
 }
-_TOKENS = {"slack": "SLACK_BOT_TOKEN", "discord": "DISCORD_TOKEN"}
 NEEDS_CHANNEL = (
     "`mlc-bot exec` runs in no channel, so say which one with `--channel slack:C0123ABCD` "
     "(the id at the bottom of the channel's details in Slack) or `--channel "
@@ -316,7 +315,8 @@ def _channel_words(where: _Where) -> str:
 
 @command(
     "digest list",
-    help="List this workspace's digests, each with its next run in its own time zone.",
+    help="List this workspace's digests, each with its next run in its own time zone.\n"
+    "From `mlc-bot exec`, --channel lists the digests of that channel.",
     examples=["digest list"],
     params=[_CHANNEL],
     cost=_NO_CALL,

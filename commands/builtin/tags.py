@@ -244,7 +244,7 @@ async def tags(ctx: Context, all: bool = False) -> Reply:
 
 @command(
     "tags add",
-    help="Create a tag. Adding a name that exists returns that tag unchanged.",
+    help="Create a tag. A name that exists is left as it is; a deleted one is restored.",
     examples=["tags add vip --color #7c3aed --description Priority customer"],
     params=[
         Param(
