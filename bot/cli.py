@@ -105,6 +105,11 @@ def _parser(*, json_errors: bool = False) -> argparse.ArgumentParser:
     )
     run.add_argument("text", help="the command text, as typed after /mlc")
     run.add_argument("--json", action="store_true", help="print the reply as JSON")
+    run.add_argument(
+        "--no-wait",
+        action="store_true",
+        help="when MyLiveChat's rate limit is spent, fail at once (exit 1) instead of waiting",
+    )
 
     sandbox = sub.add_parser("sandbox", help="run the MyLiveChat API sandbox")
     sandbox.add_argument(
@@ -191,7 +196,7 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
     if command == "exec":
         from .processes.exec import run_exec
 
-        return asyncio.run(run_exec(settings, args.text, as_json=args.json))
+        return asyncio.run(run_exec(settings, args.text, as_json=args.json, wait=not args.no_wait))
     if command == "demo":
         from .processes.demo import run_demo
 

@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import logging
 import sys
+from collections.abc import Callable
+from pathlib import Path
 
 from .secrets import RedactingFilter
 
-__all__ = ["QUIET_LOGGERS", "configure_logging"]
+__all__ = ["LOG_FORMAT", "QUIET_LOGGERS", "configure_logging", "log_to_file"]
+
+LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 
 # LOG_LEVEL=DEBUG is for the bot's own loggers (mlc_bot.*, bot.*). Libraries narrate every
 # socket read, SQL statement, row and event loop tick at DEBUG, which buries the bot's lines
@@ -35,10 +39,29 @@ def configure_logging(level: str = "INFO") -> None:
     if not isinstance(numeric, int):
         raise ValueError(f"unknown log level {level!r}")
     handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    handler.setFormatter(logging.Formatter(LOG_FORMAT))
     handler.addFilter(RedactingFilter())
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(numeric)
     for name, floor in QUIET_LOGGERS.items():
         logging.getLogger(name).setLevel(max(numeric, floor))
+
+
+def log_to_file(path: Path) -> Callable[[], None]:
+    """Send every log line (and Python's warnings) to ``path`` instead of the terminal,
+    redacted and formatted as on stderr; returns how to put the terminal's logging back."""
+    handler = logging.FileHandler(path, encoding="utf-8")
+    handler.setFormatter(logging.Formatter(LOG_FORMAT))
+    handler.addFilter(RedactingFilter())
+    root = logging.getLogger()
+    saved = root.handlers[:]
+    root.handlers[:] = [handler]
+    logging.captureWarnings(True)
+
+    def restore() -> None:
+        logging.captureWarnings(False)
+        root.handlers[:] = saved
+        handler.close()
+
+    return restore

@@ -16,7 +16,7 @@ if TYPE_CHECKING:
     from .alerts.service import AlertService
     from .catalog import Catalog
     from .digests.service import DigestService
-    from .ports import SecretRegistry
+    from .ports import ChannelChecker, SecretRegistry
     from .reply import Reply
 
 __all__ = ["Caller", "Context", "Policy", "Surface"]
@@ -38,7 +38,11 @@ class Caller:
 
 @dataclass(frozen=True, slots=True)
 class Surface:
-    """Where the command was typed and what that place can show."""
+    """Where the command was typed and what that place can show.
+
+    The console of ``mlc-bot demo`` is a channel (``channel_id`` "console": digests are
+    posted into it); ``mlc-bot exec`` runs in no channel at all (``channel_id`` None).
+    """
 
     platform: str  # "console" | "slack" | "discord"
     channel_id: str | None = None
@@ -104,6 +108,8 @@ class Context:
     """``time.monotonic()`` after which the platform no longer takes the answer."""
     notify: Callable[[Reply], Awaitable[None]] | None = None
     """Shows an interim reply (such as "queued") before the answer, where the platform can."""
+    channels: ChannelChecker | None = None
+    """Asks Slack or Discord about a channel named by id (``mlc-bot exec --channel``)."""
 
     def now(self) -> datetime:
         return self.clock()

@@ -19,7 +19,7 @@ from .catalog import Catalog
 from .context import Caller, Context, Policy, Surface
 from .digests.service import DigestService
 from .dispatch import Dispatcher
-from .ports import SecretRegistry
+from .ports import ChannelChecker, SecretRegistry
 from .reply import Reply
 
 __all__ = ["Core"]
@@ -47,6 +47,8 @@ class Core:
         self.site = SiteCache()
         self.dispatcher = Dispatcher(catalog)
         self.clock = clock
+        self.channels: ChannelChecker | None = None
+        """Asks a platform about a channel named by id; set where commands may name one."""
         self._closers: list[Callable[[], Awaitable[None]]] = [api.aclose]
 
     @property
@@ -78,6 +80,7 @@ class Core:
             received_at=received_at,
             reply_deadline=reply_deadline,
             notify=notify,
+            channels=self.channels,
         )
 
     def close_with(self, close: Callable[[], Awaitable[None]]) -> None:

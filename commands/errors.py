@@ -6,16 +6,27 @@ turns both into friendly replies.
 
 from __future__ import annotations
 
-__all__ = ["CommandError", "PermissionDenied", "UsageError"]
+from bot.mylivechat import MyLiveChatError
+
+from .markup import data
+
+__all__ = ["CommandError", "PermissionDenied", "UsageError", "unknown_session"]
 
 
 class CommandError(Exception):
-    """A request that was understood but cannot be done, with a message safe to show."""
+    """A request that was understood but cannot be done, with a message safe to show.
 
-    def __init__(self, message: str, *, hint: str = "") -> None:
+    ``answer`` is MyLiveChat's refusal behind it, when there was one: the reply then
+    carries its code and request id, as every API error does.
+    """
+
+    def __init__(
+        self, message: str, *, hint: str = "", answer: MyLiveChatError | None = None
+    ) -> None:
         super().__init__(message)
         self.message = message
         self.hint = hint
+        self.answer = answer
 
 
 class UsageError(CommandError):
@@ -34,3 +45,13 @@ class UsageError(CommandError):
 
 class PermissionDenied(CommandError):
     """The caller, or the site token, may not run this command."""
+
+
+def unknown_session(session_id: str, answer: MyLiveChatError | None = None) -> CommandError:
+    """The one message for a session id the site does not know (transcript, tag, untag);
+    ``answer``: MyLiveChat's 404, when it said so itself."""
+    return CommandError(
+        f"There is no chat session `{data(session_id)}` on this site.",
+        hint="Check the id: `handoffs` and `transcripts` list recent sessions.",
+        answer=answer,
+    )

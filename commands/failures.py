@@ -53,8 +53,8 @@ def _explain(exc: MyLiveChatError) -> tuple[str, str]:
     if isinstance(exc, BudgetExhausted):
         return (
             f"MyLiveChat's rate limit is spent; try again in {seconds(exc.retry_after)}.",
-            "The answer could not arrive before this reply expires, so nothing was sent "
-            "to MyLiveChat and nothing changed.",
+            "The command was not queued (its answer could not come in time here), so "
+            "nothing was sent to MyLiveChat and nothing changed.",
         )
     if isinstance(exc, AuthError):
         return (
@@ -77,7 +77,8 @@ def _explain(exc: MyLiveChatError) -> tuple[str, str]:
     if isinstance(exc, Conflict):
         return f"That clashes with something that exists ({exc.message}).", "Pick another name."
     if isinstance(exc, RateLimited):
-        wait = f"{exc.retry_after:.0f} s" if exc.retry_after else "a minute"
+        # One rounding for a wait, as in the "queued" notice and "try again in N s".
+        wait = seconds(exc.retry_after) if exc.retry_after else "a minute"
         return "MyLiveChat is rate limiting the bot's token.", f"Try again in {wait}."
     if isinstance(exc, ServerError):
         return (
@@ -217,6 +218,17 @@ def usage_reply(
 def command_error_reply(exc: CommandError) -> Reply:
     denied = isinstance(exc, PermissionDenied)
     text = exc.message + (f"\n{exc.hint}" if exc.hint else "")
+    if exc.answer is not None:
+        answer = exc.answer
+        status = f"HTTP {answer.status} " if answer.status else ""
+        return Reply(
+            title="Cannot do that",
+            text=f"{text}\nMyLiveChat answered {status}`{answer.code}`.",
+            kind=Kind.ERROR,
+            failure=Failure.API,
+            request_id=answer.request_id,
+            error_code=answer.code,
+        )
     return Reply(
         title="Not allowed" if denied else "Cannot do that",
         text=text,

@@ -67,7 +67,8 @@ def clip(text: str | None, limit: int) -> str:
 
 
 def url_hint(url: str | None) -> str:
-    """Only the scheme and host of a URL, e.g. ``https://hooks.zapier.com/…``.
+    """Only the scheme, host and port of a URL, e.g. ``https://hooks.zapier.com/…`` or
+    ``http://127.0.0.1:8080/…``.
 
     Receiver URLs often carry a secret in their path, so replies never show more.
     """
@@ -76,7 +77,12 @@ def url_hint(url: str | None) -> str:
     parts = urlsplit(url)
     if not parts.scheme or not parts.hostname:
         return "(hidden)"
-    return f"{parts.scheme}://{parts.hostname}/…"
+    host = f"[{parts.hostname}]" if ":" in parts.hostname else parts.hostname
+    try:
+        port = parts.port
+    except ValueError:  # not a number: show none rather than guess
+        port = None
+    return f"{parts.scheme}://{host}{f':{port}' if port is not None else ''}/…"
 
 
 def tag_label(tag: Tag) -> str:

@@ -1,11 +1,14 @@
 """The API contract's rules for chat-platform notifiers, checked before any request.
 
-A URL that breaks a rule costs no API call, and the message names the rule.
+A URL that breaks a rule costs no API call, and the message names the rule. The rules are
+the platforms' URL shapes, stricter than the API's prefixes: a Discord URL without its token
+part passes the prefix but could never be posted to.
 The URL itself is a secret: messages never repeat it, only the allowed prefix.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from urllib.parse import urlsplit
@@ -32,28 +35,30 @@ class NotifierRule:
     platform: str
     title: str
     prefixes: tuple[str, ...] = ()
-    """Fixed prefixes the URL must start with (Slack, Discord)."""
+    """Fixed prefixes the URL starts with (Slack, Discord): the API's own rule."""
+    shape: re.Pattern[str] | None = None
+    """The whole URL as the platform issues it (Slack, Discord): the prefix and the parts
+    after it that identify the webhook."""
+    shape_help: str = ""
+    """What ``shape`` allows, for the message."""
     host_suffixes: tuple[str, ...] = ()
-    """Hosts the URL must be on, over https (Teams)."""
+    """Hosts the URL must be on, over https, with a path (Teams)."""
     where: str = ""
     """Where an admin finds such a URL."""
 
     @property
     def description(self) -> str:
-        if self.prefixes:
-            return "must start with " + " or ".join(self.prefixes)
+        if self.shape_help:
+            return f"looks like {self.shape_help}"
         hosts = " or ".join(f"*{s}" for s in self.host_suffixes)
-        return f"must be an https:// URL on a {hosts} host"
+        return f"must be an https:// URL on a {hosts} host, with the webhook's path after it"
 
     def matches(self, url: str) -> bool:
         if any(c.isspace() for c in url) or len(url) > _MAX_URL:
             return False
-        if self.prefixes:
-            # The path after the prefix identifies the webhook, so it must be there.
-            return any(url.startswith(p) and len(url) > len(p) for p in self.prefixes)
-        parts = urlsplit(url)
-        host = (parts.hostname or "").lower()
-        return url.lower().startswith("https://") and host.endswith(self.host_suffixes)
+        if self.shape is not None:
+            return self.shape.fullmatch(url) is not None
+        return _on_hosts(url, self.host_suffixes)
 
     def hint(self, url: str) -> str:
         """What the accepted URL looks like, without repeating it: ``https://hooks.slack.com/…``."""
@@ -65,17 +70,44 @@ class NotifierRule:
         return f"https://…{suffix}/…"
 
 
+def _on_hosts(url: str, suffixes: tuple[str, ...]) -> bool:
+    """An https URL with a path on a host below one of ``suffixes`` (no user, default port)."""
+    if not url.lower().startswith("https://"):
+        return False
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError:  # a port that is not a number
+        return False
+    host = (parts.hostname or "").lower()
+    below = any(host.endswith(s) and len(host) > len(s) for s in suffixes)
+    return below and parts.username is None and port in (None, 443) and parts.path.strip("/") != ""
+
+
+# Slack incoming webhooks: /services/<team id>/<bot id>/<secret>, ids in capitals.
+_SLACK = re.compile(r"https://hooks\.slack\.com/services/T[A-Z0-9]*/B[A-Z0-9]*/[A-Za-z0-9]+")
+# Discord: /api/webhooks/<snowflake id>/<token>, optionally with a query (?thread_id=...).
+_DISCORD = re.compile(
+    r"https://(?:discord|discordapp)\.com/api/webhooks/[0-9]{1,20}/[A-Za-z0-9_.-]+"
+    r"(?:\?[A-Za-z0-9_=&.-]*)?"
+)
+
 _RULES: dict[str, NotifierRule] = {
     "slack": NotifierRule(
         "slack",
         "Slack",
         prefixes=("https://hooks.slack.com/",),
+        shape=_SLACK,
+        shape_help="https://hooks.slack.com/services/T…/B…/… (an Incoming Webhook URL)",
         where="Slack: your app's Incoming Webhooks page",
     ),
     "discord": NotifierRule(
         "discord",
         "Discord",
         prefixes=("https://discord.com/api/webhooks/", "https://discordapp.com/api/webhooks/"),
+        shape=_DISCORD,
+        shape_help="https://discord.com/api/webhooks/<id>/<token> (or "
+        "https://discordapp.com/api/webhooks/<id>/<token>), token included",
         where="Discord: channel settings > Integrations > Webhooks > Copy Webhook URL",
     ),
     "teams": NotifierRule(

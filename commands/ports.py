@@ -1,7 +1,9 @@
-"""What the core needs from outside, as protocols: the secret registry and the posters.
+"""What the core needs from outside, as protocols: the secret registry, the posters and
+the channel checker.
 
 The application (``bot``) provides the implementations: the secret registry that also
-redacts the logs, and a poster per platform (in ``adapters``) for digests and alerts.
+redacts the logs, a poster per platform (in ``adapters``) for digests and alerts, and, for
+``mlc-bot exec``, a checker that asks Slack or Discord about a channel named by id.
 """
 
 from __future__ import annotations
@@ -13,6 +15,8 @@ from typing import Protocol, runtime_checkable
 from .reply import Reply
 
 __all__ = [
+    "ChannelCheck",
+    "ChannelChecker",
     "ChannelGone",
     "ChannelRef",
     "MessageEditor",
@@ -115,4 +119,30 @@ class PostFinder(Protocol):
         """The id of the message made with ``key`` at or after ``since`` when the channel
         shows one (True when found without an id), False when it does not, None when the
         platform cannot tell (no permission to read the channel, ...)."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class ChannelCheck:
+    """What the platform said about a channel named by its id."""
+
+    channel: ChannelRef
+    """The channel, with its ``workspace_id`` when the platform said (Slack team, Discord
+    guild)."""
+    found: bool | None
+    """True: the bot can post there. False: the platform says no such channel the bot can
+    post in. None: not checked (no token for that platform, or it could not be asked)."""
+    detail: str = ""
+    """Why not found or not checked, in words: ``"SLACK_BOT_TOKEN is not set"``."""
+    name: str | None = None
+    """The channel's name as the platform shows it (``"#support"``), when found."""
+
+
+@runtime_checkable
+class ChannelChecker(Protocol):
+    """Asks a channel's platform whether the bot can post in it, and in which workspace."""
+
+    async def check(self, channel: ChannelRef) -> ChannelCheck:
+        """Never raises for the platform's answer: a refusal is ``found=False``, a platform
+        that cannot be asked is ``found=None`` with the reason in ``detail``."""
         ...

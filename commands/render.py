@@ -12,6 +12,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from .markup import plain
+from .numbers import percent
 from .reply import Kind, Progress, Reply, Table
 
 __all__ = ["json_error", "json_reply", "render_json", "render_text", "text_width"]
@@ -28,34 +29,107 @@ def _pad(text: str, width: int) -> str:
     return text + " " * max(width - text_width(text), 0)
 
 
-def render_table(table: Table, *, max_cell: int = 48) -> list[str]:
-    """Aligned columns; cells longer than ``max_cell`` end in an ellipsis."""
+def render_table(table: Table, *, width: int | None = None) -> list[str]:
+    """Aligned columns, every cell whole.
 
-    def clip(cell: str) -> str:
-        cell = " ".join(plain(cell).split())
-        return cell if len(cell) <= max_cell else cell[: max_cell - 1] + "…"
-
-    rows = [[clip(c) for c in row.cells] for row in table.rows]
-    header = [clip(c) for c in table.columns]
+    With ``width`` (a terminal's columns), the widest columns are narrowed until a line
+    fits and their cells wrap onto continuation lines; nothing is ever cut. A table that
+    cannot be narrowed enough is left wider than ``width`` (the terminal wraps it).
+    """
+    header = [_one_line(c) for c in table.columns]
+    rows = [[_one_line(c) for c in row.cells] for row in table.rows]
     widths = [text_width(h) for h in header]
     for row in rows:
         for i, cell in enumerate(row[: len(widths)]):
             widths[i] = max(widths[i], text_width(cell))
-    lines = ["  ".join(_pad(h, w) for h, w in zip(header, widths, strict=False)).rstrip()]
+    if width is not None:
+        widths = _narrowed(widths, header, width)
+    lines = _table_lines(header, widths)
     lines.append("  ".join("-" * w for w in widths))
-    lines.extend(
-        "  ".join(_pad(c, w) for c, w in zip(row, widths, strict=False)).rstrip() for row in rows
-    )
+    for row in rows:
+        lines.extend(_table_lines(row, widths))
     return lines
+
+
+_MIN_COLUMN = 16
+"""A column is not narrowed below this many characters (or its header)."""
+
+
+def _one_line(cell: str) -> str:
+    return " ".join(plain(cell).split())
+
+
+def _narrowed(widths: list[int], header: list[str], width: int) -> list[int]:
+    """``widths`` with the widest columns narrowed until a line fits ``width``."""
+    widths = list(widths)
+    floors = [max(_MIN_COLUMN, text_width(h)) for h in header]
+    while sum(widths) + 2 * (len(widths) - 1) > width:
+        index = max(range(len(widths)), key=lambda i: widths[i] - floors[i])
+        excess = sum(widths) + 2 * (len(widths) - 1) - width
+        room = widths[index] - floors[index]
+        if room <= 0:
+            break
+        widths[index] -= min(excess, room)
+    return widths
+
+
+def _table_lines(cells: list[str], widths: list[int]) -> list[str]:
+    """One row: its cells wrapped to their column's width, padded and aligned."""
+    wrapped = [_wrap(cell, w) for cell, w in zip(cells, widths, strict=False)]
+    height = max((len(parts) for parts in wrapped), default=1)
+    lines = []
+    for line in range(height):
+        parts = [p[line] if line < len(p) else "" for p in wrapped]
+        lines.append("  ".join(_pad(p, w) for p, w in zip(parts, widths, strict=False)).rstrip())
+    return lines
+
+
+def _wrap(cell: str, width: int) -> list[str]:
+    """``cell`` in lines of at most ``width`` columns, split between words where it can."""
+    if text_width(cell) <= width:
+        return [cell]
+    lines: list[str] = []
+    current = ""
+    for word in cell.split(" "):
+        while text_width(word) > width:  # a word longer than the column: split it
+            if current:
+                lines.append(current)
+                current = ""
+            head = _prefix_within(word, width)
+            lines.append(head)
+            word = word[len(head) :]
+        candidate = f"{current} {word}" if current else word
+        if text_width(candidate) <= width:
+            current = candidate
+        else:
+            lines.append(current)
+            current = word
+    if current:
+        lines.append(current)
+    return lines
+
+
+def _prefix_within(word: str, width: int) -> str:
+    """The longest start of ``word`` that takes at most ``width`` columns (at least one
+    character)."""
+    taken = 0
+    for index, char in enumerate(word):
+        taken += text_width(char)
+        if taken > width:
+            return word[: max(index, 1)]
+    return word
 
 
 def render_progress(progress: Progress) -> str:
     label = f"{progress.label}  " if progress.label else ""
-    return f"{label}{progress.bar()} {progress.ratio:.0%}"
+    return f"{label}{progress.bar()} {percent(progress.percent)}"
 
 
-def render_text(reply: Reply) -> str:
-    """The reply for a terminal: readable, aligned, no markup beyond backticks."""
+def render_text(reply: Reply, *, width: int | None = None) -> str:
+    """The reply for a terminal: readable, aligned, no markup beyond backticks.
+
+    ``width``: the terminal's columns, which tables wrap to (none: lines as long as needed).
+    """
     out: list[str] = []
     if reply.title:
         out.append(f"{_MARK[reply.kind]}{plain(reply.title)}")
@@ -73,7 +147,7 @@ def render_text(reply: Reply) -> str:
         )
     if reply.table is not None and reply.table.rows:
         out.append("")
-        out.extend(render_table(reply.table))
+        out.extend(render_table(reply.table, width=width))
     actions = list(reply.actions)
     if reply.table is not None:
         for row in reply.table.rows[:1]:

@@ -115,6 +115,12 @@ class Progress:
     def ratio(self) -> float:
         return self.value / self.total if self.total > 0 else 0.0
 
+    @property
+    def percent(self) -> float:
+        """The value as a percentage of the total, computed as ``UsageFigures.percent`` is,
+        so the bar's figure and the text's figure round alike (``commands.numbers``)."""
+        return 100.0 * self.value / self.total if self.total > 0 else 0.0
+
     def bar(self, width: int = 20, full: str = "█", empty: str = "░") -> str:
         filled = round(min(max(self.ratio, 0.0), 1.0) * width)
         return full * filled + empty * (width - filled)

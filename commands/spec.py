@@ -125,6 +125,9 @@ class Param:
     """A regular expression the whole value must match (e.g. ASCII for ids sent in URLs)."""
     pattern_help: str = ""
     """What ``pattern`` allows, for the message: "letters, digits and -_. without spaces"."""
+    console_only: bool = False
+    """Only for commands typed at a terminal (``mlc-bot exec``): chat platforms do not
+    offer it (Discord's command tree leaves it out), and a handler refuses it there."""
 
     def __post_init__(self) -> None:
         if self.max_length is None and self.type in DEFAULT_MAX_LENGTH:

@@ -15,7 +15,15 @@ from .context import Context
 from .errors import CommandError
 from .suggest import did_you_mean
 
-__all__ = ["enabled_tags", "find_tag", "resolve_tag"]
+__all__ = [
+    "deleted_tag",
+    "enabled_tags",
+    "find_tag",
+    "resolve_tag",
+    "resolve_tags",
+    "split_tags",
+    "unknown_tag",
+]
 
 # An id is ASCII digits ("²" passes str.isdigit() but is no number), at most 10 of them.
 _TAG_ID = re.compile(r"[0-9]{1,10}")
@@ -53,15 +61,70 @@ async def resolve_tag(ctx: Context, ref: str, *, allow_deleted: bool = False) ->
         tags = await ctx.site.tags(ctx.api, refresh=True)
         tag = find_tag(tags, ref)
     if tag is None:
-        names = [t.name for t in enabled_tags(tags) if t.name]
-        hint = did_you_mean(ref, names)
-        raise CommandError(
-            f"There is no tag `{ref}` on this site.{hint}",
-            hint=f"Create it with `tags add {ref}`, or type `tags` to see them all.",
-        )
+        raise unknown_tag(ref, tags)
     if tag.enabled is False and not allow_deleted:
-        raise CommandError(
-            f"The tag `{tag.name}` was deleted, so it cannot be applied.",
-            hint=f"Bring it back with `tags add {tag.name}`, or type `tags` for the others.",
-        )
+        raise deleted_tag(tag)
     return tag
+
+
+async def resolve_tags(ctx: Context, text: str, *, allow_deleted: bool = False) -> list[Tag]:
+    """The tags ``text`` names: one tag's name or id, or several separated by spaces.
+
+    ``high value bug`` is the tags "high value" and "bug": the longest names that match
+    are taken first. Costs no API call when the cached list has them all, else one GET
+    tags. Raises :class:`CommandError` for a word that names no tag (or a deleted one,
+    unless ``allow_deleted``), before anything is changed.
+    """
+    tags = await ctx.site.tags(ctx.api)
+    found, missing = split_tags(tags, text)
+    if missing is not None:
+        tags = await ctx.site.tags(ctx.api, refresh=True)
+        found, missing = split_tags(tags, text)
+    if missing is not None:
+        raise unknown_tag(missing, tags)
+    unique = list({tag.id: tag for tag in found}.values())
+    if not allow_deleted:
+        gone = next((t for t in unique if t.enabled is False), None)
+        if gone is not None:
+            raise deleted_tag(gone)
+    return unique
+
+
+def split_tags(tags: list[Tag], text: str) -> tuple[list[Tag], str | None]:
+    """The tags named in ``text`` and the first word that names none (None: all found).
+
+    The whole text is one tag when it is one tag's name or id; otherwise its words are
+    grouped into names from the left, the longest group that names a tag first.
+    """
+    whole = find_tag(tags, text)
+    if whole is not None:
+        return [whole], None
+    words = text.split()
+    found: list[Tag] = []
+    start = 0
+    while start < len(words):
+        for end in range(len(words), start, -1):
+            tag = find_tag(tags, " ".join(words[start:end]))
+            if tag is not None:
+                found.append(tag)
+                start = end
+                break
+        else:
+            return found, words[start]
+    return found, None
+
+
+def unknown_tag(ref: str, tags: list[Tag]) -> CommandError:
+    names = [t.name for t in enabled_tags(tags) if t.name]
+    hint = did_you_mean(ref, names)
+    return CommandError(
+        f"There is no tag `{ref}` on this site.{hint}",
+        hint=f"Create it with `tags add {ref}`, or type `tags` to see them all.",
+    )
+
+
+def deleted_tag(tag: Tag) -> CommandError:
+    return CommandError(
+        f"The tag `{tag.name}` was deleted, so it cannot be applied.",
+        hint=f"Bring it back with `tags add {tag.name}`, or type `tags` for the others.",
+    )

@@ -98,7 +98,7 @@ async def test_exec_is_quiet_unless_log_level_is_given(exec_env: dict[str, str])
 async def test_debug_shows_the_bots_lines_not_the_libraries(exec_env: dict[str, str]) -> None:
     env = {**exec_env, "LOG_LEVEL": "DEBUG"}
     # `digest add` opens (and migrates) the database; `digest now` reads it and calls the API.
-    assert (await _mlc_bot("exec", "digest add usage", env=env))[0] == 0
+    assert (await _mlc_bot("exec", "digest add usage --channel slack:C1", env=env))[0] == 0
     status, out, err = await _mlc_bot("exec", "digest now usage", env=env)
 
     assert status == 0 and "usage" in out.lower()
@@ -115,11 +115,11 @@ async def test_debug_shows_the_bots_lines_not_the_libraries(exec_env: dict[str, 
 async def test_exec_leaves_only_the_database_file_behind(
     exec_env: dict[str, str], tmp_path: Path
 ) -> None:
-    status, _, err = await _mlc_bot("exec", "digest add usage", env=exec_env)
+    status, _, err = await _mlc_bot("exec", "digest add usage --channel slack:C1", env=exec_env)
     assert status == 0, err
     assert _database_files(tmp_path) == ["mlc-bot.db"]
 
-    status, out, err = await _mlc_bot("exec", "digest list", env=exec_env)
+    status, out, err = await _mlc_bot("exec", "digest list --channel slack:C1", env=exec_env)
     assert status == 0, err
     assert "#1" in out and "usage" in out, "the subscription was committed before closing"
     assert _database_files(tmp_path) == ["mlc-bot.db"]

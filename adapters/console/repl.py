@@ -23,7 +23,7 @@ from commands.core import Core
 from commands.render import render_text
 from commands.reply import Reply
 
-from .exec import console_context, show
+from .exec import DEMO_CHANNEL, console_context, show, terminal_width
 
 __all__ = ["ABANDONED", "EXIT_WORDS", "PROMPT", "Console"]
 
@@ -49,7 +49,7 @@ class Console:
         """Commands run as the person at the terminal (an admin) on ``core``."""
         self.core = core
         self.interactive = interactive
-        self.context: Context = console_context(core, notify=self.post)
+        self.context: Context = console_context(core, notify=self.post, channel=DEMO_CHANNEL)
         self._running: asyncio.Task[Reply] | None = None
         self._interrupted = asyncio.Event()
         self._readline: Any = None
@@ -92,7 +92,8 @@ class Console:
                 print("Bye.", flush=True)
 
     async def post(self, reply: Reply) -> None:
-        print("\n" + render_text(reply) + "\n", flush=True)
+        text = render_text(reply, width=terminal_width(sys.stdout))
+        print("\n" + text + "\n", flush=True)
         if self.interactive and self._readline is not None:
             # Show the prompt again, with whatever was typed so far.
             sys.stdout.write(PROMPT + self._readline.get_line_buffer())

@@ -208,7 +208,7 @@ def _subcommand(
 
 def _callback(cmd: Command, handlers: CommandHandlers) -> Any:
     """A callback whose signature declares ``cmd``'s options, the way discord.py reads them."""
-    if len(cmd.params) > OPTIONS_PER_LEVEL:
+    if len([p for p in cmd.params if not p.console_only]) > OPTIONS_PER_LEVEL:
         raise ValueError(f"command {cmd.name!r} has more than {OPTIONS_PER_LEVEL} parameters")
 
     async def callback(interaction: discord.Interaction, **options: Any) -> None:
@@ -222,8 +222,10 @@ def _callback(cmd: Command, handlers: CommandHandlers) -> Any:
     descriptions: dict[str, str] = {}
     choices: dict[str, list[app_commands.Choice[str]]] = {}
     completers: dict[str, Any] = {}
-    # Required options first, as Discord requires; otherwise declaration order.
-    for param in sorted(cmd.params, key=lambda p: not p.required):
+    # Required options first, as Discord requires; otherwise declaration order. Options for
+    # the terminal only (``mlc-bot exec --channel``) are not offered in Discord.
+    offered = [p for p in cmd.params if not p.console_only]
+    for param in sorted(offered, key=lambda p: not p.required):
         check_name(param.name, f"command {cmd.name!r}, parameter")
         spec = option_spec(param)
         signature.append(

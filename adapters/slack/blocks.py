@@ -18,6 +18,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from commands.markup import Run, chunks, fit, has_channel, parse, plain, visible_length
+from commands.numbers import percent
 from commands.render import render_table
 from commands.reply import Action, Field, Kind, Picker, Progress, Reply, Row, Table
 
@@ -214,7 +215,7 @@ def _head(reply: Reply, room: int, notes: list[str]) -> list[Block]:
 def _progress(progress: Progress) -> str:
     label = f"{_bold(mrkdwn(progress.label, limit=200))}\n" if progress.label else ""
     figures = f"{_number(progress.value)} of {_number(progress.total)}"
-    return f"{label}`{progress.bar()}` {progress.ratio:.0%} ({figures})"
+    return f"{label}`{progress.bar()}` {percent(progress.percent)} ({figures})"
 
 
 def _number(value: float) -> str:

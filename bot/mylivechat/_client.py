@@ -191,7 +191,8 @@ class MyLiveChatClient:
                     if final is exc:
                         raise
                     raise final from unsettled
-                log.warning(
+                # INFO: the caller is told by the budget's on_wait (a "queued" notice).
+                log.info(
                     "rate limited on %s %s; retrying in %.1fs",
                     method,
                     resource,

@@ -191,10 +191,13 @@ class RateLimiter:
         None while the budget is not known yet. An estimate, not a promise: answers that
         take long, or other processes using the token, make it later.
         """
-        if self.limit is None or self.window is None:
-            return None
         now = self._monotonic() if now is None else now
         ahead = sum(1 for t in self._queue if ticket is None or t < ticket)
+        if self.limit is None or self.window is None:
+            # Nothing learned but a 429's Retry-After (the first answer of a process whose
+            # token was spent): the first in line waits that long, at least.
+            blocked = self.blocked_until - now
+            return blocked if blocked > 0 and ahead == 0 else None
         start = max(now, self.blocked_until)
         window = self.window
         # When each slot is free again; a request still in flight frees a window from now.

@@ -4,6 +4,9 @@ Nothing to configure: the sandbox runs on a free port in this process, the diges
 subscriptions live in a temporary SQLite file, and the console is the only channel.
 Background jobs (the digest scheduler by default) start after the banner and stop when
 the console closes; one that fails to start is reported and the console goes on.
+
+The console shows replies and posts only: every log line (the sandbox's, the scheduler's)
+goes to a file named in the banner, kept after the demo ends.
 """
 
 from __future__ import annotations
@@ -11,7 +14,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
-import logging
+import os
 import shutil
 import socket
 import sys
@@ -34,6 +37,7 @@ from ..alerts.secrets import new_key
 from ..alerts.worker import AlertWorker
 from ..compose import build_core, build_inbox
 from ..config import Settings
+from ..logs import log_to_file
 from ..scheduler.clock import Clock, utc_now
 from ..scheduler.delivery import DigestSender
 from ..scheduler.digest_scheduler import DigestScheduler
@@ -143,16 +147,14 @@ async def run_demo(
     the sandbox makes up a handoff or a rating every ``events_every`` seconds and sends it
     to the demo's own receiver, and the console (the demo's one channel) shows the alert.
     """
-    root_log, level = logging.getLogger(), logging.getLogger().level
-    if not root_log.isEnabledFor(logging.DEBUG):
-        # INFO lines (sandbox started, command failed) would repeat what the console shows.
-        root_log.setLevel(logging.WARNING)
+    log_path = _new_log_file()
+    restore_logging = log_to_file(log_path)
     tempdir = Path(tempfile.mkdtemp(prefix="mlc-bot-demo-"))
     try:
         async with SandboxServer(events_every=events_every if scheduler else None) as sandbox:
-            return await _demo(settings, sandbox, tempdir, scheduler, background)
+            return await _demo(settings, sandbox, tempdir, log_path, scheduler, background)
     finally:
-        root_log.setLevel(level)
+        restore_logging()
         shutil.rmtree(tempdir, ignore_errors=True)
 
 
@@ -160,6 +162,7 @@ async def _demo(
     settings: Settings,
     sandbox: SandboxServer,
     tempdir: Path,
+    log_path: Path,
     scheduler: bool,
     background: Sequence[BackgroundStarter],
 ) -> int:
@@ -182,7 +185,7 @@ async def _demo(
         add_routes(receiver.app, inbox)
     await receiver.start()
     session = DemoSession(core, console.context, sandbox, console.post)
-    print(_banner(sandbox), flush=True)
+    print(_banner(sandbox, log_path), flush=True)
     stoppers: list[Stopper] = []
     try:
         if scheduler:
@@ -238,7 +241,14 @@ async def _cancelled(task: asyncio.Task[None]) -> None:
         await task
 
 
-def _banner(sandbox: SandboxServer) -> str:
+def _new_log_file() -> Path:
+    """A new, private file for this demo's log, in the system's temporary folder."""
+    fd, name = tempfile.mkstemp(prefix="mlc-bot-demo-", suffix=".log")
+    os.close(fd)
+    return Path(name)
+
+
+def _banner(sandbox: SandboxServer, log_path: Path) -> str:
     site = sandbox.state.sites.get(sandbox.site_a_id)
     name = site.name if site is not None else "a demo site"
     return "\n".join(
@@ -252,6 +262,7 @@ def _banner(sandbox: SandboxServer) -> str:
             " `alerts claim <id>` claims a handoff, `alerts` lists the rules.",
             "Ctrl-C clears the line or stops a running command; type exit (or press Ctrl-D)"
             " to leave.",
+            f"The demo's log goes to {log_path}",
             "",
         ]
     )

@@ -138,6 +138,14 @@ class DigestStore:
             rows = (await conn.execute(query)).all()
         return [_subscription(r) for r in rows]
 
+    async def list_in_channel(self, platform: str, channel_id: str) -> list[Subscription]:
+        """The subscriptions of one channel, whatever workspace they were recorded under."""
+        where = and_(subscriptions.c.platform == platform, subscriptions.c.channel_id == channel_id)
+        query = select(subscriptions).where(where).order_by(subscriptions.c.id)
+        async with self.engine.begin() as conn:
+            rows = (await conn.execute(query)).all()
+        return [_subscription(r) for r in rows]
+
     async def remove(self, subscription_id: int) -> bool:
         async with self.engine.begin() as conn:
             await conn.execute(

@@ -129,6 +129,10 @@ class LazySubscriptionStore:
         async with self._opened() as store:
             return await store.list_for(platform, workspace_id)
 
+    async def list_in_channel(self, platform: str, channel_id: str) -> list[Subscription]:
+        async with self._opened() as store:
+            return await store.list_in_channel(platform, channel_id)
+
     async def remove(self, subscription_id: int) -> bool:
         async with self._opened() as store:
             return await store.remove(subscription_id)

@@ -9,9 +9,9 @@ from typing_extensions import TypedDict
 from bot.mylivechat import Message, Transcript
 from commands.context import Context
 from commands.data import HandoffData, TranscriptData, handoff_data, transcript_data
-from commands.errors import CommandError
+from commands.errors import unknown_session
 from commands.formatting import clip, count, data, na, visitor_label
-from commands.params import SESSION_ID, limit_param
+from commands.params import API_MAX_LIMIT, SESSION_ID, limit_param
 from commands.reply import Action, Reply, Row, Table
 from commands.spec import Param, ParamType, Source, command
 from commands.timefmt import ago, clock_time, short_datetime
@@ -42,16 +42,31 @@ class TranscriptsData(TypedDict):
 @command(
     "handoffs",
     help="Recent AI-to-human handoffs, newest first.",
-    examples=["handoffs", "handoffs --limit 25 --public"],
-    params=[limit_param("how many handoffs to show", 10)],
+    examples=["handoffs", "handoffs --waiting", "handoffs --limit 25 --public"],
+    params=[
+        limit_param("how many handoffs to show", 10),
+        Param(
+            "waiting",
+            ParamType.FLAG,
+            f"only those no agent has taken yet (among the latest {API_MAX_LIMIT})",
+        ),
+    ],
     public=True,
     cost="1 call: GET handoffs",
     data=HandoffsData,
 )
-async def handoffs(ctx: Context, limit: int = 10) -> Reply:
-    rows = await ctx.api.list_handoffs(limit=limit)
-    ctx.site.remember_handoffs(rows)
+async def handoffs(ctx: Context, limit: int = 10, waiting: bool = False) -> Reply:
+    # The API cannot filter: --waiting reads the most it can in its one call.
+    fetched = await ctx.api.list_handoffs(limit=API_MAX_LIMIT if waiting else limit)
+    ctx.site.remember_handoffs(fetched)
+    rows = [h for h in fetched if not h.assigned_to][:limit] if waiting else fetched
     if not rows:
+        if waiting:
+            return Reply(
+                title="No handoffs waiting",
+                text=f"Every one of the latest {count(len(fetched), 'handoff')} has an agent.",
+                data=HandoffsData(handoffs=[], waiting=0),
+            )
         return Reply(
             title="No handoffs",
             text="No conversation was handed to a human recently.",
@@ -75,13 +90,24 @@ async def handoffs(ctx: Context, limit: int = 10) -> Reply:
             ago(handoff.created_utc, now),
         )
         table_rows.append(Row(cells, actions))
-    waiting = sum(1 for h in rows if not h.assigned_to)
-    summary = f"{count(len(rows), 'handoff')}, {waiting} waiting for an agent."
+    if waiting:
+        unassigned = sum(1 for h in fetched if not h.assigned_to)
+        summary = (
+            f"{count(unassigned, 'handoff')} waiting for an agent among the latest "
+            f"{len(fetched):,}"
+            + (f"; the {len(rows):,} newest shown." if len(rows) < unassigned else ".")
+        )
+    else:
+        left = sum(1 for h in rows if not h.assigned_to)
+        summary = f"{count(len(rows), 'handoff')}, {left} waiting for an agent."
     return Reply(
-        title="Recent handoffs",
+        title="Handoffs waiting for an agent" if waiting else "Recent handoffs",
         text=summary,
         table=Table(("session", "visitor", "reason", "agent", "when"), tuple(table_rows)),
-        data=HandoffsData(handoffs=[handoff_data(h) for h in rows], waiting=waiting),
+        data=HandoffsData(
+            handoffs=[handoff_data(h) for h in rows],
+            waiting=sum(1 for h in rows if not h.assigned_to),
+        ),
     )
 
 
@@ -108,10 +134,7 @@ async def transcript(ctx: Context, session_id: str, last: int = TRANSCRIPT_LAST_
     found = await ctx.api.list_transcripts(session_id=session_id)
     chat = next((t for t in found if t.session_id == session_id), None)
     if chat is None:
-        raise CommandError(
-            f"There is no transcript for session `{data(session_id)}` on this site.",
-            hint="Check the id: `handoffs` and `transcripts` list recent sessions.",
-        )
+        raise unknown_session(session_id)
     return _transcript_reply(ctx, chat, last)
 
 
@@ -121,8 +144,11 @@ def _transcript_reply(ctx: Context, chat: Transcript, last: int) -> Reply:
     shown = messages[-last:]
     left_out = len(messages) - len(shown)
     status = "ended " + ago(chat.ended_utc, ctx.now()) if chat.ended_utc else "still open"
+    who = transcript_visitor(chat)
+    if chat.visitor_key and who != chat.visitor_key:
+        who += f" ({chat.visitor_key})"
     header = (
-        f"Visitor {data(na(chat.visitor_key))} · started {short_datetime(chat.started_utc, tz)} · "
+        f"Visitor {data(who)} · started {short_datetime(chat.started_utc, tz)} · "
         f"{status} · {count(len(messages), 'message')}"
     )
     lines = [_message_line(m, tz) for m in shown] or ["(no messages)"]
@@ -145,6 +171,22 @@ def _transcript_reply(ctx: Context, chat: Transcript, last: int) -> Reply:
 
 
 _ROLES = {"visitor": "visitor", "agent": "agent", "ai": "AI"}
+# What a chat shows as the author of a visitor's messages when it does not know their name.
+_NAMELESS = frozenset({"visitor", "guest", "anonymous", "user", "customer", ""})
+
+
+def transcript_visitor(chat: Transcript) -> str:
+    """The visitor as ``handoffs`` shows them: their name, else their key, else "anonymous".
+
+    A transcript has no name field; its visitor messages carry the name the chat showed,
+    unless that was a placeholder such as "Visitor".
+    """
+    for message in chat.messages:
+        author = (message.author or "").strip()
+        named = author.casefold() not in _NAMELESS and author != chat.visitor_key
+        if message.role == "visitor" and named:
+            return author
+    return chat.visitor_key or "anonymous"
 
 
 def _message_line(message: Message, tz: tzinfo) -> str:
@@ -176,7 +218,7 @@ async def transcripts(ctx: Context, limit: int = 10) -> Reply:
         first = next((m.text for m in chat.messages if m.role == "visitor"), None)
         cells = (
             na(chat.session_id),
-            na(chat.visitor_key),
+            transcript_visitor(chat),
             ago(chat.started_utc, now),
             str(len(chat.messages)),
             "ended" if chat.ended_utc else "open",

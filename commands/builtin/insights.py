@@ -18,6 +18,7 @@ from commands.data import (
 )
 from commands.formatting import clip, count, na, number, yes_no
 from commands.metrics import feedback_stats, usage_figures
+from commands.numbers import percent
 from commands.params import limit_param
 from commands.reply import Field, Kind, Progress, Reply, Table
 from commands.spec import Param, ParamType, command
@@ -71,11 +72,11 @@ class StartersData(TypedDict):
 async def usage(ctx: Context) -> Reply:
     figures = usage_figures(await ctx.api.get_usage(), ctx.now())
     tz = ctx.zone()
-    percent = f" ({figures.percent:.0f}%)" if figures.percent is not None else ""
-    text = f"{number(figures.used)} of {number(figures.included)} included replies used{percent}."
+    share = f" ({percent(figures.percent)})" if figures.percent is not None else ""
+    text = f"{number(figures.used)} of {number(figures.included)} included replies used{share}."
     projected = number(figures.projected)
     if figures.projected_percent is not None:
-        projected += f" ({figures.projected_percent:.0f}% of the plan)"
+        projected += f" ({percent(figures.projected_percent)} of the plan)"
     fields = (
         Field("Plan", na(figures.plan)),
         Field(

@@ -23,6 +23,7 @@ from commands.notifier_rules import (
     clean_url,
     rule_for,
 )
+from commands.outcomes import unchanged
 from commands.params import URL_MAX_LENGTH
 from commands.readback import RUN_AGAIN, confirmed, not_applied, settle
 from commands.reply import Kind, Reply, Table
@@ -57,7 +58,8 @@ class NotifiersData(TypedDict):
 
 class SavedNotifier(TypedDict):
     notifier: NotifierData
-    """The settings as MyLiveChat saved them."""
+    """The settings as MyLiveChat saved them (or as they already were, when nothing
+    changed)."""
 
 
 @command(
@@ -75,8 +77,7 @@ async def notify(ctx: Context, platform: str | None = None) -> Reply:
         *(ctx.api.get_notifier_settings(_api_platform(p)) for p in platforms)
     )
     rows = [
-        [rule_for(p).title, _where(s), joined(s.events)]
-        for p, s in zip(platforms, found, strict=True)
+        [rule_for(p).title, _where(s), _posts(s)] for p, s in zip(platforms, found, strict=True)
     ]
     return Reply(
         title="Chat notifications from MyLiveChat",
@@ -96,6 +97,18 @@ def _where(settings: NotifierSettings) -> str:
     return settings.webhook_url_prefix or "set"
 
 
+def _posts(settings: NotifierSettings) -> str:
+    """The events a platform's notifications post: none at all while no URL is set."""
+    if settings.webhook_url_present is False:
+        kept = f" ({joined(settings.events)} kept for when a URL is set)" if settings.events else ""
+        return "off" + kept
+    return joined(settings.events)
+
+
+DEFAULT_EVENTS = list(EVENTS)
+"""The events ``notify set`` chooses when the platform has none chosen: all of them."""
+
+
 @command(
     "notify set",
     help="Point a platform's notifications at a webhook URL (the URL is kept secret).",
@@ -113,11 +126,17 @@ def _where(settings: NotifierSettings) -> str:
             required=True,
             max_length=URL_MAX_LENGTH,
         ),
-        Param("events", ParamType.CHOICES, _EVENTS_HELP, choices=EVENTS),
+        Param(
+            "events",
+            ParamType.CHOICES,
+            f"{_EVENTS_HELP} (default: those already chosen, or all when none are)",
+            choices=EVENTS,
+        ),
     ],
     permission=Permission.ADMIN,
     writes=True,
-    cost="1 call: PATCH <platform>_settings (none when the URL or events break the rules)",
+    cost="1 call: PATCH <platform>_settings (+1 GET <platform>_settings without --events, "
+    "to keep the events chosen; none when the URL or events break the rules)",
     data=SavedNotifier,
 )
 async def notify_set(
@@ -127,6 +146,11 @@ async def notify_set(
     rule = check_webhook_url(platform, url)
     ctx.secrets.register(url)  # a real webhook URL: logs show *** wherever it would appear
     chosen = check_events(events) if events is not None else None
+    defaulted = False
+    if chosen is None:
+        current = await ctx.api.get_notifier_settings(_api_platform(platform))
+        if not current.events:
+            chosen, defaulted = DEFAULT_EVENTS, True
     try:
         saved = await ctx.api.update_notifier_settings(
             _api_platform(platform), webhook_url=url, events=chosen
@@ -134,7 +158,14 @@ async def notify_set(
     except OutcomeUnknown as lost:
         return await _settle_settings(ctx, lost, platform, url=url, events=chosen)
     text = f"{rule.title} notifications go to {rule.hint(url)} for: {joined(saved.events)}."
-    return _saved_reply(rule.title, platform, saved, text)
+    reply = _saved_reply(rule.title, platform, saved, text)
+    if defaulted:
+        note = (
+            f"No events were chosen, so both are on; `notify {platform} events handoff` "
+            "posts handoffs only."
+        )
+        reply = dataclasses.replace(reply, notes=(*reply.notes, note))
+    return reply
 
 
 @command(
@@ -154,11 +185,24 @@ async def notify_set(
     ],
     permission=Permission.ADMIN,
     writes=True,
-    cost="1 call: PATCH <platform>_settings (none when the events break the rules)",
+    cost="2 calls: GET then PATCH <platform>_settings (only the GET when those events are "
+    "already chosen; none when the events break the rules)",
     data=SavedNotifier,
 )
 async def notify_events(ctx: Context, platform: str, events: list[str]) -> Reply:
     chosen = check_events(events)
+    current = await ctx.api.get_notifier_settings(_api_platform(platform))
+    if set(current.events) == set(chosen):
+        title = rule_for(platform).title
+        notes = ()
+        if current.webhook_url_present is False:
+            notes = (f"No webhook URL is set yet: `notify {platform} set <webhook_url>`.",)
+        return unchanged(
+            "Nothing to change",
+            f"{title} notifications already post: {joined(current.events)}.",
+            notes=notes,
+            data=SavedNotifier(notifier=notifier_data(platform, current)),
+        )
     try:
         saved = await ctx.api.update_notifier_settings(_api_platform(platform), events=chosen)
     except OutcomeUnknown as lost:
@@ -173,24 +217,38 @@ async def notify_events(ctx: Context, platform: str, events: list[str]) -> Reply
     params=[_platform(required=True)],
     permission=Permission.ADMIN,
     writes=True,
-    cost="1 call: PATCH <platform>_settings",
+    cost="2 calls: GET then PATCH <platform>_settings (only the GET when they are already off)",
     data=SavedNotifier,
 )
 async def notify_off(ctx: Context, platform: str) -> Reply:
+    current = await ctx.api.get_notifier_settings(_api_platform(platform))
+    if current.webhook_url_present is False:
+        title = rule_for(platform).title
+        return unchanged(
+            "Already off",
+            f"MyLiveChat does not post to {title}: no webhook URL is set.",
+            notes=(f"Turn them on with `notify {platform} set <webhook_url>`.",),
+            data=SavedNotifier(notifier=notifier_data(platform, current)),
+        )
     try:
         saved = await ctx.api.update_notifier_settings(_api_platform(platform), webhook_url="")
     except OutcomeUnknown as lost:
         return await _settle_settings(ctx, lost, platform, url="")
-    return _off_reply(platform, saved)
+    return _off_reply(platform, saved, kept=current.events)
 
 
-def _off_reply(platform: str, saved: NotifierSettings) -> Reply:
+def _off_reply(platform: str, saved: NotifierSettings, *, kept: list[str] | None = None) -> Reply:
+    """``kept``: the events chosen before (MyLiveChat keeps them for when a URL is set)."""
+    events = kept if kept is not None else saved.events
     title = rule_for(platform).title
+    again = f"Turn them back on with `notify {platform} set <webhook_url>`"
+    if events:
+        again += f"; the events chosen ({joined(events)}) are kept for then"
     return Reply(
         title=f"{title} notifications off",
         text=f"MyLiveChat no longer posts to {title}.",
         kind=Kind.SUCCESS,
-        notes=(f"Turn them back on with `notify {platform} set <webhook_url>`.",),
+        notes=(again + ".",),
         data=SavedNotifier(notifier=notifier_data(platform, saved)),
     )
 

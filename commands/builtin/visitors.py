@@ -13,6 +13,7 @@ from commands.data import VisitorData, visitor_data
 from commands.errors import UsageError
 from commands.failures import outcome_unknown_reply
 from commands.formatting import clip, count, data, joined, na, number
+from commands.outcomes import unchanged
 from commands.params import limit_param
 from commands.readback import RUN_AGAIN, confirmed, not_applied, settle
 from commands.reply import Field, Kind, Reply, Table
@@ -42,6 +43,8 @@ class SavedVisitor(TypedDict):
     visitor: VisitorData
     created: bool | None
     """True for a new visitor, false for an update; null when MyLiveChat did not say."""
+    changed: bool
+    """False when the visitor already had the values asked for (nothing was sent)."""
 
 
 class RecordedEvent(TypedDict):
@@ -105,7 +108,8 @@ async def visitors(ctx: Context, limit: int = 20) -> Reply:
     ],
     permission=Permission.MEMBER_WRITE,
     writes=True,
-    cost="1 call: POST visitors",
+    cost="2 calls: GET visitors, then POST visitors (only the GET when the visitor already "
+    "has those values)",
     data=SavedVisitor,
 )
 async def visitor_set(
@@ -121,12 +125,29 @@ async def visitor_set(
     if email is not None and not _looks_like_email(email):
         raise UsageError(f"--email must be an email address like jane@acme.com, not {email!r}.")
     attributes = {k: _typed(v) for k, v in (attr or {}).items()}
+    wanted = {"email": email, "name": name, "plan": plan}
+    current = next(
+        (
+            v
+            for v in await ctx.api.list_visitors(limit=_READ_BACK_LIMIT)
+            if v.visitor_key == visitor_key
+        ),
+        None,
+    )
+    if current is not None and not _unlike(current, wanted, attributes):
+        asked = [field for field, value in wanted.items() if value is not None]
+        asked += [f"attribute {k}" for k in attributes]
+        return unchanged(
+            "Nothing to change",
+            f"Visitor `{data(visitor_key)}` already has the {joined(asked)} asked for.",
+            fields=_visitor_fields(current),
+            data=SavedVisitor(visitor=visitor_data(current), created=False, changed=False),
+        )
     try:
         saved = await ctx.api.upsert_visitor(
             visitor_key, email=email, name=name, plan=plan, attributes=attributes or None
         )
     except OutcomeUnknown as lost:
-        wanted = {"email": email, "name": name, "plan": plan}
 
         async def read() -> list[Visitor]:
             # A saved visitor is the most recently seen, so it is among the first rows.
@@ -144,7 +165,7 @@ async def visitor_set(
         title=f"{verb} visitor {data(saved.visitor_key or visitor_key)}",
         fields=_visitor_fields(saved),
         kind=Kind.SUCCESS,
-        data=SavedVisitor(visitor=visitor_data(saved), created=saved.created),
+        data=SavedVisitor(visitor=visitor_data(saved), created=saved.created, changed=True),
     )
 
 
@@ -211,14 +232,7 @@ def _judge_set(
     if visitor is None:
         shows = f"no visitor `{data(key)}` among the {_READ_BACK_LIMIT} most recently seen"
         return not_applied(lost, f"Visitor {data(key)} not saved", shows)
-    shown = {"email": visitor.email, "name": visitor.name, "plan": visitor.plan}
-    unlike = [
-        field
-        for field, value in wanted.items()
-        if value is not None and not _same(shown[field], value, fold=field == "email")
-    ]
-    have = visitor.attributes
-    unlike += [f"attribute {k}" for k, v in attributes.items() if k not in have or have[k] != v]
+    unlike = _unlike(visitor, wanted, attributes)
     if unlike:
         return not_applied(
             lost,
@@ -231,9 +245,29 @@ def _judge_set(
         title=f"Saved visitor {data(key)}",
         fields=_visitor_fields(visitor),
         kind=Kind.SUCCESS,
-        data=SavedVisitor(visitor=visitor_data(visitor), created=None),
+        data=SavedVisitor(visitor=visitor_data(visitor), created=None, changed=True),
     )
     return confirmed(lost, saved)
+
+
+def _unlike(
+    visitor: Visitor, wanted: dict[str, str | None], attributes: dict[str, Any]
+) -> list[str]:
+    """The fields and attributes asked for that ``visitor`` does not have."""
+    shown = {"email": visitor.email, "name": visitor.name, "plan": visitor.plan}
+    unlike = [
+        field
+        for field, value in wanted.items()
+        if value is not None and not _same(shown[field], value, fold=field == "email")
+    ]
+    have = visitor.attributes
+    unlike += [
+        f"attribute {k}"
+        for k, v in attributes.items()
+        # Strictly: True == 1 in Python, but not in the visitor's attributes.
+        if k not in have or type(have[k]) is not type(v) or have[k] != v
+    ]
+    return unlike
 
 
 def _same(shown: str | None, wanted: str, *, fold: bool = False) -> bool:

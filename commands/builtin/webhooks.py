@@ -2,24 +2,27 @@
 
 A subscription's secret is shown once, privately, when it is created or
 rotated; everywhere else only its first characters (``secret_prefix``).
-Receiver URLs are shown as their host only.
+Receiver URLs are shown as their host and port only. A receiver URL is https://, except
+on this machine (localhost, 127.0.0.1, ::1), where http:// serves local testing.
 """
 
 from __future__ import annotations
 
+import ipaddress
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from urllib.parse import urlsplit
 
 from typing_extensions import TypedDict
 
-from bot.mylivechat import APITimeout, OutcomeUnknown, WebhookSubscription
+from bot.mylivechat import APITimeout, BadRequest, OutcomeUnknown, WebhookSubscription
 from commands.context import Context
 from commands.data import WebhookData, webhook_data
 from commands.errors import UsageError
 from commands.failures import lost_answer, outcome_unknown_reply
 from commands.formatting import joined, na, subscription_row, url_hint
 from commands.notifier_rules import EVENTS, check_events, clean_url
+from commands.outcomes import unchanged
 from commands.params import URL_MAX_LENGTH, id_param
 from commands.readback import RUN_AGAIN, confirmed, not_applied, settle
 from commands.reply import Action, Failure, Field, Kind, Reply, Row, Table
@@ -36,6 +39,7 @@ VERIFY_HOWTO = (
 _ID = id_param("the subscription's id, as `webhooks` lists it", complete=Source.WEBHOOK)
 _EVENTS_HELP = "the events to deliver"
 _LABEL_MAX_LENGTH = 100  # the API's bound
+_URL_RULE = "https:// (http:// only for localhost, 127.0.0.1 or ::1, while testing)"
 
 
 class WebhooksData(TypedDict):
@@ -50,6 +54,8 @@ class CreatedWebhook(TypedDict):
 
 class EditedWebhook(TypedDict):
     webhook: WebhookData
+    changed: bool
+    """False when it already had the values asked for (nothing was sent)."""
 
 
 class DeletedWebhook(TypedDict):
@@ -110,7 +116,7 @@ async def webhooks(ctx: Context, event: str | None = None) -> Reply:
         Param(
             "url",
             ParamType.STRING,
-            "the receiver's https:// URL",
+            f"the receiver's URL: {_URL_RULE}",
             positional=True,
             required=True,
             max_length=URL_MAX_LENGTH,
@@ -165,7 +171,9 @@ async def webhooks_add(
     params=[
         _ID,
         Param("label", ParamType.TEXT, "a new label", max_length=_LABEL_MAX_LENGTH),
-        Param("url", ParamType.STRING, "a new receiver URL", max_length=URL_MAX_LENGTH),
+        Param(
+            "url", ParamType.STRING, f"a new receiver URL: {_URL_RULE}", max_length=URL_MAX_LENGTH
+        ),
         Param("events", ParamType.CHOICES, _EVENTS_HELP, choices=EVENTS),
         Param(
             "enabled", ParamType.CHOICE, "no pauses deliveries, yes resumes", choices=("yes", "no")
@@ -173,7 +181,8 @@ async def webhooks_add(
     ],
     permission=Permission.ADMIN,
     writes=True,
-    cost="1 call: PATCH webhook_subscriptions",
+    cost="1 call: PATCH webhook_subscriptions (+1 GET webhook_subscriptions when the list is "
+    "not cached; no PATCH when it already has those values)",
     data=EditedWebhook,
 )
 async def webhooks_edit(
@@ -189,13 +198,16 @@ async def webhooks_edit(
     url = _receiver_url(url) if url is not None else None
     chosen = check_events(events) if events is not None else None
     wanted_enabled = None if enabled is None else enabled == "yes"
+    wanted = _Wanted(label=label, url=url, events=chosen, enabled=wanted_enabled)
+    same = await _already(ctx, id, wanted)
+    if same is not None:
+        return _unchanged_edit(same, id, wanted)
     try:
         sub = await ctx.api.update_webhook_subscription(
             id, label=label, url=url, events=chosen, enabled=wanted_enabled
         )
     except OutcomeUnknown as lost:
         ctx.site.drop_webhooks()
-        wanted = _Wanted(label=label, url=url, events=chosen, enabled=wanted_enabled)
         return await settle(
             lost,
             ctx.api.list_webhook_subscriptions,
@@ -279,12 +291,25 @@ async def webhooks_rotate(ctx: Context, id: int) -> Reply:
     params=[_ID],
     permission=Permission.ADMIN,
     writes=True,
-    cost="1 call: POST test_webhook",
+    cost="1 call: POST test_webhook (+1 GET webhook_subscriptions when the list is not cached)",
     data=WebhookTest,
 )
 async def webhooks_test(ctx: Context, id: int) -> Reply:
+    known = next((s for s in await ctx.site.webhooks(ctx.api) if s.id == id), None)
+    paused = known is not None and known.enabled is False
     try:
         result = await ctx.api.test_webhook(id)
+    except BadRequest as exc:
+        if not paused:
+            raise
+        return Reply(
+            title=f"Webhook {id} is paused",
+            text=f"MyLiveChat did not send the test ({exc.message}). {_resume_hint(id)}",
+            kind=Kind.ERROR,
+            failure=Failure.INPUT,
+            request_id=exc.request_id,
+            error_code=exc.code,
+        )
     except OutcomeUnknown as lost:
         check = (
             "Check the receiver for an event named `test`. A test changes nothing, so "
@@ -311,7 +336,16 @@ async def webhooks_test(ctx: Context, id: int) -> Reply:
         receiver_status=status,
         signature_header=result.signature_header,
     )
+    notes = (_resume_hint(id),) if paused else ()
     if result.delivered and (status is None or 200 <= status < 300):
+        if paused:
+            return Reply(
+                title=f"Webhook {id}: test delivered, but the subscription is paused",
+                fields=fields,
+                kind=Kind.WARNING,
+                notes=notes,
+                data=data,
+            )
         return Reply(
             title=f"Webhook {id}: test delivered", fields=fields, kind=Kind.SUCCESS, data=data
         )
@@ -328,14 +362,45 @@ async def webhooks_test(ctx: Context, id: int) -> Reply:
         advice = f"The receiver answered HTTP {status}; only a 2xx answer counts as delivered."
     # A failed reply, so `mlc-bot exec "webhooks test 3"` exits 1 and a script can tell.
     return Reply(
-        title=f"Webhook {id}: test not delivered",
+        title=f"Webhook {id}: test not delivered"
+        + (" (the subscription is paused)" if paused else ""),
         text=advice,
         fields=fields,
+        notes=notes,
         kind=Kind.ERROR,
         failure=Failure.INPUT,
         error_code="not_delivered",
         data=data,
     )
+
+
+def _resume_hint(id: int) -> str:
+    return (
+        f"Webhook {id} is paused: it gets no real events until `webhooks edit {id} --enabled yes`."
+    )
+
+
+async def _already(ctx: Context, id: int, wanted: _Wanted) -> WebhookSubscription | None:
+    """The subscription, when it already has every value asked for (read fresh to be sure)."""
+    for fresh in (False, True):
+        if fresh:
+            ctx.site.drop_webhooks()
+        sub = next((s for s in await ctx.site.webhooks(ctx.api) if s.id == id), None)
+        if sub is None or wanted.unlike(sub):
+            return None
+    return sub
+
+
+def _unchanged_edit(sub: WebhookSubscription, id: int, wanted: _Wanted) -> Reply:
+    asked = wanted.asked()
+    if asked == ["state"]:
+        state = "paused" if sub.enabled is False else "on"
+        title, text = f"Already {state}", f"Webhook {id} is already {state}."
+    else:
+        title = "Nothing to change"
+        text = f"Webhook {id} already has the {joined(asked)} asked for."
+    data = EditedWebhook(webhook=webhook_data(sub), changed=False)
+    return unchanged(title, text, table=_one_row(sub), data=data)
 
 
 # How far the bot's clock and MyLiveChat's may disagree when judging "created just now".
@@ -350,6 +415,16 @@ class _Wanted:
     url: str | None
     events: list[str] | None
     enabled: bool | None
+
+    def asked(self) -> list[str]:
+        """The names of the fields asked for."""
+        values = [
+            ("label", self.label),
+            ("receiver URL", self.url),
+            ("events", self.events),
+            ("state", self.enabled),
+        ]
+        return [name for name, value in values if value is not None]
 
     def unlike(self, sub: WebhookSubscription) -> list[str]:
         """The names of the asked-for fields that ``sub`` does not show."""
@@ -449,7 +524,7 @@ def _edited_reply(sub: WebhookSubscription, id: int) -> Reply:
         title=f"Webhook {sub.id or id} updated",
         table=_one_row(sub),
         kind=Kind.SUCCESS,
-        data=EditedWebhook(webhook=webhook_data(sub)),
+        data=EditedWebhook(webhook=webhook_data(sub), changed=True),
     )
 
 
@@ -463,10 +538,34 @@ def _deleted_reply(id: int) -> Reply:
 
 
 def _receiver_url(text: str) -> str:
+    """The receiver URL, once it is https:// (or http:// on this machine, for testing)."""
     url = clean_url(text)
-    if not url.lower().startswith(("https://", "http://")) or " " in url:
-        raise UsageError("The receiver URL must start with https:// (or http://).")
+    if any(c.isspace() for c in url) or not url.lower().startswith(("https://", "http://")):
+        raise UsageError(f"The receiver URL must start with {_URL_RULE}.")
+    parts = urlsplit(url)
+    try:
+        parts.port  # noqa: B018 - raises ValueError for a port that is not a number
+    except ValueError:
+        raise UsageError("The receiver URL's port must be a number from 1 to 65535.") from None
+    if not parts.hostname:
+        raise UsageError("The receiver URL needs a host, like https://hooks.example.com/mlc.")
+    if parts.scheme.lower() == "http" and not _is_loopback(parts.hostname):
+        raise UsageError(
+            "The receiver URL must start with https://: over http:// anyone on the way can "
+            "read each delivery. http:// is taken only for a receiver on this machine "
+            "(localhost, 127.0.0.1 or ::1), for testing."
+        )
     return url
+
+
+def _is_loopback(host: str) -> bool:
+    host = host.lower().rstrip(".")
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 def _host(url: str) -> str:

@@ -32,7 +32,9 @@ from ..data import (
 )
 from ..failures import api_error_reply
 from ..metrics import FeedbackStats, feedback_stats, usage_figures
+from ..numbers import percent
 from ..reply import Field, Kind, Progress, Reply, Row, Table
+from ..timefmt import days
 
 __all__ = ["KINDS", "Digest", "DigestData", "DigestNowData", "build_digest", "failure_notice"]
 
@@ -155,19 +157,16 @@ async def usage_digest(
     """1 call: GET usage (shared by the digests that run together)."""
     figures = usage_figures(await data.usage(), now)
     used, included = figures.used, figures.included
-    share = f" ({figures.percent:.1f}%)" if figures.percent is not None else ""
+    share = f" ({percent(figures.percent)})" if figures.percent is not None else ""
     fields = [
         Field("Cycle replies", f"{_number(used)} of {_number(included)} included{share}"),
         Field("Since the previous digest", _change(figures.used, figures.cycle_start, previous)),
-        Field(
-            "Days left in the cycle",
-            f"{figures.days_left:.1f}" if figures.days_left is not None else "n/a",
-        ),
+        Field("Days left in the cycle", days(figures.days_left)),
     ]
     if figures.projected is not None:
         projected = _number(figures.projected)
         if figures.projected_percent is not None:
-            projected += f" ({figures.projected_percent:.0f}% of the plan)"
+            projected += f" ({percent(figures.projected_percent)} of the plan)"
         fields.append(Field("Projected at cycle end", projected))
     # The first line is what Slack shows in notifications.
     text = f"{_number(used)} AI replies so far this cycle{share}." if used is not None else ""

@@ -35,7 +35,7 @@ class DigestService:
         self, place: Place, *, kind: str, schedule: Schedule, created_by: str
     ) -> tuple[Subscription, bool]:
         """Subscribe ``place``; returns (subscription, created). An identical one is reused."""
-        for existing in await self.store.list_for(place.platform, place.workspace_id):
+        for existing in await self.within(place):
             same = (
                 existing.channel_id == place.channel_id
                 and existing.kind == kind
@@ -58,10 +58,23 @@ class DigestService:
     async def list(self, platform: str, workspace_id: str | None) -> list[Subscription]:
         return await self.store.list_for(platform, workspace_id)
 
+    async def within(self, place: Place) -> list[Subscription]:
+        """The subscriptions ``place`` reaches: its workspace's, or (``by_channel``) its
+        channel's."""
+        if place.by_channel:
+            return await self.store.list_in_channel(place.platform, place.channel_id)
+        return await self.store.list_for(place.platform, place.workspace_id)
+
+    async def recorded_workspace(self, platform: str, channel_id: str) -> str | None:
+        """The workspace the channel's digests were recorded under, when they agree."""
+        known = {s.workspace_id for s in await self.store.list_in_channel(platform, channel_id)}
+        known.discard(None)
+        return known.pop() if len(known) == 1 else None
+
     async def get(self, subscription_id: int, place: Place) -> Subscription | None:
-        """The subscription, if it belongs to ``place``'s workspace (ids are global)."""
+        """The subscription, if ``place`` reaches it (ids are global)."""
         sub = await self.store.get(subscription_id)
-        if sub is None or (sub.platform, sub.workspace_id) != (place.platform, place.workspace_id):
+        if sub is None or not place.holds(sub):
             return None
         return sub
 
@@ -81,19 +94,23 @@ class DigestService:
         return await self.store.set_paused(sub.id, paused, self.clock())
 
     async def preview(
-        self, api: MyLiveChatClient, kind: str, place: Place, *, zone_name: str
+        self, api: MyLiveChatClient, kind: str, place: Place | None, *, zone_name: str
     ) -> Reply:
         """The digest as it would be posted now, as a private reply. Nothing is recorded.
 
-        It compares against this channel's subscription of that kind when there is one,
-        else it covers the last day.
+        It compares against the channel's subscription of that kind when there is one (no
+        ``place``: there is none), else it covers the last day.
         """
         now = self.clock()
-        here = [
-            s
-            for s in await self.list(place.platform, place.workspace_id)
-            if s.channel_id == place.channel_id and s.kind == kind
-        ]
+        here = (
+            []
+            if place is None
+            else [
+                s
+                for s in await self.within(place)
+                if s.channel_id == place.channel_id and s.kind == kind
+            ]
+        )
         sub = here[0] if here else None
         schedule = Schedule.of(sub) if sub else Schedule("09:00", zone_name, "daily")
         digest = await build_digest(

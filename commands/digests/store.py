@@ -58,6 +58,10 @@ class SubscriptionStore(Protocol):
         """The subscriptions of one workspace (``None``: the console's)."""
         ...
 
+    async def list_in_channel(self, platform: str, channel_id: str) -> list[Subscription]:
+        """The subscriptions of one channel, whatever workspace they were recorded under."""
+        ...
+
     async def remove(self, subscription_id: int) -> bool: ...
 
     async def set_paused(

@@ -66,8 +66,11 @@ def _never_says_it_failed(reply: Reply) -> None:
     assert "try again" not in text and "failed" not in text, text
 
 
-def _lost(sandbox: SandboxServer, kind: str) -> None:
+def _lost(sandbox: SandboxServer, kind: str, *, after: int = 0) -> None:
+    """The answer to the next write is lost; ``after`` reads come first and go through."""
     sandbox.clear_requests()
+    for _ in range(after):
+        sandbox.inject_fault("slow", delay=0)
     sandbox.inject_fault(kind, delay=HELD)  # type: ignore[arg-type]
 
 
@@ -182,11 +185,12 @@ async def test_edit_applied_but_answer_lost_is_confirmed_by_reading_back(
     run: Run, lossy: MyLiveChatClient, sandbox: SandboxServer, kind: str
 ) -> None:
     sub_id = await _add(run, "https://example.com/hook", client=lossy)
-    _lost(sandbox, kind)
+    _lost(sandbox, kind, after=1)  # the subscription as it is, read first
 
     reply = await run(f"webhooks edit {sub_id} --events feedback --enabled no", client=lossy)
 
-    assert _calls(sandbox) == [("PATCH", "webhook_subscriptions"), ("GET", "webhook_subscriptions")]
+    resource = "webhook_subscriptions"
+    assert _calls(sandbox) == [("GET", resource), ("PATCH", resource), ("GET", resource)]
     assert reply.ok and reply.title == f"Webhook {sub_id} updated"
     assert reply.table is not None and reply.table.rows[0].cells[3:5] == ("feedback", "paused")
     assert "so the bot read it back: the change was made" in reply.notes[0]
@@ -197,7 +201,7 @@ async def test_edit_not_applied_says_not_changed(
     run: Run, lossy: MyLiveChatClient, sandbox: SandboxServer
 ) -> None:
     sub_id = await _add(run, "https://example.com/hook", client=lossy)
-    _lost(sandbox, "500")
+    _lost(sandbox, "500", after=1)
 
     reply = await run(f"webhooks edit {sub_id} --label renamed", client=lossy)
 
@@ -205,7 +209,7 @@ async def test_edit_not_applied_says_not_changed(
     assert reply.title == f"Webhook {sub_id} not changed" and reply.failure is Failure.API
     assert "reading it back shows its label as before" in reply.text
     assert "You can run the command again" in reply.text and reply.request_id
-    assert sandbox.count(method="GET", resource="webhook_subscriptions") == 1
+    assert sandbox.count(method="GET", resource="webhook_subscriptions") == 2
 
 
 @pytest.mark.parametrize(
@@ -255,12 +259,12 @@ async def test_test_with_a_lost_answer_says_it_may_have_been_sent(
     run: Run, lossy: MyLiveChatClient, sandbox: SandboxServer, receiver: WebhookReceiver
 ) -> None:
     sub_id = await _add(run, receiver.url, client=lossy)
-    _lost(sandbox, "apply-then-timeout")
+    _lost(sandbox, "apply-then-timeout", after=1)  # whether it is paused, read first
 
     reply = await run(f"webhooks test {sub_id}", client=lossy)
 
     assert [d.json()["event"] for d in receiver.deliveries] == ["test"], "it was sent"
-    assert _calls(sandbox) == [("POST", "test_webhook")]
+    assert _calls(sandbox) == [("GET", "webhook_subscriptions"), ("POST", "test_webhook")]
     assert reply.title == f"Webhook {sub_id}: outcome unknown"
     assert "cannot tell whether the test event was sent" in reply.text
     assert "Check the receiver for an event named `test`" in reply.text
@@ -273,24 +277,37 @@ async def test_test_with_a_lost_answer_says_it_may_have_been_sent(
 
 
 @pytest.mark.parametrize(
-    ("text", "title"),
+    ("text", "title", "reads_first"),
     [
-        (f"notify discord set {DISCORD_URL} --events feedback", "Discord notifications saved"),
-        ("notify slack events feedback", "Slack notifications saved"),
-        ("notify slack off", "Slack notifications off"),
+        (
+            f"notify discord set {DISCORD_URL} --events feedback",
+            "Discord notifications saved",
+            False,
+        ),
+        # Without --events, the events already chosen are read first (and kept).
+        (f"notify discord set {DISCORD_URL}", "Discord notifications saved", True),
+        ("notify slack events feedback", "Slack notifications saved", True),
+        ("notify slack off", "Slack notifications off", True),
     ],
 )
 @pytest.mark.parametrize("kind", ["apply-then-garbage", "apply-then-timeout"])
 async def test_notify_applied_but_answer_lost_is_confirmed(
-    run: Run, lossy: MyLiveChatClient, sandbox: SandboxServer, text: str, title: str, kind: str
+    run: Run,
+    lossy: MyLiveChatClient,
+    sandbox: SandboxServer,
+    text: str,
+    title: str,
+    reads_first: bool,
+    kind: str,
 ) -> None:
     platform = text.split()[1]
-    _lost(sandbox, kind)
+    _lost(sandbox, kind, after=int(reads_first))
 
     reply = await run(text, client=lossy)
 
     resource = f"{platform}_settings"
-    assert _calls(sandbox) == [("PATCH", resource), ("GET", resource)]
+    first = [("GET", resource)] if reads_first else []
+    assert _calls(sandbox) == [*first, ("PATCH", resource), ("GET", resource)]
     assert reply.ok and reply.title == title
     assert "so the bot read it back: the change was made" in reply.notes[0]
     assert "s3cr3tPathXYZ" not in _shown(reply) + render_json(reply)
@@ -298,20 +315,25 @@ async def test_notify_applied_but_answer_lost_is_confirmed(
 
 
 @pytest.mark.parametrize(
-    ("text", "still"),
+    ("text", "still", "reads_first"),
     [
-        (f"notify slack set {SLACK_URL} --events feedback", "the events handoff, feedback"),
-        ("notify discord events handoff", "no events"),
-        ("notify slack off", "a webhook URL set"),
+        (f"notify slack set {SLACK_URL} --events feedback", "the events handoff, feedback", 0),
+        ("notify discord events handoff", "no events", 1),
+        ("notify slack off", "a webhook URL set", 1),
     ],
 )
 async def test_notify_not_applied_says_what_the_settings_still_have(
-    run: Run, lossy: MyLiveChatClient, sandbox: SandboxServer, text: str, still: str
+    run: Run,
+    lossy: MyLiveChatClient,
+    sandbox: SandboxServer,
+    text: str,
+    still: str,
+    reads_first: int,
 ) -> None:
     platform = text.split()[1]
     before = sandbox.state.notifiers[(sandbox.site_a_id, platform)]
     before_url, before_events = before.webhook_url, list(before.events)
-    _lost(sandbox, "500")
+    _lost(sandbox, "500", after=reads_first)
 
     reply = await run(text, client=lossy)
 
@@ -321,7 +343,7 @@ async def test_notify_not_applied_says_what_the_settings_still_have(
     assert f"reading it back shows the settings still have {still}" in reply.text
     assert "You can run the command again" in reply.text
     assert "s3cr3tPathXYZ" not in _shown(reply)
-    assert sandbox.count(method="GET", resource=f"{platform}_settings") == 1
+    assert sandbox.count(method="GET", resource=f"{platform}_settings") == 1 + reads_first
 
 
 # -- visitors --------------------------------------------------------------------------------
@@ -330,14 +352,14 @@ async def test_notify_not_applied_says_what_the_settings_still_have(
 async def test_visitor_set_applied_but_answer_lost_is_confirmed(
     run: Run, lossy: MyLiveChatClient, sandbox: SandboxServer
 ) -> None:
-    _lost(sandbox, "apply-then-timeout")
+    _lost(sandbox, "apply-then-timeout", after=1)  # the visitor as it was, read first
 
     reply = await run("visitor set u-900 --plan pro --attr seats=12", client=lossy)
 
     saved = sandbox.state.visitors[(sandbox.site_a_id, "u-900")]
     assert (saved.plan, saved.attributes) == ("pro", {"seats": 12})
-    assert _calls(sandbox) == [("POST", "visitors"), ("GET", "visitors")]
-    assert sandbox.requests[1].query["limit"] == "200"
+    assert _calls(sandbox) == [("GET", "visitors"), ("POST", "visitors"), ("GET", "visitors")]
+    assert sandbox.requests[2].query["limit"] == "200"
     assert reply.ok and reply.title == "Saved visitor u-900"
     assert {f.name: f.value for f in reply.fields}["Attributes"] == "seats=12"
     _never_says_it_failed(reply)
@@ -347,14 +369,14 @@ async def test_visitor_set_not_applied_says_not_saved(
     run: Run, lossy: MyLiveChatClient, sandbox: SandboxServer
 ) -> None:
     key = sandbox.state.site_visitors(sandbox.site_a_id)[0].visitor_key
-    _lost(sandbox, "502")
+    _lost(sandbox, "502", after=1)
 
     reply = await run(f"visitor set {key} --plan platinum", client=lossy)
 
     assert sandbox.state.visitors[(sandbox.site_a_id, key)].plan != "platinum"
     assert reply.title == f"Visitor {key} not saved" and reply.failure is Failure.API
     assert "reading it back shows its plan as before" in reply.text
-    assert sandbox.count(method="GET", resource="visitors") == 1
+    assert sandbox.count(method="GET", resource="visitors") == 2
 
 
 async def test_visitor_event_with_a_lost_answer_says_check_before_recording_again(

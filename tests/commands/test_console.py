@@ -14,19 +14,22 @@ import select
 import signal
 import socket
 import stat
+import struct
 import subprocess
 import sys
 import termios
 import time
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
 
 from adapters.console.repl import PROMPT
 from bot.config import Settings
+from bot.mylivechat import MyLiveChatClient
 from bot.processes.demo import DemoSession, run_demo
 from bot.sandbox import SandboxServer
+from commands.catalog import default_catalog
 from commands.reply import Reply
 
 HEAVY = ("slack_bolt", "slack_sdk", "discord", "aiohttp", "apscheduler", "sqlalchemy")
@@ -78,7 +81,7 @@ async def test_exec_json_prints_the_reply_as_data(exec_env: dict[str, str]) -> N
 
 
 async def test_exec_exits_1_when_the_api_refuses(exec_env: dict[str, str]) -> None:
-    status, out, err = await _mlc_bot("exec", "tag s_missing vip", env=exec_env)
+    status, out, err = await _mlc_bot("exec", "webhooks delete 999999", env=exec_env)
 
     assert status == 1
     assert "MyLiveChat found nothing like that" in err and "Request id: req_" in err
@@ -136,7 +139,7 @@ async def test_demo_runs_piped_commands_on_its_own_sandbox(tmp_path: Path) -> No
     assert "MyLiveChat bot demo" in out and "seeded with data" in out
     assert "/mlc usage\n" in out and "AI usage: business plan" in out
     assert "Usage:" in out and "`/mlc tag <session_id> <tag ...>`" in out
-    assert "session 'nope' not found" in out and "Request id: req_" in out
+    assert "There is no chat session `nope` on this site." in out
     assert "/mlc ping" not in out  # nothing runs after exit
     assert "Traceback" not in out + err
 
@@ -224,9 +227,11 @@ def _take_the_terminal() -> None:  # pragma: no cover - runs in the child before
 class _Terminal:
     """`mlc-bot demo` typed at a terminal: Ctrl-C is the terminal's, not a signal we send."""
 
-    def __init__(self, home: Path) -> None:
+    def __init__(self, home: Path, *, columns: int | None = None) -> None:
         self.master, slave = pty.openpty()
-        env = _env(home, TERM="dumb")
+        if columns is not None:
+            fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 40, columns, 0, 0))
+        env = {k: v for k, v in _env(home, TERM="dumb").items() if k not in ("COLUMNS", "LINES")}
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "bot.cli", "demo", "--no-scheduler"],
             stdin=slave,
@@ -335,3 +340,150 @@ def test_demo_history_keeps_no_line_with_a_secret(tmp_path: Path) -> None:
     assert saved.splitlines() == ["tags", "ping", "tags", "exit"]
     assert "hooks." not in saved and "discord.com" not in saved
     assert stat.S_IMODE(history.stat().st_mode) == 0o600
+
+
+# -- `mlc-bot exec` when MyLiveChat's rate limit is spent --------------------------------------
+
+
+@pytest.fixture
+async def spent(tmp_path: Path) -> AsyncIterator[tuple[SandboxServer, dict[str, str]]]:
+    """A sandbox whose token allows one request per 4 seconds, that one already made."""
+    async with SandboxServer(rate_limit=1, window=4.0) as sandbox:
+        async with MyLiveChatClient(sandbox.tokens.site_a_write, base_url=sandbox.url) as api:
+            await api.ping()
+        sandbox.clear_requests()
+        env = _env(tmp_path, MLC_API_URL=sandbox.url, MLC_API_TOKEN=sandbox.tokens.site_a_write)
+        yield sandbox, env
+
+
+async def test_exec_says_on_stderr_how_long_it_waits_before_waiting(
+    spent: tuple[SandboxServer, dict[str, str]],
+) -> None:
+    sandbox, env = spent
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "bot.cli",
+        "exec",
+        "ping",
+        env=env,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    assert proc.stderr is not None
+    notice = (await asyncio.wait_for(proc.stderr.readuntil(b"of waiting.)\n"), 30)).decode()
+    # Said while it waits: the only request so far is the one MyLiveChat refused.
+    assert sandbox.rate_limited_count == 1 and sandbox.count(resource="ping") == 1
+    out, err = await asyncio.wait_for(proc.communicate(), 30)
+
+    assert re.search(r"`ping` waits its turn: about [1-4] s\.", notice), notice
+    assert "`mlc-bot exec --no-wait` fails at once" in notice
+    assert proc.returncode == 0 and "MyLiveChat is reachable" in out.decode()
+    assert "WARNING" not in notice + err.decode()  # the notice, not a log line
+    assert sandbox.count(resource="ping") == 2
+
+
+async def test_exec_no_wait_fails_at_once_with_exit_1(
+    spent: tuple[SandboxServer, dict[str, str]],
+) -> None:
+    sandbox, env = spent
+
+    status, out, err = await _mlc_bot("exec", "ping", "--no-wait", env=env)
+    as_json = await _mlc_bot("exec", "usage", "--no-wait", "--json", env=env)
+
+    assert status == 1 and out == ""
+    assert re.search(r"MyLiveChat's rate limit is spent; try again in [1-4] s\.", err), err
+    assert "nothing was sent to MyLiveChat and nothing changed" in err
+    assert "Queued" not in err
+    assert as_json[0] == 1 and json.loads(as_json[1])["error"]["code"] == "rate_limit_spent"
+    # Only the probes MyLiveChat refused: neither command was sent again after waiting.
+    assert sandbox.count() == sandbox.rate_limited_count == 2
+
+
+# -- what the console shows: whole help lines, replies and posts only ------------------------
+
+
+def test_help_at_a_narrow_terminal_wraps_every_description_and_cuts_none(
+    tmp_path: Path,
+) -> None:
+    term = _Terminal(tmp_path, columns=64)
+    try:
+        term.wait_for(PROMPT)
+        term.type("help\r")
+        out = term.wait_for("Type `help <command>`")
+        term.type("exit\r")
+        assert term.wait_exit() == 0
+    finally:
+        term.close()
+
+    table = out[out.index("command ") : out.index("Type `help <command>`")]
+    lines = [line.rstrip() for line in table.replace("\r", "").splitlines() if line.strip()]
+    assert max(len(line) for line in lines) <= 64
+    assert "…" not in table
+    # Each command's description, read back down its wrapped column, is whole.
+    column = lines[0].index("what it does")
+    described: dict[str, str] = {}
+    name = ""
+    for line in lines[2:]:
+        if line[:column].strip():
+            name = line[:column].strip()
+        described[name] = (described.get(name, "") + " " + line[column:].strip()).strip()
+    for cmd in default_catalog():
+        assert described[f"/mlc {cmd.name}"] == cmd.summary
+
+
+async def test_demo_help_through_a_pipe_shows_each_description_whole_on_its_line(
+    tmp_path: Path,
+) -> None:
+    status, out, _ = await _mlc_bot("demo", "--no-scheduler", env=_env(tmp_path), stdin=b"help\n")
+
+    assert status == 0
+    for cmd in default_catalog():
+        line = next(line for line in out.splitlines() if line.startswith(f"/mlc {cmd.name}  "))
+        assert line.endswith(cmd.summary), line
+
+
+_LOG_LINE = re.compile(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d+ [A-Z]+ ")
+
+
+async def test_the_demo_console_shows_replies_and_posts_while_its_log_goes_to_a_file(
+    tmp_path: Path,
+) -> None:
+    env = _env(tmp_path, TMPDIR=str(tmp_path))
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "bot.cli",
+        "demo",
+        env=env,
+        stdin=asyncio.subprocess.PIPE,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    assert proc.stdin is not None and proc.stdout is not None
+    banner = (await asyncio.wait_for(proc.stdout.readuntil(b".log\n"), 30)).decode()
+    log = Path(re.search(r"The demo's log goes to (\S+\.log)", banner).group(1))  # type: ignore[union-attr]
+    assert log.parent == tmp_path
+
+    await asyncio.to_thread(_wait_for_text, log, "digest scheduler started")
+    for line in (b"digest add usage\n", b"digest pause 1\n", b"digest resume 1\n"):
+        proc.stdin.write(line)
+        await proc.stdin.drain()
+    # The scheduler noticed the changes (it logs each job it adds) while the console ran.
+    await asyncio.to_thread(_wait_for_text, log, 'Added job "usage digest #1"')
+    out, err = await asyncio.wait_for(proc.communicate(b"exit\n"), 30)
+
+    shown = banner + out.decode() + err.decode()
+    assert proc.returncode == 0
+    assert "Digest #1 paused" in shown and "Digest #1 resumed" in shown
+    assert not _LOG_LINE.search(shown), shown
+    assert "apscheduler" not in shown and "sandbox listening" not in shown
+    assert "apscheduler.scheduler" in await asyncio.to_thread(log.read_text)
+
+
+def _wait_for_text(path: Path, text: str, timeout: float = 30) -> None:
+    """Poll ``path`` until it holds ``text`` (a log file has nothing to wait on)."""
+    deadline = time.monotonic() + timeout
+    while text not in path.read_text():
+        assert time.monotonic() < deadline, f"no {text!r} in {path}:\n{path.read_text()}"
+        time.sleep(0.1)

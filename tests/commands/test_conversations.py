@@ -98,7 +98,7 @@ async def test_transcript_of_unknown_session_is_a_friendly_error(run: Run) -> No
     reply = await run("transcript s_nothere")
 
     assert reply.failure is Failure.INPUT and reply.exit_status == 1
-    assert "There is no transcript for session `s_nothere`" in reply.text
+    assert "There is no chat session `s_nothere` on this site." in reply.text
 
 
 async def test_transcript_of_another_sites_session_is_not_shown(
@@ -136,3 +136,57 @@ async def test_text_shows_a_pick_action_with_what_is_picked(run: Run) -> None:
 
     tag_line = next(line for line in text.splitlines() if line.startswith("→ Tag: "))
     assert re.fullmatch(r"→ Tag: tag s_\w+ <tag>", tag_line)
+
+
+async def test_handoffs_waiting_shows_only_the_unassigned_ones(
+    run: Run, sandbox: SandboxServer
+) -> None:
+    seeded = [h for h in sandbox.state.handoffs if h.site_id == sandbox.site_a_id]
+    unassigned = {h.session_id for h in seeded if not h.assigned_to}
+    assert 0 < len(unassigned) < len(seeded)
+
+    reply = await run("handoffs --waiting")
+
+    assert reply.ok and reply.title == "Handoffs waiting for an agent"
+    assert reply.table is not None
+    assert {row.cells[0] for row in reply.table.rows} == unassigned
+    assert all(row.cells[3] == "waiting" for row in reply.table.rows)
+    assert reply.text.startswith(f"{len(unassigned)} handoffs waiting for an agent among")
+    assert sandbox.count(resource="handoffs") == 1
+
+
+async def test_handoffs_waiting_says_so_when_every_one_has_an_agent(
+    run: Run, sandbox: SandboxServer
+) -> None:
+    for handoff in sandbox.state.handoffs:
+        handoff.assigned_to = handoff.assigned_to or "Maya"
+
+    reply = await run("handoffs --waiting")
+
+    assert reply.ok and reply.title == "No handoffs waiting" and reply.table is None
+
+
+async def test_transcripts_show_visitor_names_as_handoffs_do(
+    run: Run, sandbox: SandboxServer
+) -> None:
+    handoffs = await run("handoffs --limit 200")
+    transcripts = await run("transcripts --limit 200")
+
+    assert handoffs.table is not None and transcripts.table is not None
+    by_session = {row.cells[0]: row.cells[1] for row in handoffs.table.rows}
+    listed = {row.cells[0]: row.cells[1] for row in transcripts.table.rows}
+    both = set(by_session) & set(listed)
+    assert len(both) > 5
+    assert {s: listed[s] for s in both} == {s: by_session[s] for s in both}
+    named = [h for h in sandbox.state.handoffs if h.visitor_name and h.session_id in both]
+    assert named, "the seed names some of them"
+
+
+async def test_a_transcript_names_its_visitor(run: Run, sandbox: SandboxServer) -> None:
+    handoff = next(
+        h for h in sandbox.state.handoffs if h.site_id == sandbox.site_a_id and h.visitor_name
+    )
+
+    reply = await run(f"transcript {handoff.session_id}")
+
+    assert reply.text.startswith(f"Visitor {handoff.visitor_name} ({handoff.visitor_key}) · ")

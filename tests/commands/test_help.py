@@ -168,7 +168,7 @@ async def test_a_usage_error_without_a_command_points_at_help_once(run: Run, tex
 def test_an_integer_may_be_typed_with_the_hash_replies_show() -> None:
     invocation = parse("digest pause #3", default_catalog())
 
-    assert invocation.command.name == "digest pause" and invocation.args == {"id": 3}
+    assert invocation.command.name == "digest pause" and invocation.args["id"] == 3
     with pytest.raises(
         UsageError, match=r"must be a whole number from 1 to 2147483647 \(digits 0-9\), not '#x'"
     ):

@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 
+from adapters.slack.blocks import render_blocks
 from bot.mylivechat import MyLiveChatClient
 from bot.sandbox import SandboxServer
-from commands.reply import Failure, Kind
+from commands.digests.content import build_digest
+from commands.render import render_text
+from commands.reply import Failure, Kind, Reply
 
 from .conftest import Run
 
@@ -161,3 +167,47 @@ async def test_starters_lists_chips_in_order_with_state(run: Run) -> None:
     assert [r.cells[0] for r in reply.table.rows] == ["10", "20", "30", "40", "50"]
     assert reply.table.rows[-1].cells[2] == "no"
     assert reply.text == "4 of 5 starters shown to visitors."
+
+
+class _HalfAndABit:
+    """A usage rollup of exactly 50.5% of the plan: 505 of 1,000 replies."""
+
+    def to_api(self, now: datetime) -> dict[str, Any]:
+        start = now - timedelta(days=10)
+        return {
+            "total_replies": 9_000,
+            "cycle_replies": 505,
+            "plan_code": "pro",
+            "included_replies": 1_000,
+            "cycle_start_utc": start.isoformat(),
+            "cycle_end_utc": (start + timedelta(days=30)).isoformat(),
+        }
+
+
+def _percentages(text: str) -> set[str]:
+    return set(re.findall(r"[0-9.,]+%", text))
+
+
+def _slack_text(reply: Reply) -> str:
+    return str(render_blocks(reply))
+
+
+async def test_one_figure_reads_the_same_on_the_bar_and_in_the_text(
+    run: Run, sandbox: SandboxServer, api: MyLiveChatClient
+) -> None:
+    sandbox.state.usage[sandbox.site_a_id] = _HalfAndABit()  # type: ignore[assignment]
+
+    usage = await run("usage")
+    digest = await build_digest(
+        "usage", api, now=datetime.now(UTC), zone=UTC, previous=None, window=timedelta(days=1)
+    )
+
+    for reply in (usage, digest.reply):
+        shown = render_text(reply)
+        # The share (51%) and the projection (152% of the plan): nothing else, each once.
+        assert _percentages(shown) == {"51%", "152%"}, shown
+        assert "50.5%" not in shown and "50%" not in shown
+        assert {"51%", "152%"} <= _percentages(_slack_text(reply))
+        assert "50.5%" not in _slack_text(reply) and "50%" not in _slack_text(reply)
+    assert "505 of 1,000 included replies used (51%)." in usage.text
+    assert _field(digest.reply, "Days left in the cycle") == _field(usage, "Days left")

@@ -30,7 +30,7 @@ async def test_notify_shows_every_platform_without_any_url(
     rows = {row.cells[0]: row.cells[1:] for row in reply.table.rows}
     assert rows["Slack"][0].startswith("https://hooks.slack.com/")
     assert rows["Slack"][1] == "handoff, feedback"
-    assert rows["Discord"] == ("not set", "none")
+    assert rows["Discord"] == ("not set", "off")
     assert seeded not in _visible(reply)
     assert sandbox.count(method="GET") == 3
 
@@ -66,6 +66,14 @@ async def test_set_accepts_slack_angle_bracket_links(run: Run, sandbox: SandboxS
         ("slack", "https://hooks.slak.com/services/T/B/s3cr3tPathXYZ", "https://hooks.slack.com/"),
         ("slack", "http://hooks.slack.com/services/T/B/s3cr3tPathXYZ", "https://hooks.slack.com/"),
         ("discord", "https://discord.gg/api/webhooks/1/s3cr3tPathXYZ", "discordapp.com/api"),
+        # The right prefix, but not the shape of a webhook the platform issues.
+        ("discord", "https://discord.com/api/webhooks/123", "/webhooks/<id>/<token>"),
+        ("discord", "https://discord.com/api/webhooks/s3cr3tPathXYZ/x", "/webhooks/<id>/<token>"),
+        ("slack", "https://hooks.slack.com/s3cr3tPathXYZ", "/services/T…/B…/…"),
+        ("slack", "https://hooks.slack.com/services/T1/s3cr3tPathXYZ", "/services/T…/B…/…"),
+        ("teams", "https://acme.webhook.office.com/?s3cr3tPathXYZ", "with the webhook's path"),
+        ("teams", "https://webhook.office.com/s3cr3tPathXYZ", "*.webhook.office.com"),
+        ("teams", "https://x@acme.webhook.office.com/s3cr3tPathXYZ", "*.webhook.office.com"),
         ("teams", "https://evil.example.com/webhook.office.com/s3cr3tPathXYZ", "*.logic.azure"),
         ("teams", "http://acme.webhook.office.com/s3cr3tPathXYZ", "https:// URL"),
     ],
@@ -119,6 +127,60 @@ async def test_off_removes_the_url(run: Run, sandbox: SandboxServer) -> None:
 
     assert reply.ok
     assert sandbox.state.notifiers[(sandbox.site_a_id, "slack")].webhook_url is None
+    assert "the events chosen (handoff, feedback) are kept" in reply.notes[0]
+
+
+async def test_set_without_events_posts_both_when_none_were_chosen(
+    run: Run, sandbox: SandboxServer
+) -> None:
+    reply = await run(f"notify discord set {DISCORD_URL}")
+
+    stored = sandbox.state.notifiers[(sandbox.site_a_id, "discord")]
+    assert stored.events == ["handoff", "feedback"]
+    assert reply.ok and reply.kind is Kind.SUCCESS
+    assert "for: handoff, feedback." in reply.text and "for: none" not in reply.text
+    assert any("No events were chosen, so both are on" in n for n in reply.notes)
+
+
+async def test_set_without_events_keeps_the_events_chosen(run: Run, sandbox: SandboxServer) -> None:
+    await run("notify discord events feedback")
+
+    reply = await run(f"notify discord set {DISCORD_URL}")
+
+    assert sandbox.state.notifiers[(sandbox.site_a_id, "discord")].events == ["feedback"]
+    assert reply.ok and "for: feedback." in reply.text
+    assert not any("No events were chosen" in n for n in reply.notes)
+
+
+async def test_after_off_the_listing_says_nothing_is_posted(run: Run) -> None:
+    await run("notify teams set https://acme.webhook.office.com/webhookb2/x --events handoff")
+    await run("notify teams off")
+
+    reply = await run("notify teams")
+
+    assert reply.table is not None
+    [(_, webhook, events)] = [row.cells for row in reply.table.rows]
+    assert webhook == "not set"
+    assert events == "off (handoff kept for when a URL is set)"
+
+
+async def test_doing_nothing_is_said_plainly_and_sends_no_change(
+    run: Run, sandbox: SandboxServer
+) -> None:
+    await run("notify discord off")
+    again_events = await run("notify slack events feedback,handoff")
+
+    assert writes_sent(sandbox) == 0
+    off = await run("notify discord off")
+    assert off.ok and off.title == "Already off" and off.kind is Kind.INFO
+    assert off.text == (
+        "MyLiveChat does not post to Discord: no webhook URL is set. Nothing changed."
+    )
+    assert again_events.ok and again_events.title == "Nothing to change"
+    assert again_events.text == (
+        "Slack notifications already post: handoff, feedback. Nothing changed."
+    )
+    assert writes_sent(sandbox) == 0
 
 
 async def test_misspelt_platform_or_subcommand_never_echoes_the_url(

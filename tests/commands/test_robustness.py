@@ -70,6 +70,7 @@ async def test_server_error_on_a_write_shows_request_id_and_is_not_retried(
     run: Run, fast_api: MyLiveChatClient, sandbox: SandboxServer, site: SiteCache
 ) -> None:
     await site.whoami(fast_api)  # the write check is cached, so the fault hits the write
+    sandbox.inject_fault("slow", delay=0)  # the read of the visitor as it is goes through
     sandbox.inject_fault("500", count=1)
 
     reply = await run("visitor set u-5 --plan pro", client=fast_api)

@@ -93,12 +93,18 @@ async def test_swapped_arguments_get_a_usage_hint(run: Run, sandbox: SandboxServ
     assert writes_sent(sandbox) == 0
 
 
-async def test_tag_on_unknown_session_shows_api_error_with_request_id(run: Run) -> None:
-    reply = await run("tag s_doesnotexist vip")
+async def test_an_unknown_session_gets_the_message_transcript_gives(run: Run) -> None:
+    transcript = await run("transcript s_doesnotexist")
 
-    assert reply.failure is Failure.API and reply.error_code == "not_found"
-    assert reply.request_id and reply.request_id.startswith("req_")
-    assert "Request id: req_" in render_text(reply)
+    for text in ("tag s_doesnotexist vip", "untag s_doesnotexist vip", "tag s_doesnotexist 42 bug"):
+        reply = await run(text)
+        assert reply.exit_status == 1, text
+        # The same words, and as MyLiveChat refused it, its code and request id.
+        assert reply.text.startswith(transcript.text), text
+        assert reply.failure is Failure.API and reply.error_code == "not_found", text
+        assert reply.request_id and reply.request_id in render_text(reply), text
+    assert "There is no chat session `s_doesnotexist` on this site." in transcript.text
+    assert "`handoffs` and `transcripts` list recent sessions" in transcript.text
 
 
 async def test_untag_removes_and_reports_when_nothing_was_there(
@@ -111,7 +117,8 @@ async def test_untag_removes_and_reports_when_nothing_was_there(
 
     assert removed.ok and removed.title == "Tag removed"
     assert (sandbox.site_a_id, session_id, 43) not in sandbox.state.tag_applications
-    assert again.ok and again.title == "Was not tagged"
+    assert again.ok and again.title == "Not tagged" and again.kind is Kind.INFO
+    assert again.text == f"Session `{session_id}` does not have `bug`. Nothing changed."
 
 
 async def test_tag_without_arguments_shows_usage_and_example(run: Run) -> None:
@@ -152,7 +159,7 @@ async def test_tags_add_existing_name_keeps_it_as_it_was(run: Run, sandbox: Sand
     reply = await run("tags add vip --color #000000")
 
     assert reply.ok and reply.title == "Tag already exists"
-    assert "already exists (id 41). It is enabled" in reply.text
+    assert reply.text == "The tag `vip` (id 41) already exists: it can be applied. Nothing changed."
     assert any("change them with `tags edit`" in n for n in reply.notes)
     assert sandbox.state.tags[41].color == "#7c3aed"
 
@@ -165,7 +172,8 @@ async def test_deleted_tag_comes_back_with_tags_add_as_the_hint_says(
     tagged = await run(f"tag {session_id} legacy-promo")
 
     assert "`tags add legacy-promo`" in refused.text
-    assert "It is enabled and can be applied." in restored.text
+    assert restored.ok and restored.title == "Restored tag legacy-promo"
+    assert "was deleted; adding it again brought it back" in restored.text
     assert tagged.ok
 
 
@@ -280,3 +288,96 @@ async def test_tags_add_keeps_backslashes_in_what_is_saved(
     assert reply.ok
     created = next(t for t in sandbox.state.tags.values() if t.name == "win")
     assert created.description == "C:\\temp\\new"
+
+
+async def test_several_tags_are_applied_one_call_each_with_the_list_cached(
+    run: Run, sandbox: SandboxServer, session_id: str
+) -> None:
+    await run("tags")  # the tag list is cached
+    sandbox.clear_requests()
+
+    reply = await run(f"tag {session_id} vip bug")
+
+    assert reply.ok and reply.title == "Tagged"
+    assert reply.text == f"Session `{session_id}` is now tagged `vip` and `bug`."
+    assert {(sandbox.site_a_id, session_id, 41), (sandbox.site_a_id, session_id, 43)} <= (
+        sandbox.state.tag_applications
+    )
+    calls = [(r.method, r.resource) for r in sandbox.requests if r.resource != "whoami"]
+    assert calls == [("POST", "apply_tag")] * 2  # no GET tags: the list was cached
+    assert reply.actions[0].command == f"untag {session_id} 41 43"
+
+    undone = await run(reply.actions[0].command)
+    assert undone.ok and undone.title == "Tags removed"
+    assert undone.text == f"Session `{session_id}` no longer has `vip` and `bug`."
+    assert sandbox.count(method="DELETE", resource="apply_tag") == 2
+
+
+async def test_several_tags_say_which_were_there_already(
+    run: Run, sandbox: SandboxServer, session_id: str
+) -> None:
+    await run(f"tag {session_id} bug")
+
+    mixed = await run(f"tag {session_id} vip bug")
+    again = await run(f"tag {session_id} bug vip 41")
+
+    assert mixed.ok and mixed.text == (
+        f"Session `{session_id}` is now tagged `vip`; it already had `bug`."
+    )
+    assert mixed.actions[0].command == f"untag {session_id} 41"
+    assert again.ok and again.title == "Already tagged" and again.kind is Kind.INFO
+    assert again.text == f"Session `{session_id}` already has `bug` and `vip`. Nothing changed."
+
+
+async def test_a_tag_name_with_spaces_is_taken_whole(
+    run: Run, sandbox: SandboxServer, session_id: str
+) -> None:
+    await run("tags add high value")
+    tag_id = next(t.id for t in sandbox.state.tags.values() if t.name == "high value")
+
+    reply = await run(f"tag {session_id} high value vip")
+
+    assert reply.ok and "`high value` and `vip`" in reply.text
+    assert (sandbox.site_a_id, session_id, tag_id) in sandbox.state.tag_applications
+
+
+async def test_one_unknown_tag_among_several_changes_nothing(
+    run: Run, sandbox: SandboxServer, session_id: str
+) -> None:
+    reply = await run(f"tag {session_id} vip biling")
+
+    assert reply.failure is Failure.INPUT
+    assert "There is no tag `biling`" in reply.text and "Did you mean `billing`?" in reply.text
+    assert writes_sent(sandbox) == 0
+
+
+async def test_a_failure_after_some_tags_says_exactly_what_was_done(
+    run: Run, sandbox: SandboxServer, session_id: str
+) -> None:
+    await run("tags")  # cached while bug is enabled
+    sandbox.state.tags[43].enabled = False  # then bug is deleted in the dashboard
+
+    reply = await run(f"tag {session_id} vip bug billing")
+
+    assert reply.failure is Failure.API and reply.request_id
+    assert reply.text.splitlines() == [
+        f"Session `{session_id}` is now tagged `vip`.",
+        "`bug` was not applied: MyLiveChat did not accept the request: "
+        "tag 43 is disabled; re-enable it before applying it",
+        "Not tried: `billing`.",
+    ]
+    assert reply.actions[0].command == f"untag {session_id} 41"
+    applied = {t for (site, s, t) in sandbox.state.tag_applications if s == session_id}
+    assert applied == {41}
+
+
+async def test_tags_edit_with_the_values_it_has_changes_nothing(
+    run: Run, sandbox: SandboxServer
+) -> None:
+    reply = await run("tags edit vip --color #7C3AED --description Priority customer")
+
+    assert reply.ok and reply.title == "Nothing to change"
+    assert reply.text == (
+        "The tag vip (id 41) already has the colour, description asked for. Nothing changed."
+    )
+    assert writes_sent(sandbox) == 0

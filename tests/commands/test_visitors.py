@@ -29,6 +29,22 @@ async def test_visitor_set_creates_then_updates_with_typed_attributes(
     assert stored.attributes == {"seats": 12, "company": "Acme", "vip": True}
 
 
+async def test_visitor_set_with_the_values_it_has_changes_nothing(
+    run: Run, sandbox: SandboxServer
+) -> None:
+    await run("visitor set u-777 --email jane@acme.com --plan pro --attr seats=12 --attr vip=true")
+
+    same = await run("visitor set u-777 --email JANE@acme.com --plan pro --attr seats=12")
+    typed = await run("visitor set u-777 --attr vip=1")  # 1 is not true
+
+    assert same.ok and same.title == "Nothing to change"
+    assert same.text == (
+        "Visitor `u-777` already has the email, plan, attribute seats asked for. Nothing changed."
+    )
+    assert sandbox.count(method="POST", resource="visitors") == 2
+    assert typed.ok and typed.title == "Updated visitor u-777"
+
+
 async def test_visitor_set_needs_a_field(run: Run, sandbox: SandboxServer) -> None:
     reply = await run("visitor set u-777")
 

@@ -78,7 +78,7 @@ async def test_secret_never_appears_outside_its_sensitive_reply(
     listing = others[0]
     assert listing.table is not None
     assert listing.table.rows[0].cells[5] == secret[:8] + "…"
-    assert listing.table.rows[0].cells[2] == "http://127.0.0.1/…"
+    assert listing.table.rows[0].cells[2] == receiver.url.split("/hooks")[0] + "/…"
 
 
 async def test_signed_test_event_reaches_a_receiver_using_the_secret(
@@ -234,3 +234,85 @@ async def test_id_must_be_a_number(run: Run) -> None:
     reply = await run("webhooks test abc")
 
     assert reply.failure is Failure.USAGE and "<id> must be a whole number" in reply.text
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://hooks.example.com/mlc",
+        "http://10.0.0.7/mlc",
+        "http://localhost.example.com/mlc",
+        "https://hooks.example.com:99999/mlc",
+    ],
+)
+async def test_add_takes_http_only_for_this_machine(
+    run: Run, sandbox: SandboxServer, url: str
+) -> None:
+    reply = await run(f"webhooks add {url} --events handoff")
+
+    assert reply.failure is Failure.USAGE, reply.text
+    assert writes_sent(sandbox) == 0
+
+
+@pytest.mark.parametrize(
+    ("url", "shown"),
+    [
+        ("https://hooks.example.com/mlc", "https://hooks.example.com/…"),
+        ("https://hooks.example.com:8443/mlc", "https://hooks.example.com:8443/…"),
+        ("http://localhost:8080/mlc", "http://localhost:8080/…"),
+        ("http://127.0.0.5:9/mlc", "http://127.0.0.5:9/…"),
+        ("http://[::1]:8080/mlc", "http://[::1]:8080/…"),
+    ],
+)
+async def test_add_takes_https_or_a_local_receiver_and_shows_its_port(
+    run: Run, url: str, shown: str
+) -> None:
+    reply = await run(f"webhooks add {url} --events handoff")
+
+    assert reply.ok, reply.text
+    assert {f.name: f.value for f in reply.fields}["Receiver"] == shown
+
+
+async def test_help_and_refusal_state_the_same_rule(run: Run) -> None:
+    help_page = render_text(await run("help webhooks add"))
+    refused = await run("webhooks add http://hooks.example.com/mlc --events handoff")
+
+    assert "https:// (http:// only for localhost, 127.0.0.1 or ::1, while testing)" in help_page
+    assert "must start with https://" in refused.text and "this machine" in refused.text
+
+
+async def test_test_of_a_paused_subscription_says_it_is_paused(
+    run: Run, receiver: WebhookReceiver
+) -> None:
+    added = await run(f"webhooks add {receiver.url} --events handoff")
+    receiver.secret = _secret(added)
+    sub_id = next(f.value for f in added.fields if f.name == "Id")
+    await run(f"webhooks edit {sub_id} --enabled no")
+
+    reply = await run(f"webhooks test {sub_id}")
+
+    assert reply.ok and reply.kind is Kind.WARNING
+    assert reply.title == f"Webhook {sub_id}: test delivered, but the subscription is paused"
+    assert f"`webhooks edit {sub_id} --enabled yes`" in " ".join(reply.notes)
+    assert receiver.accepted[0]["event"] == "test"
+
+
+async def test_edit_with_the_values_it_has_changes_nothing_and_says_so(
+    run: Run, receiver: WebhookReceiver, sandbox: SandboxServer
+) -> None:
+    added = await run(f"webhooks add {receiver.url} --events handoff --label CRM")
+    sub_id = next(f.value for f in added.fields if f.name == "Id")
+    paused = await run(f"webhooks edit {sub_id} --enabled no")
+    assert paused.ok and paused.title == f"Webhook {sub_id} updated"
+    sandbox.clear_requests()
+
+    again = await run(f"webhooks edit {sub_id} --enabled no")
+    same = await run(f"webhooks edit {sub_id} --label CRM --events handoff")
+
+    assert again.ok and again.title == "Already paused"
+    assert again.text == f"Webhook {sub_id} is already paused. Nothing changed."
+    assert same.ok and same.title == "Nothing to change"
+    assert (
+        same.text == f"Webhook {sub_id} already has the label, events asked for. Nothing changed."
+    )
+    assert writes_sent(sandbox) == 0

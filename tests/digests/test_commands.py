@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from adapters.console.exec import console_context
+from adapters.console.exec import DEMO_CHANNEL, console_context
 from bot.compose import build_core
 from bot.config import Settings
 from bot.mylivechat import MyLiveChatClient
@@ -18,7 +18,7 @@ from commands.context import Caller, Context, Policy, Surface
 from commands.digests.service import DigestService
 from commands.dispatch import Dispatcher
 from commands.markup import channel_ref
-from commands.reply import Failure, Reply
+from commands.reply import Failure, Kind, Reply
 
 from .conftest import FakeClock
 
@@ -185,11 +185,14 @@ async def test_without_the_database_the_commands_say_so(run: RunText) -> None:
     assert reply.failure is Failure.INPUT and "database" in reply.text
 
 
-async def test_the_console_counts_as_one_channel(run: RunText) -> None:
-    reply = await run("digest add usage", platform="console", channel=None, workspace=None)
+async def test_the_demos_console_counts_as_one_channel(run: RunText) -> None:
+    demo = {"platform": "console", "channel": DEMO_CHANNEL, "workspace": None}
+    reply = await run("digest add usage", **demo)
     assert reply.ok
-    listing = await run("digest list", platform="console", channel=None, workspace=None)
-    assert listing.table is not None and listing.table.rows[0].cells[2] == "console"
+    listing = await run("digest list", **demo)
+    assert listing.table is not None and listing.table.rows[0].cells[2] == "console (here)"
+    elsewhere = await run("digest add usage --channel slack:C1", **demo)
+    assert elsewhere.failure is Failure.USAGE and "is for `mlc-bot exec`" in elsewhere.text
 
 
 async def test_a_bad_default_zone_asks_for_tz(run: RunText) -> None:
@@ -225,7 +228,7 @@ async def test_closing_the_core_closes_the_digest_database(
         database_url=f"sqlite:///{tmp_path / 'bot.db'}",
     )
     core = build_core(settings)
-    ctx = console_context(core)
+    ctx = console_context(core, channel=DEMO_CHANNEL)
     assert (await core.dispatcher.run_text("digest add usage", ctx)).ok
     assert _sqlite_files(tmp_path) == ["bot.db", "bot.db-shm", "bot.db-wal"], "WAL is open"
 
@@ -241,3 +244,30 @@ async def test_closing_the_core_closes_the_digest_database(
         await reopened.aclose()
         await reopened.aclose()  # twice is fine
     assert sub.kind == "usage"
+
+
+async def test_doing_nothing_is_said_plainly(run: RunText, store: DigestStore) -> None:
+    await run("digest add usage --days daily")
+    again = await run("digest add usage --days daily")
+    running = await run("digest resume 1")
+    await run("digest pause 1")
+    paused = await run("digest pause 1")
+
+    assert again.ok and again.title == "Already scheduled as #1"
+    assert again.text.endswith("Nothing changed.")
+    assert running.ok and running.title == "Already running"
+    assert running.text == (
+        "Digest #1 is not paused: the usage digest runs daily at 09:00 UTC. Nothing changed."
+    )
+    assert paused.ok and paused.title == "Already paused" and paused.kind is Kind.INFO
+    assert paused.text == "Digest #1 is already paused. Nothing changed."
+    assert "`digest resume 1` starts it again." in paused.notes
+    [sub] = await store.list_all()
+    assert sub.paused
+
+
+async def test_channel_is_for_exec_only(run: RunText, store: DigestStore) -> None:
+    reply = await run("digest add usage --channel slack:C9")
+
+    assert reply.failure is Failure.USAGE and "`--channel` is for `mlc-bot exec`" in reply.text
+    assert await store.list_all() == []

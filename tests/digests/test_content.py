@@ -11,7 +11,9 @@ from bot.mylivechat import MyLiveChatClient, ServerError
 from bot.sandbox import SandboxServer
 from commands.digests.content import DigestData, build_digest, failure_notice
 from commands.metrics import feedback_stats, usage_figures
+from commands.numbers import percent
 from commands.reply import Kind, Reply
+from commands.timefmt import days
 
 from .conftest import SANDBOX_NOW
 
@@ -36,7 +38,7 @@ async def test_usage_digest_matches_the_api_and_warns_when_the_pace_exceeds_the_
     assert field(reply, "Cycle replies").startswith(f"{used:,} of 350,000 included (")
     assert reply.progress is not None and reply.progress.total == 350_000
     assert field(reply, "Since the previous digest") == "n/a (first digest)"
-    assert field(reply, "Days left in the cycle") == f"{figures.days_left:.1f}"
+    assert field(reply, "Days left in the cycle") == days(figures.days_left)
     assert figures.projected is not None and figures.projected > 350_000
     assert field(reply, "Projected at cycle end").startswith(f"{figures.projected:,} (")
     assert reply.kind is Kind.WARNING and "more than the 350,000 the plan includes" in reply.text
@@ -76,7 +78,8 @@ async def test_a_site_within_its_plan_gets_no_warning(site: SandboxServer) -> No
         )
     assert digest.reply.kind is Kind.INFO
     used = digest.snapshot["cycle_replies"]
-    assert digest.reply.text == f"{used:,} AI replies so far this cycle ({used / 500:.1f}%)."
+    share = percent(100.0 * used / 50_000)
+    assert digest.reply.text == f"{used:,} AI replies so far this cycle ({share})."
     assert "(pro plan)" in digest.reply.title
 
 

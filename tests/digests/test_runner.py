@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from adapters.console.exec import console_context
+from adapters.console.exec import DEMO_CHANNEL, console_context
 from bot.compose import build_core
 from bot.config import ConfigError, Settings
 from bot.mylivechat import MyLiveChatClient
@@ -149,13 +149,13 @@ async def test_the_console_demo_gets_working_digest_commands(
     async def post(reply: Reply) -> None:
         shown.append(reply)
 
-    session = DemoSession(core, console_context(core), site, post)
+    session = DemoSession(core, console_context(core, channel=DEMO_CHANNEL), site, post)
     stop = await start_demo_digests(session)
     try:
         added = await core.dispatcher.run_text("digest add feedback --days daily", session.context)
         assert added.ok, added.text
         listing = await core.dispatcher.run_text("digest list", session.context)
-        assert listing.table is not None and listing.table.rows[0].cells[2] == "console"
+        assert listing.table is not None and listing.table.rows[0].cells[2] == "console (here)"
         preview = await core.dispatcher.run_text("digest now usage", session.context)
         assert preview.ok and preview.title.startswith("Usage digest")
     finally:

@@ -3,7 +3,8 @@
 It answers what discord.py calls when it logs in (``GET /users/@me``, ``GET
 /oauth2/applications/@me``), syncs commands (``PUT .../commands``), answers
 interactions (``POST /interactions/{id}/{token}/callback``, follow-ups on
-``/webhooks/{app_id}/{token}``), opens DMs (``POST /users/@me/channels``) and
+``/webhooks/{app_id}/{token}``), opens DMs (``POST /users/@me/channels``),
+describes channels (``GET /channels/{id}``, a text channel named "support") and
 posts to channels (``POST /channels/{id}/messages``); and it runs a minimal
 gateway (HELLO, heartbeat ACK, READY) that can push events such as
 ``INTERACTION_CREATE``. Bodies that break Discord's limits (embeds,
@@ -95,6 +96,8 @@ class FakeDiscord:
         """Path substrings whose next request gets HTTP 500 (value: how many times)."""
         self.token: str | None = None
         """When set, requests with another bot token get 401, as Discord answers."""
+        self.guild_id = "800000000000000001"
+        """The server every channel ``GET /channels/{id}`` describes belongs to."""
         self.gone_channels: set[str] = set()
         """Channel ids that answer 404 Unknown Channel, as for a deleted channel."""
         self.forbidden_channels: set[str] = set()
@@ -296,6 +299,12 @@ class FakeDiscord:
             if method == "DELETE":
                 return web.Response(status=204)
             return _json(self._message(None, body or {}))
+        if method == "GET" and parts[0] == "channels" and len(parts) == 2:
+            if parts[1] in self.gone_channels:
+                return _error(404, 10003, "Unknown Channel")
+            if parts[1] in self.forbidden_channels:
+                return _error(403, 50001, "Missing Access")
+            return _json({"id": parts[1], "type": 0, "guild_id": self.guild_id, "name": "support"})
         if method == "POST" and parts[0] == "channels" and parts[-1] == "messages":
             if parts[1] in self.gone_channels:
                 return _error(404, 10003, "Unknown Channel")

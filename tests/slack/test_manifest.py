@@ -42,6 +42,8 @@ def test_bot_scopes_and_events_are_the_ones_the_adapter_uses() -> None:
         "app_mentions:read",
         "channels:history",
         "groups:history",
+        "channels:read",
+        "groups:read",
     ]
     events = MANIFEST.split("bot_events:\n", 1)[1].split("interactivity:", 1)[0]
     assert re.findall(r"-\s*(\S+)", events) == ["app_mention"]
