@@ -9,7 +9,7 @@ from dataclasses import dataclass, fields
 from urllib.parse import urlsplit, urlunsplit
 
 from .mylivechat import DEFAULT_API_URL
-from .secrets import Secret
+from .secrets import Secret, register_secret
 
 __all__ = ["LOG_LEVELS", "ConfigError", "Settings"]
 
@@ -35,6 +35,28 @@ def _without_password(url: str) -> str:
     user = parts.username or ""
     host = parts.netloc.rpartition("@")[2]
     return urlunsplit(parts._replace(netloc=f"{user}:***@{host}"))
+
+
+_REDIS_SCHEMES = ("redis", "rediss", "unix")
+
+
+def _redis_url(env: Mapping[str, str]) -> str | None:
+    """REDIS_URL, its password registered as a secret; None when unset."""
+    raw = env.get("REDIS_URL", "").strip()
+    if not raw:
+        return None
+    try:
+        parts = urlsplit(raw)
+        password, shown = parts.password, repr(_without_password(raw)[:60])
+    except ValueError:  # e.g. an unclosed "[" in the host: show none of it, it may hold a password
+        parts, password, shown = None, None, "a value that is not a URL"
+    if parts is None or parts.scheme not in _REDIS_SCHEMES or not (parts.hostname or parts.path):
+        raise ConfigError(
+            "REDIS_URL must be a redis://, rediss:// or unix:// URL such as"
+            f" redis://localhost:6379/0, not {shown}"
+        )
+    register_secret(password)
+    return raw
 
 
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
@@ -89,6 +111,9 @@ def _number(env: Mapping[str, str], name: str, default: float) -> float:
     return value
 
 
+_URLS = ("database_url", "redis_url")  # may carry a password in plain text
+
+
 @dataclass(frozen=True)
 class Settings:
     api_url: str = DEFAULT_API_URL
@@ -110,6 +135,8 @@ class Settings:
     port: int = 3000
     discord_token: Secret | None = None
     discord_guild_ids: tuple[int, ...] = ()
+    redis_url: str | None = None
+    """When set, every process of the token shares one rate-limit budget there."""
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "log_level", _log_level(self.log_level))
@@ -117,7 +144,7 @@ class Settings:
     def __repr__(self) -> str:
         # Tokens are Secrets already; the database URL may carry a password in plain text.
         shown = {
-            f.name: _without_password(value) if f.name == "database_url" else value
+            f.name: _without_password(value) if f.name in _URLS and value else value
             for f in fields(self)
             if f.repr
             for value in (getattr(self, f.name),)
@@ -149,6 +176,7 @@ class Settings:
             port=port,
             discord_token=_secret(env, "DISCORD_TOKEN"),
             discord_guild_ids=guilds,
+            redis_url=_redis_url(env),
         )
 
     def require_api_token(self) -> str:

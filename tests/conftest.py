@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterator
 
 import pytest
 
@@ -12,6 +12,7 @@ from bot.secrets import REGISTRY
 from commands.cache import SiteCache
 from commands.context import Caller, Context, Policy, Surface
 from commands.dispatch import Dispatcher
+from tests.redis_server import RedisServer, need_redis, need_redis_server
 
 
 @pytest.fixture
@@ -67,3 +68,19 @@ def make_context(api: MyLiveChatClient) -> ContextFactory:
 @pytest.fixture
 def dispatcher() -> Dispatcher:
     return Dispatcher()
+
+
+@pytest.fixture
+def redis_url() -> str:
+    """The machine's Redis; skips with the reason when unreachable (fails under
+    MLC_REQUIRE_REDIS=1). Tests share it: keep to keys of your own."""
+    return need_redis()
+
+
+@pytest.fixture
+def redis_server() -> Iterator[RedisServer]:
+    """A redis-server of the test's own, started; the test may kill it and start it again."""
+    server = RedisServer(need_redis_server())
+    server.start()
+    yield server
+    server.kill()

@@ -46,6 +46,7 @@ from ._models import (
     is_platform,
 )
 from ._ratelimit import RateLimiter, RateLimitInfo
+from ._shared import Reservation, SharedWindow, SharedWindowUnavailable
 
 __all__ = [
     "DEFAULT_API_URL",
@@ -78,9 +79,12 @@ __all__ = [
     "RateLimiter",
     "RemovedTag",
     "RequestBudget",
+    "Reservation",
     "RotatedSecret",
     "ScopeError",
     "ServerError",
+    "SharedWindow",
+    "SharedWindowUnavailable",
     "Tag",
     "Transcript",
     "UndecodableResponse",
