@@ -39,7 +39,7 @@ __all__ = ["RedisSharedWindow"]
 
 IN_FLIGHT = 60.0
 """Seconds a place stays held past the window when its answer never comes."""
-POLL = 0.05
+POLL = 0.02
 """Seconds between asks while the next free place cannot be known (a request in flight)."""
 TIMEOUT = 1.0
 """Seconds to wait for Redis before using the process's own limiter."""

@@ -21,6 +21,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from redis.exceptions import RedisError
+
+from bot.redis_budget import RedisSharedWindow
 from bot.sandbox import SandboxServer
 
 __all__ = ["BurstRun", "Worker", "run_burst", "sandbox_for", "workers"]
@@ -146,6 +149,16 @@ async def workers(
     finally:
         for worker in started:
             worker.kill()
+        if redis_url:
+            await _forget(redis_url, sandbox.tokens.site_a_write)
+
+
+async def _forget(redis_url: str, token: str) -> None:
+    """Delete the token's keys: the machine's Redis is shared by every test run."""
+    window = RedisSharedWindow.from_url(redis_url, token)
+    with contextlib.suppress(RedisError, OSError):  # a Redis the test stopped
+        await window._redis.delete(*window.keys)
+    await window.aclose()
 
 
 @dataclass
@@ -162,6 +175,8 @@ class BurstRun:
     completed: int
     failed: list[str] = field(default_factory=list)
     logs: list[list[str]] = field(default_factory=list)
+    windows: list[tuple[float | None, float | None]] = field(default_factory=list)
+    """The window (seconds) each process knew after its first answer, and at the end."""
 
     @property
     def total(self) -> int:
@@ -204,4 +219,5 @@ async def run_burst(
             completed=sum(int(r["completed"]) for r in results),
             failed=[f for r in results for f in r["failed"]],
             logs=[w.log for w in started],
+            windows=[tuple(r["windows"]) for r in results],
         )

@@ -6,7 +6,8 @@
 It builds its API client the way every ``mlc-bot`` process does (``bot.compose`` from
 ``MLC_API_URL``, ``MLC_API_TOKEN``, ``REDIS_URL``), logs like them (stderr), prints
 ``ready`` and waits for ``go`` on stdin; with ``--until-stop`` it calls until ``stop``.
-Then it prints one JSON line: calls completed and the calls that failed.
+Then it prints one JSON line: calls completed, the calls that failed, and the window it
+had learned after its first answer and at the end.
 """
 
 from __future__ import annotations
@@ -30,16 +31,19 @@ async def main(calls: int, callers: int) -> None:
     configure_logging(settings.log_level)
     completed = 0
     failed: list[str] = []
+    first_window: float | None = None  # the estimate the burst ran on, before any refinement
     async with build_api_client(settings) as client:
 
         async def call() -> None:
-            nonlocal completed
+            nonlocal completed, first_window
             try:
                 await client.ping()
             except Exception as exc:
                 failed.append(f"{type(exc).__name__}: {exc}")
             else:
                 completed += 1
+                if first_window is None:
+                    first_window = client.limiter.window
 
         print("ready", flush=True)
         if await _line() != "go":
@@ -54,8 +58,8 @@ async def main(calls: int, callers: int) -> None:
             await asyncio.gather(*(caller() for _ in range(callers)))
         else:
             await asyncio.gather(*(call() for _ in range(calls)))
-        window = client.limiter.window
-    print(json.dumps({"completed": completed, "failed": failed, "window": window}), flush=True)
+        windows = [first_window, client.limiter.window]
+    print(json.dumps({"completed": completed, "failed": failed, "windows": windows}), flush=True)
 
 
 if __name__ == "__main__":

@@ -18,6 +18,7 @@ from bot.config import ConfigError, Settings
 from bot.mylivechat import MyLiveChatClient, RateLimiter, request_budget
 from bot.redis_budget import RedisSharedWindow
 from bot.sandbox import SandboxServer
+from bot.secrets import redact
 from tests.redis_server import RedisServer
 
 UNAVAILABLE = "shared rate-limit budget unavailable"
@@ -148,6 +149,7 @@ async def test_build_api_client_shares_the_budget_only_with_redis_url(
     with_password = redis_url.replace("redis://", f"redis://:{password}@")
     settings = Settings.from_env({**env, "REDIS_URL": with_password})
     assert password not in repr(settings)
+    assert password not in redact(f"connecting to {with_password}"), "log lines redact it"
     async with build_api_client(settings) as shared:
         window = shared.limiter.shared
         assert isinstance(window, RedisSharedWindow)
