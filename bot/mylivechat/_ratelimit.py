@@ -51,6 +51,7 @@ log = logging.getLogger("mlc_bot.api")
 
 SHARED_RETRY = 5.0
 """Seconds between attempts to reach a shared window's store that failed."""
+_UNLIMITED = (1_000_000, 0.0)  # the budget of an API that sends no rate-limit headers
 _MIN_WAIT = 0.001  # a store that says "not now, 0 s" is not asked again in a busy loop
 
 
@@ -289,7 +290,8 @@ class RateLimiter:
         try:
             if self._shared_down:
                 await self._restore_shared(shared)
-            reservation = await shared.reserve(slot.id, limit=self.limit, window=self.window)
+            limit, window = self._budget
+            reservation = await shared.reserve(slot.id, limit=limit, window=window)
         except SharedWindowUnavailable as exc:
             self._shared_failed(shared, exc)
             return None
@@ -316,7 +318,8 @@ class RateLimiter:
                 own.append((s.id, None))
             elif self.window is not None and s.answered_at + self.window > now:
                 own.append((s.id, s.answered_at + self.window - now))
-        await shared.restore(own, others, limit=self.limit, window=self.window)
+        limit, window = self._budget
+        await shared.restore(own, others, limit=limit, window=window)
         for s in self._slots:
             s.shared = s.fixed_expiry is None
 
@@ -331,14 +334,27 @@ class RateLimiter:
                 exc or type(exc).__name__,
             )
 
+    @property
+    def _budget(self) -> tuple[int | None, float | None]:
+        """The limit and window to tell the shared window: what the headers said (an API
+        answering without them is not limited, but one answer without them, such as a
+        proxy's error page, must not make every process believe so)."""
+        if self.limit == _UNLIMITED[0] and self.window == _UNLIMITED[1]:
+            return None, None
+        return self.limit, self.window
+
     def _adopt(self, reservation: Reservation) -> None:
         """Learn what other processes learned: the limit, and a smaller window."""
-        if self.limit is None and reservation.limit is not None and reservation.limit > 0:
-            self.limit = reservation.limit
-        if reservation.window is not None and (
-            self.window is None or reservation.window < self.window
-        ):
-            self.window = reservation.window
+        limit, window = reservation.limit, reservation.window
+        if limit is None or limit < 1:
+            limit = None
+        if (self.limit, self.window) == _UNLIMITED and limit is not None and window is not None:
+            self.limit, self.window = limit, window  # they heard the headers; this one did not
+            return
+        if self.limit is None and limit is not None:
+            self.limit = limit
+        if window is not None and (self.window is None or window < self.window):
+            self.window = window
 
     async def _tell_shared(self, call: Callable[[SharedWindow], Awaitable[None]]) -> None:
         """Tell the shared window something, unless its store is down (then it is told
@@ -386,12 +402,14 @@ class RateLimiter:
             else:
                 slot.answered_at = now
             if info.limit is not None and info.limit > 0:
+                if (self.limit, self.window) == _UNLIMITED:
+                    self.window = None  # an answer without headers (a proxy's page) said nothing
                 self.limit = info.limit
                 if not refused:
                     self._learn(slot, info, now)
             elif self.limit is None and not refused:
                 # No budget headers at all: nothing to mirror, do not hold callers back.
-                self.limit, self.window = 1_000_000, 0.0
+                self.limit, self.window = _UNLIMITED
             record = self._record(slot, info, refused=refused) if slot.shared else None
             self._changed.notify_all()
         if record is not None:
@@ -402,13 +420,13 @@ class RateLimiter:
     ) -> Callable[[SharedWindow], Awaitable[None]] | None:
         """What the shared window is told of ``slot``'s answer; None: nothing (its place
         stays held until it expires by itself)."""
-        limit, window = self.limit, self.window
+        limit, window = self._budget
         if refused:
             expires_in = None
-        elif window is None:
+        elif self.window is None:
             return None
         else:
-            expires_in = window
+            expires_in = self.window
         used, reset_in = None, None
         if not refused and info.used is not None and info.reset_epoch is not None:
             used, reset_in = info.used, max(info.reset_epoch - self._wall(), 0.0)
@@ -433,7 +451,7 @@ class RateLimiter:
                 self._drop(slot)  # nothing learned yet; let the next caller probe
             else:
                 slot.answered_at = now
-            expires_in, window = self.window, self.window
+            expires_in, (_, window) = self.window, self._budget
             self._changed.notify_all()
         if slot.shared:
             await self._tell_shared(

@@ -89,6 +89,25 @@ async def test_waiting_requests_still_go_in_order_of_arrival(redis_url: str) -> 
     assert one.rate_limited_count == 0
 
 
+async def test_an_answer_without_budget_headers_teaches_no_process_anything(
+    tight: SandboxServer, redis_url: str
+) -> None:
+    tight.inject_fault("502")  # the first answer: a proxy's page, no X-RateLimit-* headers
+    processes = [_client(tight, redis_url) for _ in range(2)]
+    try:
+        results = await asyncio.gather(*(p.ping() for p in processes for _ in range(6)))
+        shared = processes[0].limiter.shared
+        assert isinstance(shared, RedisSharedWindow)
+        learned = await shared._redis.hgetall(shared.keys[1])
+    finally:
+        for p in processes:
+            await p.aclose()
+    assert len(results) == 12
+    assert tight.rate_limited_count == 0
+    assert float(learned[b"window"]) >= 1500, "the window the headers tell, not 'no limit'"
+    assert all(p.limiter.window is not None and p.limiter.window >= 1.5 for p in processes)
+
+
 async def test_redis_going_away_and_coming_back(
     tight: SandboxServer, redis_server: RedisServer, caplog: pytest.LogCaptureFixture
 ) -> None:
