@@ -118,8 +118,8 @@ class MyLiveChatClient:
         limiter: RateLimiter | None = None,
         shared_window: SharedWindow | None = None,
     ) -> None:
-        """``shared_window``: the token's window shared with other processes (closed with
-        the client), unless ``limiter`` is given."""
+        """``shared_window``: the token's rate-limit window shared with other processes,
+        used by the token's limiter (not by a ``limiter`` given); the client closes it."""
         if not token:
             raise ValueError("a MyLiveChat API token is required")
         self._token = token

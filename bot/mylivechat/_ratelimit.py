@@ -331,7 +331,7 @@ class RateLimiter:
                 "shared rate-limit budget unavailable (%s: %s); using this process's own"
                 " until it is back",
                 shared.name,
-                exc or type(exc).__name__,
+                exc,
             )
 
     @property
@@ -339,7 +339,7 @@ class RateLimiter:
         """The limit and window to tell the shared window: what the headers said (an API
         answering without them is not limited, but one answer without them, such as a
         proxy's error page, must not make every process believe so)."""
-        if self.limit == _UNLIMITED[0] and self.window == _UNLIMITED[1]:
+        if (self.limit, self.window) == _UNLIMITED:
             return None, None
         return self.limit, self.window
 
