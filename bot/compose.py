@@ -40,10 +40,24 @@ __all__ = [
 
 
 def build_api_client(settings: Settings, *, token: str | None = None) -> MyLiveChatClient:
+    """The API client; with ``REDIS_URL``, its rate-limit budget is shared there with every
+    other process of the token (the client closes the connection)."""
+    token = token or settings.require_api_token()
+    shared = None
+    if settings.redis_url:
+        from .redis_budget import RedisSharedWindow  # imports redis only when it is used
+
+        try:
+            # An answer that never comes holds its place until the timeout and a margin.
+            in_flight = max(30.0, 2 * settings.api_timeout)
+            shared = RedisSharedWindow.from_url(settings.redis_url, token, in_flight=in_flight)
+        except ValueError as exc:
+            raise ConfigError(f"REDIS_URL is not a URL Redis accepts: {exc}") from None
     return MyLiveChatClient(
-        token or settings.require_api_token(),
+        token,
         base_url=settings.api_url,
         timeout=httpx.Timeout(settings.api_timeout, connect=min(5.0, settings.api_timeout)),
+        shared_window=shared,
     )
 
 

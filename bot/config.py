@@ -154,6 +154,25 @@ def _without_password(url: str) -> str:
     return urlunsplit(parts._replace(netloc=f"{user}:***@{host}"))
 
 
+_REDIS_SCHEMES = ("redis", "rediss", "unix")
+
+
+def _redis_url(raw: str) -> str:
+    """REDIS_URL, its password registered as a secret."""
+    try:
+        parts = urlsplit(raw)
+        password, shown = parts.password, repr(_without_password(raw)[:60])
+    except ValueError:  # e.g. an unclosed "[" in the host: show none of it, it may hold a password
+        parts, password, shown = None, None, "a value that is not a URL"
+    if parts is None or parts.scheme not in _REDIS_SCHEMES or not (parts.hostname or parts.path):
+        raise _Malformed(
+            "REDIS_URL must be a redis://, rediss:// or unix:// URL such as"
+            f" redis://localhost:6379/0, not {shown}"
+        )
+    register_secret(password)
+    return raw
+
+
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 # ASCII digits only: "²" passes str.isdigit() and then breaks int().
 _DIGITS = re.compile(r"[0-9]{1,20}")
@@ -280,6 +299,9 @@ class _Reader:
             return default
 
 
+_URLS = ("database_url", "redis_url")  # may carry a password in plain text
+
+
 @dataclass(frozen=True)
 class Settings:
     api_url: str = DEFAULT_API_URL
@@ -305,6 +327,8 @@ class Settings:
     port: int = 3000
     discord_token: Secret | None = None
     discord_guild_ids: tuple[int, ...] = ()
+    redis_url: str | None = None
+    """When set, every process of the token shares one rate-limit budget there."""
 
     def __post_init__(self) -> None:
         try:
@@ -315,7 +339,7 @@ class Settings:
     def __repr__(self) -> str:
         # Tokens are Secrets already; the database URL may carry a password in plain text.
         shown = {
-            f.name: _without_password(value) if f.name == "database_url" else value
+            f.name: _without_password(value) if f.name in _URLS and value else value
             for f in fields(self)
             if f.repr
             for value in (getattr(self, f.name),)
@@ -358,6 +382,7 @@ class Settings:
             port=read.parsed("PORT", _port, 3000),
             discord_token=read.secret("DISCORD_TOKEN"),
             discord_guild_ids=read.parsed("DISCORD_GUILD_IDS", _guild_ids, ()),
+            redis_url=read.parsed("REDIS_URL", _redis_url, None),
         )
         problems = [*read.problems, *settings._missing(require)]
         if problems:

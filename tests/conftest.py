@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterator
 
 import pytest
 
@@ -13,6 +13,7 @@ from bot.secrets import REGISTRY
 from commands.cache import SiteCache
 from commands.context import Caller, Context, Policy, Surface
 from commands.dispatch import Dispatcher
+from tests.redis_server import RedisServer, need_redis, need_redis_server
 
 # `mlc-bot` reads .env from its working directory; a developer's own .env in the checkout
 # must not reach the processes the tests start (tests/test_startup_errors.py tests .env).
@@ -81,3 +82,19 @@ def make_context(api: MyLiveChatClient) -> ContextFactory:
 @pytest.fixture
 def dispatcher() -> Dispatcher:
     return Dispatcher()
+
+
+@pytest.fixture
+def redis_url() -> str:
+    """The machine's Redis; skips with the reason when unreachable (fails under
+    MLC_REQUIRE_REDIS=1). Tests share it: keep to keys of your own."""
+    return need_redis()
+
+
+@pytest.fixture
+def redis_server() -> Iterator[RedisServer]:
+    """A redis-server of the test's own, started; the test may kill it and start it again."""
+    server = RedisServer(need_redis_server())
+    server.start()
+    yield server
+    server.kill()

@@ -47,6 +47,7 @@ from ._models import (
     parse_datetime,
 )
 from ._ratelimit import RateLimiter, RateLimitInfo
+from ._shared import Reservation, SharedWindow, SharedWindowUnavailable
 
 __all__ = [
     "DEFAULT_API_URL",
@@ -79,9 +80,12 @@ __all__ = [
     "RateLimiter",
     "RemovedTag",
     "RequestBudget",
+    "Reservation",
     "RotatedSecret",
     "ScopeError",
     "ServerError",
+    "SharedWindow",
+    "SharedWindowUnavailable",
     "Tag",
     "Transcript",
     "UndecodableResponse",

@@ -51,6 +51,7 @@ from ._models import (
     parse_list,
 )
 from ._ratelimit import RateLimiter, limiter_for_token
+from ._shared import SharedWindow
 
 __all__ = ["DEFAULT_API_URL", "MyLiveChatClient"]
 
@@ -115,7 +116,10 @@ class MyLiveChatClient:
         backoff: float = 0.5,
         transport: httpx.AsyncBaseTransport | None = None,
         limiter: RateLimiter | None = None,
+        shared_window: SharedWindow | None = None,
     ) -> None:
+        """``shared_window``: the token's rate-limit window shared with other processes,
+        used by the token's limiter (not by a ``limiter`` given); the client closes it."""
         if not token:
             raise ValueError("a MyLiveChat API token is required")
         self._token = token
@@ -123,6 +127,7 @@ class MyLiveChatClient:
         self.max_retries = max_retries
         self.backoff = backoff
         self._limiter = limiter
+        self._shared_window = shared_window
         self._http = httpx.AsyncClient(
             timeout=timeout,
             transport=transport,
@@ -139,11 +144,15 @@ class MyLiveChatClient:
     @property
     def limiter(self) -> RateLimiter:
         if self._limiter is None:
-            self._limiter = limiter_for_token(self._token)
+            self._limiter = limiter_for_token(self._token, shared=self._shared_window)
         return self._limiter
 
     async def aclose(self) -> None:
-        await self._http.aclose()
+        try:
+            await self._http.aclose()
+        finally:
+            if self._shared_window is not None:
+                await self._shared_window.aclose()
 
     async def __aenter__(self) -> Self:
         return self
