@@ -1,7 +1,9 @@
-"""What the core needs from outside, as protocols: the secret registry and the posters.
+"""What the core needs from outside, as protocols: the secret registry, the posters, and
+who is told how each command went.
 
 The application (``bot``) provides the implementations: the secret registry that also
-redacts the logs, and a poster per platform (in ``adapters``) for digests and alerts.
+redacts the logs, a poster per platform (in ``adapters``) for digests and alerts, and its
+metrics as the command observer.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from .reply import Reply
 __all__ = [
     "ChannelGone",
     "ChannelRef",
+    "CommandObserver",
     "MessageEditor",
     "PostFinder",
     "PostRefused",
@@ -33,6 +36,16 @@ class SecretRegistry(Protocol):
 
     def redact(self, text: str) -> str:
         """``text`` without any registered value or anything that looks like a credential."""
+        ...
+
+
+@runtime_checkable
+class CommandObserver(Protocol):
+    """Told the outcome of every command the dispatcher runs (the application's metrics)."""
+
+    def command_done(self, command: str, outcome: str) -> None:
+        """``command`` (its name, or ``"unrecognized"`` for text that named none) ended with
+        ``outcome``: ``"ok"``, a :class:`~commands.reply.Failure` value, or ``"cancelled"``."""
         ...
 
 

@@ -1,7 +1,7 @@
 """Async client for the MyLiveChat REST API v1."""
 
 from ._budget import RequestBudget, request_budget
-from ._client import DEFAULT_API_URL, MyLiveChatClient
+from ._client import DEFAULT_API_URL, MyLiveChatClient, last_request_id
 from ._errors import (
     APIConnectionError,
     APIStatusError,
@@ -46,6 +46,7 @@ from ._models import (
     is_platform,
     parse_datetime,
 )
+from ._observer import RequestObserver
 from ._ratelimit import RateLimiter, RateLimitInfo
 
 __all__ = [
@@ -79,6 +80,7 @@ __all__ = [
     "RateLimiter",
     "RemovedTag",
     "RequestBudget",
+    "RequestObserver",
     "RotatedSecret",
     "ScopeError",
     "ServerError",
@@ -93,6 +95,7 @@ __all__ = [
     "WebhookTestResult",
     "WhoAmI",
     "is_platform",
+    "last_request_id",
     "parse_datetime",
     "request_budget",
 ]
