@@ -11,7 +11,7 @@ from urllib.parse import urlsplit, urlunsplit
 from .mylivechat import DEFAULT_API_URL
 from .secrets import Secret
 
-__all__ = ["LOG_LEVELS", "ConfigError", "Settings"]
+__all__ = ["LOG_FORMATS", "LOG_LEVELS", "ConfigError", "Settings"]
 
 
 class ConfigError(Exception):
@@ -51,6 +51,34 @@ def _port(env: Mapping[str, str]) -> int:
     if not 1 <= port <= 65535:
         raise ConfigError(f"PORT must be a port number from 1 to 65535, not {raw[:20]!r}")
     return port
+
+
+def _metrics_port(env: Mapping[str, str]) -> int | None:
+    raw = env.get("METRICS_PORT", "").strip()
+    if not raw:
+        return None
+    port = int(raw) if _DIGITS.fullmatch(raw) else 0
+    if not 1 <= port <= 65535:
+        raise ConfigError(
+            f"METRICS_PORT must be a port number from 1 to 65535, not {raw[:20]!r}; "
+            "leave it unset to serve /metrics on PORT (web processes) or not at all"
+        )
+    return port
+
+
+LOG_FORMATS = ("text", "json")
+
+
+def _log_format(env: Mapping[str, str]) -> str:
+    raw = env.get("LOG_FORMAT", "").strip()
+    if raw.lower() in LOG_FORMATS:
+        return raw.lower()
+    if not raw:
+        return "text"
+    raise ConfigError(
+        f"LOG_FORMAT must be text (one line per record) or json (one JSON object per "
+        f"line), not {raw[:20]!r}"
+    )
 
 
 def _guild_ids(env: Mapping[str, str]) -> tuple[int, ...]:
@@ -101,6 +129,8 @@ class Settings:
     log_level: str = "INFO"
     log_level_given: bool = False
     """Whether LOG_LEVEL was set: `mlc-bot exec` is quieter (WARNING) unless it was."""
+    log_format: str = "text"
+    """``text`` or ``json`` (one object per line, with the running command's request id)."""
     slack_bot_token: Secret | None = None
     slack_signing_secret: Secret | None = None
     slack_app_token: Secret | None = None
@@ -112,11 +142,15 @@ class Settings:
     secret_key: Secret | None = None
     """Encrypts the webhook secret at rest (a Fernet key from ``mlc-bot keygen``)."""
     port: int = 3000
+    metrics_port: int | None = None
+    """Where ``/metrics`` is served instead of on ``port``; the only place for the
+    processes that serve no HTTP (Discord, the scheduler)."""
     discord_token: Secret | None = None
     discord_guild_ids: tuple[int, ...] = ()
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "log_level", _log_level(self.log_level))
+        object.__setattr__(self, "log_format", _log_format({"LOG_FORMAT": self.log_format}))
 
     def __repr__(self) -> str:
         # Tokens are Secrets already; the database URL may carry a password in plain text.
@@ -135,6 +169,8 @@ class Settings:
         guilds = _guild_ids(env)
         log_level = env.get("LOG_LEVEL", "").strip()
         port = _port(env)
+        metrics_port = _metrics_port(env)
+        log_format = _log_format(env)
         return cls(
             api_url=env.get("MLC_API_URL", "").strip() or DEFAULT_API_URL,
             api_token=_secret(env, "MLC_API_TOKEN"),
@@ -145,6 +181,7 @@ class Settings:
             database_url=env.get("DATABASE_URL", "").strip() or "sqlite:///mlc-bot.db",
             log_level=log_level or "INFO",
             log_level_given=bool(log_level),
+            log_format=log_format,
             slack_bot_token=_secret(env, "SLACK_BOT_TOKEN"),
             slack_signing_secret=_secret(env, "SLACK_SIGNING_SECRET"),
             slack_app_token=_secret(env, "SLACK_APP_TOKEN"),
@@ -153,6 +190,7 @@ class Settings:
             public_url=env.get("MLC_BOT_PUBLIC_URL", "").strip().rstrip("/") or None,
             secret_key=_secret(env, "MLC_BOT_SECRET_KEY"),
             port=port,
+            metrics_port=metrics_port,
             discord_token=_secret(env, "DISCORD_TOKEN"),
             discord_guild_ids=guilds,
         )

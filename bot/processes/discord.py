@@ -1,6 +1,7 @@
 """``mlc-bot discord`` (Procfile ``worker:``): the Discord bot on the gateway.
 
 ``--print-commands`` prints the application commands a sync would send, without connecting.
+With METRICS_PORT set it serves ``/metrics`` (and ``/healthz``) on it.
 """
 
 from __future__ import annotations
@@ -22,6 +23,8 @@ from commands.ports import Poster
 
 from ..compose import build_core
 from ..config import ConfigError, Settings
+from ..metrics import Metrics
+from ..web import metrics_server
 from .signals import stop_requested
 
 __all__ = ["DiscordPart", "print_commands", "run"]
@@ -85,8 +88,13 @@ async def run(settings: Settings) -> int:
     """Serve ``/mlc`` until SIGINT or SIGTERM. Returns an exit status."""
     posters: dict[str, Poster] = {}
     core = build_core(settings, posters=posters)
+    metrics = Metrics()
+    metrics.instrument(core)
     try:
         part = DiscordPart(core, settings)
+        metrics_web = await metrics_server(metrics, settings.metrics_port)
+        if metrics_web is not None:
+            core.close_with(metrics_web.stop)
         await part.start()
         # A claimed alert's message is changed over the bot's own logged-in REST client.
         posters["discord"] = DiscordPoster(part.client.http)

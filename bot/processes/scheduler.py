@@ -1,4 +1,7 @@
-"""``mlc-bot scheduler`` (Procfile ``clock:``): post digests until SIGTERM or SIGINT."""
+"""``mlc-bot scheduler`` (Procfile ``clock:``): post digests until SIGTERM or SIGINT.
+
+With METRICS_PORT set it serves ``/metrics`` (and ``/healthz``) on it.
+"""
 
 from __future__ import annotations
 
@@ -9,9 +12,11 @@ from typing import TYPE_CHECKING
 from commands.ports import Poster
 
 from ..compose import build_api_client, build_posters, close_posters
+from ..metrics import Metrics
 from ..scheduler.delivery import DigestSender
 from ..scheduler.digest_scheduler import DigestScheduler
 from ..storage import DEFAULT_LEASE, DigestStore, display_url
+from ..web import WebServer, metrics_server
 from .signals import stop_requested
 
 if TYPE_CHECKING:
@@ -40,8 +45,11 @@ async def run(
     # Our own lines say what was posted and why; APScheduler's repeat them every poll.
     logging.getLogger("apscheduler").setLevel(logging.WARNING)
     api = build_api_client(settings)  # fails first, with a clear message, without a token
+    metrics = Metrics()
+    api.observer = metrics
     store = DigestStore.from_url(settings.database_url)
     posters: dict[str, Poster] = {}
+    metrics_web: WebServer | None = None
     try:
         try:
             await store.migrate()
@@ -56,7 +64,8 @@ async def run(
         if not posters:
             log.error("no platform to post digests to: set SLACK_BOT_TOKEN and/or DISCORD_TOKEN")
             return 2
-        sender = DigestSender(store, api, posters, lease=lease)
+        metrics_web = await metrics_server(metrics, settings.metrics_port)
+        sender = DigestSender(store, api, posters, lease=lease, metrics=metrics)
         scheduler = DigestScheduler(store, sender, poll_interval=poll_interval)
         log.info(
             "posting digests to %s from %s",
@@ -70,6 +79,8 @@ async def run(
         await scheduler.stop()
         return 0
     finally:
+        if metrics_web is not None:
+            await metrics_web.stop()
         await close_posters(posters)
         await api.aclose()
         await store.aclose()
