@@ -159,7 +159,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _config_error(exc, as_json=as_json)
     # One command's output should not be interleaved with INFO lines, unless asked for.
     quiet = args.command == "exec" and not settings.log_level_given
-    configure_logging("WARNING" if quiet else settings.log_level)
+    configure_logging("WARNING" if quiet else settings.log_level, settings.log_format)
     try:
         return _run(args, settings)
     except ConfigError as exc:

@@ -20,6 +20,7 @@ from .secrets import Secret, register_secret
 from .storage.urls import database_url_password, database_url_problem
 
 __all__ = [
+    "LOG_FORMATS",
     "LOG_LEVELS",
     "REQUIREMENTS",
     "ConfigError",
@@ -188,6 +189,28 @@ def _port(raw: str) -> int:
     return port
 
 
+def _metrics_port(raw: str) -> int:
+    port = int(raw) if _DIGITS.fullmatch(raw) else 0
+    if not 1 <= port <= 65535:
+        raise _Malformed(
+            f"METRICS_PORT must be a port number from 1 to 65535, not {raw[:20]!r}; "
+            "leave it unset to serve /metrics on PORT (web processes) or not at all"
+        )
+    return port
+
+
+LOG_FORMATS = ("text", "json")
+
+
+def _log_format(raw: str) -> str:
+    if raw.strip().lower() in LOG_FORMATS:
+        return raw.strip().lower()
+    raise _Malformed(
+        f"LOG_FORMAT must be text (one line per record) or json (one JSON object per "
+        f"line), not {raw.strip()[:20]!r}"
+    )
+
+
 def _guild_ids(raw: str) -> tuple[int, ...]:
     ids = []
     for item in sorted(_csv(raw)):
@@ -314,6 +337,8 @@ class Settings:
     log_level: str = "INFO"
     log_level_given: bool = False
     """Whether LOG_LEVEL was set: `mlc-bot exec` is quieter (WARNING) unless it was."""
+    log_format: str = "text"
+    """``text`` or ``json`` (one object per line, with the running command's request id)."""
     slack_bot_token: Secret | None = None
     slack_signing_secret: Secret | None = None
     slack_app_token: Secret | None = None
@@ -325,6 +350,9 @@ class Settings:
     secret_key: Secret | None = None
     """Encrypts the webhook secret at rest (a Fernet key from ``mlc-bot keygen``)."""
     port: int = 3000
+    metrics_port: int | None = None
+    """Where ``/metrics`` is served instead of on ``port``; the only place for the
+    processes that serve no HTTP (Discord, the scheduler)."""
     discord_token: Secret | None = None
     discord_guild_ids: tuple[int, ...] = ()
     redis_url: str | None = None
@@ -333,8 +361,9 @@ class Settings:
     def __post_init__(self) -> None:
         try:
             object.__setattr__(self, "log_level", _log_level(self.log_level))
+            object.__setattr__(self, "log_format", _log_format(self.log_format))
         except _Malformed as exc:
-            raise ConfigError(Problem(str(exc), "LOG_LEVEL")) from None
+            raise ConfigError(Problem(str(exc))) from None
 
     def __repr__(self) -> str:
         # Tokens are Secrets already; the database URL may carry a password in plain text.
@@ -380,6 +409,8 @@ class Settings:
             public_url=read.parsed("MLC_BOT_PUBLIC_URL", _public_url, None),
             secret_key=read.secret("MLC_BOT_SECRET_KEY"),
             port=read.parsed("PORT", _port, 3000),
+            metrics_port=read.parsed("METRICS_PORT", _metrics_port, None),
+            log_format=read.parsed("LOG_FORMAT", _log_format, "text"),
             discord_token=read.secret("DISCORD_TOKEN"),
             discord_guild_ids=read.parsed("DISCORD_GUILD_IDS", _guild_ids, ()),
             redis_url=read.parsed("REDIS_URL", _redis_url, None),

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import logging
+import time
+import uuid
 from collections.abc import Mapping
 from typing import Any
 
@@ -22,28 +25,42 @@ from .failures import (
     usage_reply,
 )
 from .parser import Invocation, bind, parse, parse_words, tokenize
+from .ports import CommandObserver
 from .reply import Failure, Reply
+from .running import RunningCommand
+from .running import current as current_command
 from .spec import PUBLIC_FLAG, Command, Permission
 
-__all__ = ["Dispatcher"]
+__all__ = ["UNRECOGNIZED", "Dispatcher"]
 
 log = logging.getLogger("mlc_bot.commands")
 
+UNRECOGNIZED = "unrecognized"
+"""The command name an observer is told for text that named no command."""
+
 
 class Dispatcher:
-    """The one way adapters run commands. Every outcome is a :class:`Reply`."""
+    """The one way adapters run commands. Every outcome is a :class:`Reply`.
 
-    def __init__(self, catalog: Catalog | None = None) -> None:
+    Each command runs as a :class:`~commands.running.RunningCommand` (its request id is on
+    every log line written meanwhile), and :attr:`observer`, when set, is told its outcome.
+    """
+
+    def __init__(
+        self, catalog: Catalog | None = None, *, observer: CommandObserver | None = None
+    ) -> None:
         self.catalog = catalog or default_catalog()
+        self.observer = observer
 
     async def run_text(self, text: str, ctx: Context) -> Reply:
         """Run command text as typed in Slack or the console."""
         try:
             invocation = parse(text, self.catalog)
         except UsageError as exc:
-            return usage_reply(exc, self._meant(exc), redact=ctx.secrets.redact)
+            meant = self._meant(exc)
+            return self._unrun(meant, usage_reply(exc, meant, redact=ctx.secrets.redact))
         except Exception:
-            return _internal_error("parsing command text")
+            return self._unrun(None, _internal_error("parsing command text"))
         return await self.execute(invocation, ctx)
 
     async def run_picked(self, text: str, value: str, ctx: Context) -> Reply:
@@ -58,9 +75,10 @@ class Dispatcher:
             words += [value] if "--" in words else ["--", value]
             invocation = parse_words(words, self.catalog)
         except UsageError as exc:
-            return usage_reply(exc, self._meant(exc), redact=ctx.secrets.redact)
+            meant = self._meant(exc)
+            return self._unrun(meant, usage_reply(exc, meant, redact=ctx.secrets.redact))
         except Exception:
-            return _internal_error("parsing a picked value")
+            return self._unrun(None, _internal_error("parsing a picked value"))
         return await self.execute(invocation, ctx)
 
     async def offer_pick(self, source: str, text: str, ctx: Context, *, limit: int = 25) -> Reply:
@@ -75,14 +93,38 @@ class Dispatcher:
         try:
             invocation = Invocation(command, bind(command, raw))
         except UsageError as exc:
-            return usage_reply(exc, command, redact=ctx.secrets.redact)
+            return self._unrun(command, usage_reply(exc, command, redact=ctx.secrets.redact))
         except Exception:
-            return _internal_error(f"binding options for {command.name!r}")
+            return self._unrun(command, _internal_error(f"binding options for {command.name!r}"))
         return await self.execute(invocation, ctx)
 
     async def execute(self, invocation: Invocation, ctx: Context) -> Reply:
-        reply = await self._execute(invocation, ctx)
-        return dataclasses.replace(reply, command=invocation.command.name)
+        """Run a parsed command as one :class:`RunningCommand`, and tell the observer."""
+        name = invocation.command.name
+        running = RunningCommand(uuid.uuid4().hex[:16], name, time.monotonic())
+        token = current_command.set(running)
+        try:
+            reply = await self._execute(invocation, ctx)
+        except asyncio.CancelledError:
+            self._observe(name, "cancelled")
+            raise
+        finally:
+            current_command.reset(token)
+        self._observe(name, _outcome(reply))
+        return dataclasses.replace(reply, command=name)
+
+    def _unrun(self, command: Command | None, reply: Reply) -> Reply:
+        """``reply`` for a command that could not even be parsed: the observer is told."""
+        self._observe(command.name if command else UNRECOGNIZED, _outcome(reply))
+        return reply
+
+    def _observe(self, command: str, outcome: str) -> None:
+        if self.observer is None:
+            return
+        try:
+            self.observer.command_done(command, outcome)
+        except Exception:
+            log.warning("the command observer failed", exc_info=True)
 
     async def _execute(self, invocation: Invocation, ctx: Context) -> Reply:
         command = invocation.command
@@ -145,6 +187,10 @@ class Dispatcher:
             whoami = await ctx.site.whoami(ctx.api)
             if not whoami.can_write:
                 raise PermissionDenied(f"`{command.name}` cannot run.", hint=READ_ONLY_HELP)
+
+
+def _outcome(reply: Reply) -> str:
+    return reply.failure.value if reply.failure is not None else "ok"
 
 
 def _internal_error(what: str) -> Reply:

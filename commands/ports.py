@@ -1,9 +1,10 @@
-"""What the core needs from outside, as protocols: the secret registry, the posters and
-the channel checker.
+"""What the core needs from outside, as protocols: the secret registry, the posters, the
+channel checker, and who is told how each command went.
 
 The application (``bot``) provides the implementations: the secret registry that also
-redacts the logs, a poster per platform (in ``adapters``) for digests and alerts, and, for
-``mlc-bot exec``, a checker that asks Slack or Discord about a channel named by id.
+redacts the logs, a poster per platform (in ``adapters``) for digests and alerts, for
+``mlc-bot exec`` a checker that asks Slack or Discord about a channel named by id, and its
+metrics as the command observer.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ __all__ = [
     "ChannelChecker",
     "ChannelGone",
     "ChannelRef",
+    "CommandObserver",
     "MessageEditor",
     "PostFinder",
     "PostRefused",
@@ -37,6 +39,16 @@ class SecretRegistry(Protocol):
 
     def redact(self, text: str) -> str:
         """``text`` without any registered value or anything that looks like a credential."""
+        ...
+
+
+@runtime_checkable
+class CommandObserver(Protocol):
+    """Told the outcome of every command the dispatcher runs (the application's metrics)."""
+
+    def command_done(self, command: str, outcome: str) -> None:
+        """``command`` (its name, or ``"unrecognized"`` for text that named none) ended with
+        ``outcome``: ``"ok"``, a :class:`~commands.reply.Failure` value, or ``"cancelled"``."""
         ...
 
 

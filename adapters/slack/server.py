@@ -8,6 +8,8 @@ serves it next to its other endpoints); :class:`SocketMode` connects to Slack in
 from __future__ import annotations
 
 import logging
+import time
+from collections.abc import Callable
 from types import TracebackType
 from typing import Self
 
@@ -55,17 +57,30 @@ class SlackUnavailable(Exception):
         """The setting to look at: the token refused, or SLACK_API_URL."""
 
 
-def add_routes(app: web.Application, bot: SlackBot) -> None:
-    """Slack's request URL: commands, mentions and clicks, checked, acked and dispatched."""
+def add_routes(
+    app: web.Application, bot: SlackBot, *, on_ack: Callable[[float], None] | None = None
+) -> None:
+    """Slack's request URL: commands, mentions and clicks, checked, acked and dispatched.
+
+    ``on_ack(seconds)`` is told, for each request handed to the app, how long it took from
+    its arrival to the answer (Slack's limit is 3 s).
+    """
 
     async def handle_events(request: web.Request) -> web.Response:
+        arrived = time.perf_counter()
         try:
             bolt_request = await read_slack_request(request)
         except MalformedRequest as exc:
             log.warning("refused a malformed Slack request: %s", exc.reason)
             return web.Response(status=exc.status, text=exc.reason)
         bolt_response = await bot.app.async_dispatch(bolt_request)
-        return await to_aiohttp_response(bolt_response)
+        response = await to_aiohttp_response(bolt_response)
+        if on_ack is not None:
+            try:
+                on_ack(time.perf_counter() - arrived)
+            except Exception:
+                log.warning("the ack observer failed", exc_info=True)
+        return response
 
     app.router.add_post(EVENTS_PATH, handle_events)
 

@@ -28,6 +28,7 @@ from commands.alerts.content import alert_reply, reminder_reply
 from commands.alerts.model import matches
 from commands.ports import ChannelGone, MessageEditor, Poster, PostFinder, PostRefused
 
+from ..metrics import Metrics
 from ..scheduler.clock import Clock, utc_now
 from ..storage.alerts import AlertRecords, Posting
 from ..storage.lazy import LazyDatabase
@@ -63,6 +64,7 @@ class AlertWorker:
         lease: timedelta = DEFAULT_LEASE,
         poll: float = POLL_SECONDS,
         instance: str | None = None,
+        metrics: Metrics | None = None,
     ) -> None:
         self.database = database
         self.posters = dict(posters)
@@ -71,6 +73,8 @@ class AlertWorker:
         self.lease = lease
         self.poll = poll
         self.instance = instance or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
+        self.metrics = metrics
+        """Counts posts and reminders by outcome (``mlc_bot_alerts_total``), when set."""
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self._rounds = 0
@@ -148,6 +152,7 @@ class AlertWorker:
             if isinstance(found, str):
                 log.warning("alert #%d: its post was there already; not posted again", alert.id)
                 await records.posted(alert.id, self.instance, found, self.clock())
+                self._count("found")
                 return
         if not await records.posting(alert.id, self.instance, self.clock(), self.lease):
             return  # another worker took it over meanwhile
@@ -156,6 +161,7 @@ class AlertWorker:
         except (ChannelGone, PostRefused) as refused:
             log.warning("alert #%d could not be posted: %s", alert.id, refused)
             await records.posted(alert.id, self.instance, None, self.clock())
+            self._count("failed")
             return
         except Exception as exc:
             log.warning(
@@ -164,7 +170,9 @@ class AlertWorker:
                 alert.id,
                 type(exc).__name__,
             )
+            self._count("unknown")
             return
+        self._count("posted")
         await records.posted(alert.id, self.instance, message_id, self.clock())
         log.info("alert #%d posted to %s %s", alert.id, alert.platform, alert.channel_id)
 
@@ -195,11 +203,19 @@ class AlertWorker:
             await poster.reply_to(channel, alert.message_id, reminder_reply(alert), key=key)
         except (ChannelGone, PostRefused) as refused:
             log.warning("alert #%d: its reminder could not be posted: %s", alert.id, refused)
+            self._count("reminder_failed")
         except Exception as exc:
             log.warning("alert #%d: the answer to its reminder was lost (%s)", alert.id, exc)
+            self._count("reminder_unknown")
             return
+        else:
+            self._count("reminded")
         await records.reminded(alert.id, self.instance, self.clock())
         log.info("alert #%d: reminded after its SLA", alert.id)
+
+    def _count(self, outcome: str) -> None:
+        if self.metrics is not None:
+            self.metrics.alert(outcome)
 
     def _cannot(self, platform: str) -> None:
         if platform not in self._warned:

@@ -1,7 +1,7 @@
 """Async client for the MyLiveChat REST API v1."""
 
 from ._budget import RequestBudget, request_budget
-from ._client import DEFAULT_API_URL, MyLiveChatClient
+from ._client import DEFAULT_API_URL, MyLiveChatClient, last_request_id
 from ._errors import (
     APIConnectionError,
     APIStatusError,
@@ -46,6 +46,7 @@ from ._models import (
     is_platform,
     parse_datetime,
 )
+from ._observer import RequestObserver
 from ._ratelimit import RateLimiter, RateLimitInfo
 from ._shared import Reservation, SharedWindow, SharedWindowUnavailable
 
@@ -80,6 +81,7 @@ __all__ = [
     "RateLimiter",
     "RemovedTag",
     "RequestBudget",
+    "RequestObserver",
     "Reservation",
     "RotatedSecret",
     "ScopeError",
@@ -97,6 +99,7 @@ __all__ = [
     "WebhookTestResult",
     "WhoAmI",
     "is_platform",
+    "last_request_id",
     "parse_datetime",
     "request_budget",
 ]

@@ -9,7 +9,7 @@ import json
 import logging
 import random
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Self, TypeVar
 
 import httpx
@@ -50,10 +50,11 @@ from ._models import (
     _Model,
     parse_list,
 )
+from ._observer import RequestObserver
 from ._ratelimit import RateLimiter, limiter_for_token
 from ._shared import SharedWindow
 
-__all__ = ["DEFAULT_API_URL", "MyLiveChatClient"]
+__all__ = ["DEFAULT_API_URL", "MyLiveChatClient", "last_request_id"]
 
 log = logging.getLogger("mlc_bot.api")
 
@@ -71,6 +72,19 @@ _MAX_RATE_LIMIT_RETRIES = 5
 _round_trip: contextvars.ContextVar[float | None] = contextvars.ContextVar(
     "mlc_round_trip", default=None
 )
+# The X-MLC-Request-Id of the current task's latest answer, and when (time.monotonic()).
+_last_answer: contextvars.ContextVar[tuple[str, float] | None] = contextvars.ContextVar(
+    "mlc_last_answer", default=None
+)
+
+
+def last_request_id(since: float | None = None) -> str | None:
+    """The request id MyLiveChat gave the current task's latest answer (for log lines), if
+    that answer came at or after ``since`` (``time.monotonic()``)."""
+    last = _last_answer.get()
+    if last is None or (since is not None and last[1] < since):
+        return None
+    return last[0]
 
 
 # httpx errors raised before any byte of the request left: nothing can have been applied.
@@ -117,6 +131,7 @@ class MyLiveChatClient:
         transport: httpx.AsyncBaseTransport | None = None,
         limiter: RateLimiter | None = None,
         shared_window: SharedWindow | None = None,
+        observer: RequestObserver | None = None,
     ) -> None:
         """``shared_window``: the token's rate-limit window shared with other processes,
         used by the token's limiter (not by a ``limiter`` given); the client closes it."""
@@ -128,6 +143,8 @@ class MyLiveChatClient:
         self.backoff = backoff
         self._limiter = limiter
         self._shared_window = shared_window
+        self.observer = observer
+        """Told about every attempt (the application's metrics); may be set later."""
         self._http = httpx.AsyncClient(
             timeout=timeout,
             transport=transport,
@@ -237,10 +254,13 @@ class MyLiveChatClient:
     ) -> Any:
         limiter = self.limiter
         budget = current_budget()
+        resource = query["resource"]
+        asked_at = time.perf_counter()
         slot = await limiter.acquire(
             priority=budget.priority, deadline=budget.deadline, on_wait=budget.on_wait
         )
         sent_at = time.perf_counter()
+        self._observe(lambda observer: observer.budget_waited(sent_at - asked_at))
         try:
             response = await self._http.request(
                 method,
@@ -253,21 +273,32 @@ class MyLiveChatClient:
             error = _transport_error(exc)
             if error is None:
                 raise
+            seconds = _since(sent_at)
+            self._observe(lambda o: o.request_done(method, resource, error.code, seconds))
             raise error from exc
-        _round_trip.set(time.perf_counter() - sent_at)
+        round_trip = _since(sent_at)
+        _round_trip.set(round_trip)
+        request_id = response.headers.get("X-MLC-Request-Id")
+        if request_id:
+            _last_answer.set((request_id, time.monotonic()))
+        status = str(response.status_code)
+        self._observe(lambda o: o.request_done(method, resource, status, round_trip))
         refused = response.status_code == 429
         await limiter.release(slot, response.headers, refused=refused)
         if refused:
             retry_after = _retry_after(response)
             await limiter.block_for(retry_after)
-        log.debug(
-            "%s %s -> %s (%s)",
-            method,
-            query.get("resource"),
-            response.status_code,
-            response.headers.get("X-MLC-Request-Id"),
-        )
+        log.debug("%s %s -> %s (%s)", method, resource, response.status_code, request_id)
         return self._unwrap(method, response)
+
+    def _observe(self, tell: Callable[[RequestObserver], None]) -> None:
+        """Tell the observer something; its failure is logged, never the request's."""
+        if self.observer is None:
+            return
+        try:
+            tell(self.observer)
+        except Exception:
+            log.warning("the request observer failed", exc_info=True)
 
     @staticmethod
     def _unwrap(method: str, response: httpx.Response) -> Any:
@@ -482,6 +513,10 @@ class MyLiveChatClient:
             properties=dict(properties) if properties else None,
         )
         return await self._call(VisitorEvent, "POST", "visitor_event", body=body)
+
+
+def _since(start: float) -> float:
+    return time.perf_counter() - start
 
 
 def _transport_error(exc: BaseException) -> APIConnectionError | None:

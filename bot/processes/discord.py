@@ -1,6 +1,7 @@
 """``mlc-bot discord`` (Procfile ``worker:``): the Discord bot on the gateway.
 
 ``--print-commands`` prints the application commands a sync would send, without connecting.
+With METRICS_PORT set it serves ``/metrics`` (and ``/healthz``) on it.
 """
 
 from __future__ import annotations
@@ -23,7 +24,9 @@ from commands.ports import Poster
 
 from ..compose import build_core
 from ..config import REQUIREMENTS, ConfigError, Problem, Settings
+from ..metrics import Metrics
 from ..storage.lazy import LazyDatabase
+from ..web import metrics_server
 from .signals import stop_requested
 
 __all__ = ["DiscordPart", "print_commands", "run"]
@@ -174,11 +177,16 @@ async def run(settings: Settings) -> int:
     posters: dict[str, Poster] = {}
     database = LazyDatabase(settings.database_url)
     core = build_core(settings, posters=posters, database=database)
+    metrics = Metrics()
+    metrics.instrument(core)
     try:
         part = DiscordPart(core, settings, database=database)
         # Installed before the start: a SIGTERM while connecting stops as cleanly.
         with stop_requested() as stopping:
             try:
+                metrics_web = await metrics_server(metrics, settings.metrics_port)
+                if metrics_web is not None:
+                    core.close_with(metrics_web.stop)
                 await part.start()
                 # A claimed alert's message is changed over the bot's own logged-in client.
                 posters["discord"] = DiscordPoster(part.client.http)

@@ -82,10 +82,10 @@ async def run_all(settings: Settings, *, poll_interval: float = POLL_INTERVAL) -
                 await discord.start()
             if web.posters:
                 store = await web.database.store()
-                sender = DigestSender(store, web.core.api, web.posters)
+                sender = DigestSender(store, web.core.api, web.posters, metrics=web.metrics)
                 scheduler = DigestScheduler(store, sender, poll_interval=poll_interval)
                 await scheduler.start()
-            log.info("mlc-bot run: %s", ", ".join(chosen.on) or "only /healthz")
+            log.info("mlc-bot run: %s", ", ".join(chosen.on) or "only /healthz and /metrics")
             waits = [asyncio.ensure_future(stopping.wait())]
             if discord is not None:
                 waits.append(asyncio.ensure_future(discord.wait()))

@@ -1,4 +1,7 @@
-"""``mlc-bot scheduler`` (Procfile ``clock:``): post digests until SIGTERM or SIGINT."""
+"""``mlc-bot scheduler`` (Procfile ``clock:``): post digests until SIGTERM or SIGINT.
+
+With METRICS_PORT set it serves ``/metrics`` (and ``/healthz``) on it.
+"""
 
 from __future__ import annotations
 
@@ -10,10 +13,12 @@ from commands.ports import Poster
 
 from ..compose import build_api_client, build_posters, close_posters
 from ..config import REQUIREMENTS, ConfigError, Problem
+from ..metrics import Metrics
 from ..scheduler.delivery import DigestSender
 from ..scheduler.digest_scheduler import DigestScheduler
 from ..storage import DEFAULT_LEASE, DigestStore, display_url
 from ..storage.failures import cannot_open
+from ..web import WebServer, metrics_server
 from .signals import stop_requested
 
 if TYPE_CHECKING:
@@ -44,13 +49,17 @@ async def run(
     logging.getLogger("apscheduler").setLevel(logging.WARNING)
     settings.require(*REQUIREMENTS["scheduler"])
     api = build_api_client(settings)
+    metrics = Metrics()
+    api.observer = metrics
     store = DigestStore.from_url(settings.database_url)
     posters: dict[str, Poster] = {}
+    metrics_web: WebServer | None = None
     try:
         await _open(store, settings.database_url)
         posters = await build_posters(settings)
         await _check_slack(posters)
-        sender = DigestSender(store, api, posters, lease=lease)
+        metrics_web = await metrics_server(metrics, settings.metrics_port)
+        sender = DigestSender(store, api, posters, lease=lease, metrics=metrics)
         scheduler = DigestScheduler(store, sender, poll_interval=poll_interval)
         log.info(
             "posting digests to %s from %s",
@@ -64,6 +73,8 @@ async def run(
         await scheduler.stop()
         return 0
     finally:
+        if metrics_web is not None:
+            await metrics_web.stop()
         await close_posters(posters)
         await api.aclose()
         await store.aclose()

@@ -6,7 +6,7 @@ It serves, on one port and one event loop:
   connection, with SLACK_APP_TOKEN);
 - the alert receiver ``/mlc/webhooks`` when MLC_BOT_SECRET_KEY is set, and the alert worker
   that posts what it receives (to Slack and Discord, whichever tokens are set);
-- ``/healthz``.
+- ``/healthz``, and ``/metrics`` (on METRICS_PORT instead, when that is set).
 
 ``mlc-bot slack`` is the same process with Slack required. :class:`WebParts` is what
 ``mlc-bot run`` starts too.
@@ -14,7 +14,6 @@ It serves, on one port and one event loop:
 
 from __future__ import annotations
 
-import errno
 import logging
 from dataclasses import dataclass, field
 
@@ -35,8 +34,9 @@ from commands.timefmt import zone
 from ..alerts.worker import AlertWorker
 from ..compose import build_core, build_inbox, build_posters, close_posters
 from ..config import ConfigError, Problem, Settings
+from ..metrics import Metrics
 from ..storage.lazy import LazyDatabase
-from ..web import WebServer
+from ..web import WebServer, metrics_server
 from .signals import stop_requested
 from .slack import slack_credentials
 
@@ -54,6 +54,9 @@ class WebParts:
     database: LazyDatabase
     posters: dict[str, Poster]
     web: WebServer
+    metrics: Metrics
+    metrics_web: WebServer | None = None
+    """The METRICS_PORT server, when that is set to a port of its own."""
     slack: SlackBot | None = None
     socket: SocketMode | None = None
     worker: AlertWorker | None = None
@@ -64,7 +67,10 @@ class WebParts:
         database = LazyDatabase(settings.database_url)
         posters: dict[str, Poster] = {}
         core = build_core(settings, database=database, posters=posters)
-        parts = cls(settings, core, database, posters, WebServer(settings.port))
+        metrics = Metrics()
+        metrics.instrument(core)
+        web = WebServer(settings.port, metrics=None if _own_metrics_port(settings) else metrics)
+        parts = cls(settings, core, database, posters, web, metrics)
         if settings.slack_bot_token is not None or require_slack:
             parts.slack = SlackBot(core, slack_credentials(settings))
         return parts
@@ -80,19 +86,23 @@ class WebParts:
             except SlackUnavailable as exc:
                 raise ConfigError(Problem(str(exc), exc.variable)) from None
             if settings.slack_app_token is None:
-                add_routes(self.web.app, self.slack)
+                add_routes(self.web.app, self.slack, on_ack=self.metrics.slack_acked)
                 self.running.append("Slack (HTTP, /slack/events)")
             self.web.report("replies_in_flight", lambda: len(self.slack.tasks) if self.slack else 0)
-        self.worker = AlertWorker(self.database, self.posters, zone=zone(settings.timezone))
+        self.worker = AlertWorker(
+            self.database, self.posters, zone=zone(settings.timezone), metrics=self.metrics
+        )
         inbox = build_inbox(settings, self.database, wake=self.worker.wake)
         if inbox is not None:
             receiver.add_routes(self.web.app, inbox)
             self.running.append(f"the alert receiver ({receiver.RECEIVER_PATH})")
             await self.worker.start()
-        try:
-            await self.web.start()
-        except OSError as exc:
-            raise ConfigError(Problem(_listen_failure(self.web.port, exc), "PORT")) from None
+        await self.web.start()
+        if _own_metrics_port(settings):
+            self.metrics_web = await metrics_server(self.metrics, settings.metrics_port)
+            self.running.append(f"/metrics on :{settings.metrics_port}")
+        else:
+            self.running.append("/metrics")
         if self.slack is not None and settings.slack_app_token is not None:
             self.socket = SocketMode(
                 self.slack, settings.slack_app_token.reveal(), api_url=settings.slack_api_url
@@ -107,12 +117,19 @@ class WebParts:
         if self.socket is not None:
             await self.socket.close()
         await self.web.stop()
+        if self.metrics_web is not None:
+            await self.metrics_web.stop()
         if self.worker is not None:
             await self.worker.stop()
         if self.slack is not None:
             await self.slack.aclose(DRAIN_SECONDS)
         await close_posters(self.posters)
         await self.core.aclose()
+
+
+def _own_metrics_port(settings: Settings) -> bool:
+    """Whether ``/metrics`` is served on a port of its own, rather than on PORT."""
+    return settings.metrics_port not in (None, settings.port)
 
 
 async def serve(settings: Settings, *, require_slack: bool = False) -> int:
@@ -122,17 +139,10 @@ async def serve(settings: Settings, *, require_slack: bool = False) -> int:
     with stop_requested() as stopping:
         try:
             await parts.start()
-            served = ", ".join(parts.running) or "only /healthz"
+            served = ", ".join(parts.running)
             log.info("web process on :%s serving %s", parts.web.port, served)
             await stopping.wait()
             log.info("stopping: finishing replies in flight")
         finally:
             await parts.stop()
     return 0
-
-
-def _listen_failure(port: int, exc: OSError) -> str:
-    if exc.errno == errno.EADDRINUSE:
-        return f"PORT {port} is in use by another program: stop it, or set PORT to a free port"
-    reason = exc.strerror or type(exc).__name__
-    return f"cannot listen on PORT {port} ({reason}): set PORT to a port this user may open"

@@ -9,7 +9,7 @@ import logging
 import os
 import socket
 import uuid
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Awaitable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -23,6 +23,7 @@ from commands.markup import channel_ref, data
 from commands.ports import ChannelGone, ChannelRef, Poster, PostFinder, PostRefused
 from commands.reply import Kind, Reply
 
+from ..metrics import Metrics
 from .clock import Clock, utc_now
 
 __all__ = ["DigestSender", "Outcome", "post_key"]
@@ -78,6 +79,7 @@ class DigestSender:
         clock: Clock = utc_now,
         instance: str | None = None,
         lease: timedelta = DEFAULT_LEASE,
+        metrics: Metrics | None = None,
     ) -> None:
         if lease <= timedelta(0):
             raise ValueError("the lease must be positive")
@@ -87,9 +89,28 @@ class DigestSender:
         self.clock = clock
         self.instance = instance or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
         self.lease = lease
+        self.metrics = metrics
+        """Counts every run's outcome (``mlc_bot_digests_total``), when set."""
         self._warned_platforms: set[str] = set()
 
     async def send(self, sub: Subscription, due: DueRun) -> Outcome:
+        """Send the digest of ``sub`` for ``due``, unless another process has it."""
+        return await self._counted(self._send(sub, due))
+
+    async def _counted(self, running: Awaitable[Outcome]) -> Outcome:
+        try:
+            outcome = await running
+        except Exception:
+            self._count("error")
+            raise
+        self._count(outcome)
+        return outcome
+
+    def _count(self, outcome: str) -> None:
+        if self.metrics is not None:
+            self.metrics.digest(outcome)
+
+    async def _send(self, sub: Subscription, due: DueRun) -> Outcome:
         poster = self.posters.get(sub.platform)
         if poster is None:
             # Leave the period unclaimed: a process that can post there may take it.
@@ -273,6 +294,9 @@ class DigestSender:
         For a claim whose holder died and that is now too old (or superseded, or its
         subscription paused): never silently, a log line says what happened.
         """
+        return await self._counted(self._give_up(sub, period, reason))
+
+    async def _give_up(self, sub: Subscription, period: str, reason: str) -> Outcome:
         lease = await self.store.claim(
             sub.id, period, self.clock(), claimed_by=self.instance, lease=self.lease
         )
@@ -372,6 +396,7 @@ class DigestSender:
         detail = f"missed by {due.age}, more than its interval of {due.interval}"
         if await self.store.record_skipped(sub.id, due.period, self.clock(), detail=detail):
             log.info("digest #%d for %s skipped: %s", sub.id, due.period, detail)
+            self._count(Outcome.SKIPPED)
         return Outcome.SKIPPED
 
     async def _pause_gone(self, sub: Subscription, gone: ChannelGone) -> None:
