@@ -40,7 +40,7 @@ def add_routes(app: web.Application, inbox: Inbox) -> None:
         declared = request.content_length
         if declared is not None and declared > MAX_BODY:
             return web.Response(status=413)
-        body = await request.content.read(MAX_BODY + 1)
+        body = await _read_at_most(request, MAX_BODY + 1)
         if len(body) > MAX_BODY:
             return web.Response(status=413)
         verdict = await inbox.accept(
@@ -53,3 +53,15 @@ def add_routes(app: web.Application, inbox: Inbox) -> None:
         return web.Response(status=_STATUS[verdict])
 
     app.router.add_post(RECEIVER_PATH, receive)
+
+
+async def _read_at_most(request: web.Request, limit: int) -> bytes:
+    """The body, or its first ``limit`` bytes. (One ``read(n)`` returns only what has
+    arrived so far, so a body sent in pieces would be cut short.)"""
+    body = bytearray()
+    while len(body) < limit:
+        chunk = await request.content.read(limit - len(body))
+        if not chunk:
+            break
+        body += chunk
+    return bytes(body)

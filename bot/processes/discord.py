@@ -15,8 +15,10 @@ import discord
 
 from adapters.discord.bot import MlcBot, command_payloads
 from adapters.discord.interactions import InteractionHandler
+from adapters.discord.poster import DiscordPoster
 from commands.catalog import default_catalog
 from commands.core import Core
+from commands.ports import Poster
 
 from ..compose import build_core
 from ..config import ConfigError, Settings
@@ -30,7 +32,11 @@ log = logging.getLogger("mlc_bot.discord")
 class DiscordPart:
     """The Discord bot as part of a process: started, run in the background, stopped."""
 
-    def __init__(self, core: Core, settings: Settings) -> None:
+    def __init__(
+        self, core: Core, settings: Settings, *, posters: dict[str, Poster] | None = None
+    ) -> None:
+        """``posters`` (the mapping the core's alerts post through) gets this bot's own
+        Discord poster once logged in, so a Claim clicked here updates the alert's message."""
         if settings.discord_token is None:
             raise ConfigError(
                 "DISCORD_TOKEN is not set. Copy the bot token from the Discord developer "
@@ -40,6 +46,7 @@ class DiscordPart:
         self.client = MlcBot(
             InteractionHandler(core), core.catalog, guild_ids=settings.discord_guild_ids
         )
+        self._posters = posters
         self._running: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
@@ -58,6 +65,8 @@ class DiscordPart:
             raise ConfigError(
                 f"Could not reach Discord ({type(exc).__name__}); check the network."
             ) from None
+        if self._posters is not None:
+            self._posters.setdefault("discord", DiscordPoster(self.client.http))
         self._running = asyncio.create_task(self._connect(), name="discord gateway")
 
     async def _connect(self) -> None:
@@ -81,9 +90,10 @@ class DiscordPart:
 
 async def run(settings: Settings) -> int:
     """Serve ``/mlc`` until SIGINT or SIGTERM. Returns an exit status."""
-    core = build_core(settings)
+    posters: dict[str, Poster] = {}
+    core = build_core(settings, posters=posters)
     try:
-        part = DiscordPart(core, settings)
+        part = DiscordPart(core, settings, posters=posters)
         await part.start()
         try:
             with stop_requested() as stopping:

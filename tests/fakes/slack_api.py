@@ -175,6 +175,7 @@ class FakeSlack:
         self._failures: dict[str, list[int]] = {}
         self._late_answers: dict[str, list[float]] = {}
         self._held: dict[str, asyncio.Event] = {}
+        self._dropped: set[asyncio.Event] = set()
         self._canned: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {}
         self._ts = 1_700_000_000_000_100
         self._changed = asyncio.Condition()
@@ -210,6 +211,15 @@ class FakeSlack:
         event = self._held.pop(method, None)
         if event is not None:
             event.set()
+
+    def drop_held(self, method: str) -> None:
+        """End the calls of ``method`` held so far without doing them, as if they had never
+        reached Slack (their sender died before the request went out): they leave
+        :attr:`calls` and are answered 503 (nobody is listening any more)."""
+        event = self._held.get(method)
+        if event is not None:
+            self._dropped.add(event)
+            self.release(method)
 
     def delay_answer(self, method: str, seconds: float, *, times: int = 1) -> None:
         """Do the next ``times`` calls of ``method``, then wait ``seconds`` before answering
@@ -344,12 +354,16 @@ class FakeSlack:
         method = request.match_info["method"]
         args = await _arguments(request)
         token = _bearer(request) or args.pop("token", None)
-        self.calls.append(SlackCall(method, args, token, request.method, time.time()))
+        call = SlackCall(method, args, token, request.method, time.time())
+        self.calls.append(call)
         if self.latency:
             await asyncio.sleep(self.latency)
         held = self._held.get(method)
         if held is not None:
             await held.wait()
+            if held in self._dropped:
+                self.calls.remove(call)
+                return web.Response(status=503, text="dropped")
         limit = self._rate_limits.get(method)
         if limit is not None and limit.times > 0:
             limit.times -= 1

@@ -1,0 +1,151 @@
+"""The receiver at ``POST /mlc/webhooks``: what it answers each kind of delivery, and that
+only a verified, fresh, new event is ever alerted. On SQLite and on PostgreSQL."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from sqlalchemy import func, select
+
+from bot.sandbox import SandboxServer
+from bot.storage.schema import alert_events
+from tests.fakes.slack_api import FakeSlack
+
+from .harness import AlertDatabase, WebBot, signed, stamp, subscription, web_bot
+
+
+def handoff_event(**data: Any) -> dict[str, Any]:
+    return {
+        "id": f"evt_{secrets.token_hex(12)}",
+        "event": "handoff",
+        "site_id": 1,
+        "occurred_utc": stamp(),
+        "data": {
+            "id": 4242,
+            "session_id": "s_receiver",
+            "visitor_name": "Rui Costa",
+            "reason": "asked for a human",
+            "created_utc": stamp(),
+            **data,
+        },
+    }
+
+
+@pytest.fixture
+async def bot(
+    sandbox: SandboxServer, slack: FakeSlack, database: AlertDatabase
+) -> AsyncIterator[WebBot]:
+    async with web_bot(sandbox, slack, database) as running:
+        await running.command("alerts add handoff")
+        yield running
+
+
+def secret_of(bot: WebBot) -> str:
+    return str(subscription(bot.sandbox).secret)
+
+
+async def kept_events(database: AlertDatabase) -> int:
+    async with database.records() as records, records.engine.begin() as conn:
+        return int(await conn.scalar(select(func.count()).select_from(alert_events)) or 0)
+
+
+async def test_refused_deliveries_answer_401_413_and_keep_nothing(
+    bot: WebBot, database: AlertDatabase
+) -> None:
+    secret = secret_of(bot)
+    body, headers = signed(secret, handoff_event())
+    forged = signed("not-the-secret", body)[1]
+    unsigned = {k: v for k, v in headers.items() if k != "X-MLC-Signature"}
+    garbled = headers | {"X-MLC-Signature": "sha256=zz"}
+    old = signed(secret, body, sent=datetime.now(UTC) - timedelta(minutes=6))[1]
+    ahead = signed(secret, body, sent=datetime.now(UTC) + timedelta(minutes=6))[1]
+    undated = {k: v for k, v in headers.items() if k != "X-MLC-Timestamp"}
+    for name, case in [
+        ("forged", forged),
+        ("unsigned", unsigned),
+        ("garbled", garbled),
+        ("stale", old),
+        ("from the future", ahead),
+        ("undated", undated),
+    ]:
+        answer = await bot.deliver(body, case)
+        assert (answer.status_code, answer.content) == (401, b""), name
+
+    huge = handoff_event(reason="x" * 1_000_001)
+    big_body, big_headers = signed(secret, huge)
+    assert (await bot.deliver(big_body, big_headers)).status_code == 413
+
+    async def chunks() -> AsyncIterator[bytes]:  # no Content-Length: counted as it comes
+        for _ in range(11):
+            yield b" " * 100_000
+
+    streamed = await bot.http.post(bot.receiver_url, content=chunks(), headers=big_headers)
+    assert streamed.status_code == 413
+
+    await bot.settled()
+    assert await kept_events(database) == 0
+    assert bot.posts() == []
+
+
+async def test_malformed_unknown_and_test_deliveries_are_answered_2xx_and_not_alerted(
+    bot: WebBot, database: AlertDatabase, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level("INFO", logger="mlc_bot.alerts")
+    secret = secret_of(bot)
+    for body in (b"{not json", b"[1, 2]", b'{"event": "handoff"}'):
+        answer = await bot.deliver(*signed(secret, body))
+        assert answer.status_code == 202, body
+    unknown = handoff_event() | {"event": "visitor_typing"}
+    assert (await bot.deliver(*signed(secret, unknown))).status_code == 202
+    test = handoff_event() | {"event": "test", "data": {"message": "This is a test event."}}
+    assert (await bot.deliver(*signed(secret, test))).status_code == 200
+
+    await bot.settled()
+    assert await kept_events(database) == 0
+    assert bot.posts() == []
+    logged = caplog.text
+    assert logged.count("ignored a signed webhook delivery that is not an event") == 3
+    assert "of unknown kind" in logged and f"{test['id']} verified" in logged
+
+
+async def test_a_replayed_or_repeated_delivery_is_alerted_once(
+    bot: WebBot, database: AlertDatabase
+) -> None:
+    secret = secret_of(bot)
+    event = handoff_event()
+    body, headers = signed(secret, event)
+    assert (await bot.deliver(body, headers)).status_code == 200
+    await bot.settled()
+    # The same delivery again (MyLiveChat retrying), and replayed later with a fresh
+    # timestamp (the timestamp is not signed): both answered 200, neither alerted.
+    assert (await bot.deliver(body, headers)).status_code == 200
+    fresh = signed(secret, body, sent=datetime.now(UTC) + timedelta(seconds=90))[1]
+    assert (await bot.deliver(body, fresh)).status_code == 200
+    await bot.settled()
+    assert len(bot.posts()) == 1
+    assert await kept_events(database) == 1
+
+
+async def test_the_sandboxs_own_retried_delivery_is_alerted_once(bot: WebBot) -> None:
+    (first,) = await bot.sandbox.emit_event(bot.sandbox.site_a_id, "handoff")
+    body, headers = signed(secret_of(bot), first.body)  # what a retry of it sends
+    assert (await bot.deliver(body, headers)).status_code == 200
+    await bot.settled()
+    assert len(bot.posts()) == 1
+
+
+async def test_a_delivery_that_arrives_in_pieces_is_read_whole(bot: WebBot) -> None:
+    body, headers = signed(secret_of(bot), handoff_event(reason="a long story " * 3000))
+
+    async def pieces() -> AsyncIterator[bytes]:  # chunked, no Content-Length
+        for start in range(0, len(body), 4096):
+            yield body[start : start + 4096]
+
+    answer = await bot.http.post(bot.receiver_url, content=pieces(), headers=headers)
+    assert answer.status_code == 200
+    await bot.settled()
+    assert len(bot.posts()) == 1
