@@ -21,7 +21,7 @@ import logging
 import os
 import socket
 import uuid
-from collections.abc import Mapping
+from collections.abc import AsyncIterator, Mapping
 from datetime import UTC, timedelta, tzinfo
 
 from commands.alerts.content import alert_reply, reminder_reply
@@ -95,14 +95,15 @@ class AlertWorker:
     async def _run(self) -> None:
         while True:
             self._wake.clear()
+            failed = False
             try:
                 busy = await self.run_once()
             except Exception as exc:
                 log.error("an alert worker round failed (%s); it goes on", type(exc).__name__)
-                busy = 0
+                busy, failed = 0, True
             async with self._round_done:
                 self._rounds += 1
-                if not busy:
+                if not busy and not failed:  # a failed round may have left work undone
                     self._quiet_round = self._rounds
                 self._round_done.notify_all()
             if not busy:
@@ -133,8 +134,40 @@ class AlertWorker:
 
     async def _post(self, records: AlertRecords) -> int:
         postings = await records.take_postings(self.instance, self.clock(), self.lease)
-        await asyncio.gather(*(self._post_one(records, posting) for posting in postings))
+        # Channels in parallel; in each, one alert after the other, oldest first, so they
+        # show in the order they happened (the poster keeps each channel's pace anyway).
+        queues: dict[tuple[str, str | None, str], list[Posting]] = {}
+        for posting in postings:
+            alert = posting.alert
+            queues.setdefault((alert.platform, alert.workspace_id, alert.channel_id), [])
+            queues[alert.platform, alert.workspace_id, alert.channel_id].append(posting)
+        await asyncio.gather(*(self._post_in_turn(records, queue) for queue in queues.values()))
         return len(postings)
+
+    async def _post_in_turn(self, records: AlertRecords, queue: list[Posting]) -> None:
+        for posting in queue:
+            async with self._holding(records, posting.alert.id):
+                await self._post_one(records, posting)
+
+    @contextlib.asynccontextmanager
+    async def _holding(self, records: AlertRecords, alert_id: int) -> AsyncIterator[None]:
+        """Renew the alert's lease every third of it while the block runs (a slow answer,
+        a rate limit's wait), so no other worker takes over a post that is still going."""
+
+        async def renew() -> None:
+            while True:
+                await asyncio.sleep(self.lease.total_seconds() / 3)
+                if not await records.renew(alert_id, self.instance, self.clock(), self.lease):
+                    log.warning("alert #%d: another worker took it over meanwhile", alert_id)
+                    return
+
+        renewing = asyncio.create_task(renew(), name=f"renew alert {alert_id}")
+        try:
+            yield
+        finally:
+            renewing.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await renewing
 
     async def _post_one(self, records: AlertRecords, posting: Posting) -> None:
         alert = posting.alert
@@ -173,7 +206,8 @@ class AlertWorker:
     async def _remind(self, records: AlertRecords) -> int:
         due = await records.take_reminders(self.instance, self.clock(), self.lease)
         for posting in due:
-            await self._remind_one(records, posting)
+            async with self._holding(records, posting.alert.id):
+                await self._remind_one(records, posting)
         return len(due)
 
     async def _remind_one(self, records: AlertRecords, posting: Posting) -> None:

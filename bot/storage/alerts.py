@@ -249,14 +249,15 @@ class AlertRecords:
         return taken
 
     async def posting(self, alert_id: int, holder: str, now: datetime, lease: timedelta) -> bool:
-        """Mark the post as begun (from now on the message may be there); False: lost lease."""
-        return await self._held(
-            alerts.c.id == alert_id,
-            holder,
-            now,
-            posting_started_utc=now,
-            lease_expires_utc=now + lease,
+        """Mark the post as begun (from now on the message may be there) and hold the alert
+        a lease from now; False when another worker took it over."""
+        return await self._mine(
+            alerts.c.id == alert_id, holder, posting_started_utc=now, lease_expires_utc=now + lease
         )
+
+    async def renew(self, alert_id: int, holder: str, now: datetime, lease: timedelta) -> bool:
+        """Hold the alert a lease from now (its post is still going); False: taken over."""
+        return await self._mine(alerts.c.id == alert_id, holder, lease_expires_utc=now + lease)
 
     async def posted(
         self, alert_id: int, holder: str, message_id: str | None, now: datetime
@@ -274,6 +275,20 @@ class AlertRecords:
             lease_expires_utc=None,
             sla_due_utc=now + timedelta(seconds=sla) if sla else None,
         )
+
+    async def _mine(self, where: Any, by: str, **values: Any) -> bool:
+        """Update the alert ``where`` matches if no other worker took it over from ``by``.
+
+        Its lease may have run out: taking an alert over rewrites its holder in the same
+        UPDATE that checks the lease, so of this and a takeover exactly one happens.
+        (An alert waiting its turn behind others to the same channel may outlast the
+        lease without anyone wanting it.)
+        """
+        async with self.engine.begin() as conn:
+            result = await conn.execute(
+                update(alerts).where(where, alerts.c.holder == by).values(**values)
+            )
+        return result.rowcount == 1
 
     async def _held(self, where: Any, by: str, now: datetime, **values: Any) -> bool:
         """Update the alert ``where`` matches if ``by`` still holds its lease."""
@@ -343,11 +358,10 @@ class AlertRecords:
         return taken
 
     async def reminding(self, alert_id: int, holder: str, now: datetime, lease: timedelta) -> bool:
-        """Mark the reminder as begun, unless the alert was claimed meanwhile."""
-        return await self._held(
+        """Mark the reminder as begun, unless the alert was claimed or taken over meanwhile."""
+        return await self._mine(
             and_(alerts.c.id == alert_id, alerts.c.claimed_by.is_(None)),
             holder,
-            now,
             reminder_started_utc=now,
             lease_expires_utc=now + lease,
         )
