@@ -218,7 +218,9 @@ class AlertWorker:
             return
         channel, key = channel_of(alert), reminder_key(alert.id)
         if posting.started_before is not None and isinstance(poster, PostFinder):
-            found = await _quietly(poster.find(channel, key, posting.started_before))
+            found = await _quietly(
+                poster.find(channel, key, posting.started_before, thread=alert.message_id)
+            )
             if found:
                 await records.reminded(alert.id, self.instance, self.clock())
                 return

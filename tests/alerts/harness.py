@@ -22,13 +22,21 @@ import sys
 import time
 from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import IO, Any
 
 import httpx
+from aiohttp import web
 
-from bot.alerts.secrets import new_key
+from adapters.slack.client import web_client
+from adapters.slack.poster import SlackPoster
+from adapters.web import listen
+from adapters.webhooks import receiver
+from bot.alerts.messages import PostedAlerts
+from bot.alerts.secrets import EncryptedSecrets, new_key
+from bot.alerts.tables import AlertOutbox, AlertTables
+from bot.alerts.worker import AlertWorker
 from bot.compose import build_core
 from bot.config import Settings
 from bot.processes.discord import DiscordPart
@@ -37,8 +45,9 @@ from bot.sandbox import SandboxServer
 from bot.secrets import Secret
 from bot.storage.alerts import AlertRecords
 from bot.storage.lazy import LazyDatabase
-from commands.alerts.inbox import signature_of
-from commands.alerts.service import RECEIVER_PATH, SUBSCRIPTION_LABEL
+from commands.alerts.inbox import Inbox, signature_of
+from commands.alerts.model import Alert
+from commands.alerts.service import RECEIVER_PATH, SUBSCRIPTION_LABEL, AlertService
 from commands.ports import Poster
 from tests.discord import payloads
 from tests.fakes.discord_api import DiscordRequest, FakeDiscord
@@ -51,11 +60,14 @@ __all__ = [
     "SIGNING_SECRET",
     "USERS",
     "AlertDatabase",
+    "ClockedBot",
     "DiscordBot",
+    "FakeClock",
     "WebBot",
     "WebProcess",
     "button",
     "buttons",
+    "clocked_bot",
     "discord_bot",
     "free_port",
     "signed",
@@ -425,3 +437,85 @@ class WebProcess:
         if self._log_file is not None:
             self._log_file.close()
             self._log_file = None
+
+
+class FakeClock:
+    """A clock that only moves when a test moves it."""
+
+    def __init__(self, now: datetime | None = None) -> None:
+        self.now = now or datetime.now(UTC)
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, **delta: float) -> None:
+        self.now += timedelta(**delta)
+
+
+@dataclass
+class ClockedBot:
+    """The alert pieces of a web process on an injected clock: the receiver (served on a
+    port), the worker (driven a round at a time with :meth:`AlertWorker.run_once`), the
+    rules and claims, all on the test's database, posting to the fake Slack."""
+
+    clock: FakeClock
+    database: LazyDatabase
+    secrets: EncryptedSecrets
+    tables: AlertTables
+    service: AlertService
+    worker: AlertWorker
+    receiver_url: str
+    http: httpx.AsyncClient
+
+    async def deliver(self, body: bytes, headers: Mapping[str, str]) -> int:
+        answer = await self.http.post(self.receiver_url, content=body, headers=dict(headers))
+        return answer.status_code
+
+    async def round(self) -> int:
+        """One worker round at the clock's time; how many rows it worked on."""
+        return await self.worker.run_once()
+
+    async def alerts(self) -> list[Alert]:
+        async with self.database.alert_records() as records:
+            return await records.all_alerts()
+
+
+@contextlib.asynccontextmanager
+async def clocked_bot(
+    database: AlertDatabase,
+    slack: FakeSlack,
+    *,
+    clock: FakeClock | None = None,
+    public_url: str = "http://127.0.0.1:9",
+    instance: str = "worker-a",
+    lease: float = 30.0,
+) -> AsyncIterator[ClockedBot]:
+    clock = clock or FakeClock()
+    lazy = database.lazy()
+    key = new_key()
+    secrets_ = EncryptedSecrets(lazy, key)
+    outbox = AlertOutbox(lazy)
+    poster = SlackPoster(web_client(slack.url, token=slack.bot_token, posts=True), pace=0)
+    posters: dict[str, Poster] = {"slack": poster}
+    tables = AlertTables(lazy)
+    service = AlertService(
+        tables,
+        outbox,
+        PostedAlerts(posters, clock=clock),
+        secrets=secrets_,
+        public_url=public_url,
+        clock=clock,
+    )
+    worker = AlertWorker(
+        lazy, posters, clock=clock, lease=timedelta(seconds=lease), instance=instance
+    )
+    app = web.Application()
+    receiver.add_routes(app, Inbox(secrets_, outbox, clock=clock))
+    runner = await listen(app, "127.0.0.1", 0)
+    url = f"http://127.0.0.1:{runner.addresses[0][1]}{RECEIVER_PATH}"
+    try:
+        async with httpx.AsyncClient(timeout=15) as http:
+            yield ClockedBot(clock, lazy, secrets_, tables, service, worker, url, http)
+    finally:
+        await runner.cleanup()
+        await lazy.aclose()

@@ -5,8 +5,9 @@ Start it with ``async with FakeSlack() as slack:`` and point the code under test
 - ``slack.url`` is a Web API base URL (ends with ``/``) for
   ``AsyncWebClient(base_url=...)`` or ``SLACK_API_URL``. It serves ``auth.test``,
   ``users.info``, ``chat.postMessage``, ``chat.postEphemeral``, ``chat.update``,
-  ``conversations.history`` (as for an app granted the history scopes and in the channel;
-  ``reply_with`` makes it refuse) and ``apps.connections.open``;
+  ``conversations.history`` and ``conversations.replies`` (as for an app granted the
+  history scopes and in the channel; ``reply_with`` makes them refuse) and
+  ``apps.connections.open``;
   :meth:`FakeSlack.reply_with` adds any other method or replaces one.
 - ``slack.response_url()`` mints a response URL like the one Slack puts in slash-command and
   interaction payloads; what is posted there lands in ``slack.responses``.
@@ -411,6 +412,8 @@ class FakeSlack:
             return self._chat(method, args)
         if method == "conversations.history":
             return self._history(args)
+        if method == "conversations.replies":
+            return self._replies(args)
         if method == "apps.connections.open":
             ws_url = self.base_url.replace("http://", "ws://") + "/link"
             return {"ok": True, "url": ws_url}
@@ -481,6 +484,37 @@ class FakeSlack:
                 item["metadata"] = m.metadata
             page.append(item)
         return {"ok": True, "messages": page, "has_more": len(shown) > limit}
+
+    def _replies(self, args: dict[str, Any]) -> dict[str, Any]:
+        """A thread: its parent message, then its replies, oldest first, from ``oldest``."""
+        channel, parent = str(args.get("channel") or ""), str(args.get("ts") or "")
+        if not channel:
+            return {"ok": False, "error": "channel_not_found"}
+        shown = [
+            m
+            for m in self.messages
+            if m.channel == channel and not m.ephemeral and parent in (m.ts, m.thread_ts)
+        ]
+        if not any(m.ts == parent for m in shown):
+            return {"ok": False, "error": "thread_not_found"}
+        oldest = float(args.get("oldest") or 0)
+        limit = int(args.get("limit") or 1000)
+        with_metadata = str(args.get("include_all_metadata", "")).lower() in ("1", "true")
+        thread = sorted((m for m in shown if float(m.ts) >= oldest), key=lambda m: float(m.ts))
+        page = []
+        for m in thread[:limit]:
+            item: dict[str, Any] = {
+                "type": "message",
+                "ts": m.ts,
+                "thread_ts": m.thread_ts or m.ts,
+                "text": m.text,
+                "blocks": m.blocks,
+                "bot_id": self.bot_id,
+            }
+            if with_metadata and m.metadata is not None:
+                item["metadata"] = m.metadata
+            page.append(item)
+        return {"ok": True, "messages": page, "has_more": len(thread) > limit}
 
     async def _response(self, request: web.Request) -> web.Response:
         try:
