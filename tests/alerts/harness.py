@@ -483,20 +483,27 @@ class ClockedBot:
 @contextlib.asynccontextmanager
 async def clocked_bot(
     database: AlertDatabase,
-    slack: FakeSlack,
+    slack: FakeSlack | None,
     *,
     clock: FakeClock | None = None,
-    public_url: str = "http://127.0.0.1:9",
     instance: str = "worker-a",
     lease: float = 30.0,
+    posters: Mapping[str, Poster] | None = None,
 ) -> AsyncIterator[ClockedBot]:
+    """The pieces on ``clock``, posting to the fake Slack (or through ``posters``); the
+    receiver on a free port is the bot's public address."""
     clock = clock or FakeClock()
     lazy = database.lazy()
-    key = new_key()
-    secrets_ = EncryptedSecrets(lazy, key)
+    secrets_ = EncryptedSecrets(lazy, new_key())
     outbox = AlertOutbox(lazy)
-    poster = SlackPoster(web_client(slack.url, token=slack.bot_token, posts=True), pace=0)
-    posters: dict[str, Poster] = {"slack": poster}
+    if posters is None:
+        assert slack is not None
+        client = web_client(slack.url, token=slack.bot_token, posts=True)
+        posters = {"slack": SlackPoster(client, pace=0)}
+    app = web.Application()
+    receiver.add_routes(app, Inbox(secrets_, outbox, clock=clock))
+    runner = await listen(app, "127.0.0.1", 0)
+    public_url = f"http://127.0.0.1:{runner.addresses[0][1]}"
     tables = AlertTables(lazy)
     service = AlertService(
         tables,
@@ -509,13 +516,11 @@ async def clocked_bot(
     worker = AlertWorker(
         lazy, posters, clock=clock, lease=timedelta(seconds=lease), instance=instance
     )
-    app = web.Application()
-    receiver.add_routes(app, Inbox(secrets_, outbox, clock=clock))
-    runner = await listen(app, "127.0.0.1", 0)
-    url = f"http://127.0.0.1:{runner.addresses[0][1]}{RECEIVER_PATH}"
     try:
         async with httpx.AsyncClient(timeout=15) as http:
-            yield ClockedBot(clock, lazy, secrets_, tables, service, worker, url, http)
+            yield ClockedBot(
+                clock, lazy, secrets_, tables, service, worker, public_url + RECEIVER_PATH, http
+            )
     finally:
         await runner.cleanup()
         await lazy.aclose()
