@@ -3,19 +3,32 @@ only a verified, fresh, new event is ever alerted. On SQLite and on PostgreSQL."
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import secrets
+import sqlite3
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import httpx
 import pytest
-from sqlalchemy import func, select
+from aiohttp import web
+from sqlalchemy import func, select, text
 
+from adapters.web import listen
+from adapters.webhooks import receiver
+from bot.alerts.secrets import EncryptedSecrets, new_key
+from bot.alerts.tables import AlertOutbox
 from bot.sandbox import SandboxServer
+from bot.storage import create_engine
+from bot.storage.lazy import LazyDatabase
 from bot.storage.schema import alert_events
+from commands.alerts.inbox import Inbox
+from commands.alerts.service import RECEIVER_PATH
 from tests.fakes.slack_api import FakeSlack
 
-from .harness import AlertDatabase, WebBot, signed, stamp, subscription, web_bot
+from .harness import AlertDatabase, WebBot, signed, stamp, subscription, wait_until, web_bot
 
 
 def handoff_event(**data: Any) -> dict[str, Any]:
@@ -149,3 +162,65 @@ async def test_a_delivery_that_arrives_in_pieces_is_read_whole(bot: WebBot) -> N
     assert answer.status_code == 200
     await bot.settled()
     assert len(bot.posts()) == 1
+
+
+@contextlib.asynccontextmanager
+async def database_locked(database: AlertDatabase) -> AsyncIterator[None]:
+    """Another process holds the database's write lock (SQLite) or a lock on the event
+    table (PostgreSQL) while the block runs."""
+    if database.kind == "sqlite":
+        path = database.url.removeprefix("sqlite:///")
+        holder = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+        await asyncio.to_thread(holder.execute, "BEGIN IMMEDIATE")
+        try:
+            yield
+        finally:
+            await asyncio.to_thread(holder.execute, "ROLLBACK")
+            holder.close()
+        return
+    engine = create_engine(database.url, **database.options)
+    try:
+        async with engine.connect() as conn, conn.begin():
+            await conn.execute(text("LOCK TABLE alert_events IN EXCLUSIVE MODE"))
+            yield
+    finally:
+        await engine.dispose()
+
+
+async def test_a_delivery_the_busy_database_cannot_keep_in_time_is_answered_503_and_kept_later(
+    bot: WebBot, database: AlertDatabase, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level("INFO", logger="mlc_bot.alerts")
+    body, headers = signed(secret_of(bot), handoff_event())
+    async with database_locked(database):
+        answer = await bot.deliver(body, headers)
+        assert answer.status_code == 503 and answer.headers["Retry-After"]
+    # The lock is gone: the delivery kept after all is alerted, and MyLiveChat's retry
+    # of it is answered 200 as a duplicate.
+    await wait_until(lambda: "kept after all" in caplog.text, "the late delivery to be kept")
+    assert (await bot.deliver(body, headers)).status_code == 200
+    await bot.settled()
+    assert len(bot.posts()) == 1
+    assert "Traceback" not in caplog.text
+
+
+async def test_an_unreachable_database_is_answered_503_without_a_traceback(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    unreachable = LazyDatabase("postgresql://postgres@127.0.0.1:9/nowhere")
+    app = web.Application()
+    receiver.add_routes(
+        app, Inbox(EncryptedSecrets(unreachable, new_key()), AlertOutbox(unreachable))
+    )
+    runner = await listen(app, "127.0.0.1", 0)
+    try:
+        url = f"http://127.0.0.1:{runner.addresses[0][1]}{RECEIVER_PATH}"
+        async with httpx.AsyncClient(timeout=15) as client:
+            body, headers = signed("any-secret", handoff_event())
+            answer = await client.post(url, content=body, headers=headers)
+    finally:
+        await runner.cleanup()
+        await unreachable.aclose()
+    assert answer.status_code == 503
+    assert "unavailable" in caplog.text and "Traceback" not in caplog.text
+    assert "Error handling request" not in caplog.text
