@@ -357,7 +357,9 @@ class WebProcess:
         secret_key: str,
         lease: float = 3.0,
         poll: float = 0.1,
+        discord: FakeDiscord | None = None,
     ) -> dict[str, str]:
+        """The process's environment; with ``discord``, it posts there too."""
         env = {
             k: v
             for k, v in os.environ.items()
@@ -377,6 +379,11 @@ class WebProcess:
             "MLC_TEST_LEASE": str(lease),
             "MLC_TEST_POLL": str(poll),
         }
+        if discord is not None:
+            env |= {
+                "DISCORD_TOKEN": "fake-token.for-crash-tests",
+                "MLC_TEST_DISCORD_API": discord.url,
+            }
         return env
 
     @property

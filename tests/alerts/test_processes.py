@@ -13,6 +13,7 @@ import contextlib
 import os
 import secrets
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -22,8 +23,10 @@ import pytest
 from bot.alerts.secrets import new_key
 from bot.sandbox import SandboxServer
 from bot.storage.lazy import LazyDatabase
+from commands.alerts.model import NewRule
 from commands.alerts.service import RECEIVER_PATH
 from tests.digests.crash import scratch_database
+from tests.fakes.discord_api import FakeDiscord
 from tests.fakes.slack_api import FakeSlack, PostedMessage
 from tests.slack.payloads import SlackSender
 from tests.slack.views import text_of
@@ -40,6 +43,7 @@ from .harness import (
 )
 
 LEASE = 3.0
+DISCORD_GUILD, DISCORD_CHANNEL = "700000000000000001", "700000000000000002"
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -73,9 +77,10 @@ async def start(
     *,
     port: int,
     key: str,
+    discord: FakeDiscord | None = None,
 ) -> WebProcess:
     env = WebProcess.environment(
-        sandbox, slack, database_url, port=port, secret_key=key, lease=LEASE
+        sandbox, slack, database_url, port=port, secret_key=key, lease=LEASE, discord=discord
     )
     process = WebProcess(env, log)
     processes.append(process)
@@ -222,3 +227,55 @@ async def test_a_web_process_killed_after_the_2xx_posts_once_after_restart(
     else:
         assert " posted to slack " in log
     assert await restarted.stop() == 0
+
+
+async def test_a_web_process_killed_while_discord_takes_the_post_posts_once_after_restart(
+    database_url: str,
+    tmp_path: Path,
+    sandbox: SandboxServer,
+    slack: FakeSlack,
+    processes: list[WebProcess],
+) -> None:
+    """Discord has the post (it answers late) when the process dies; the restarted one
+    posts again under the same nonce, and Discord answers with the first message."""
+    async with FakeDiscord() as discord:
+        port, key = free_port(), new_key()
+        bot = await start(
+            processes, sandbox, slack, database_url, tmp_path / "a.log", port=port, key=key,
+            discord=discord,
+        )  # fmt: skip
+        await add_rule(bot, slack)  # provisions the subscription (its rule alerts Slack)
+        database = LazyDatabase(database_url)
+        try:
+            async with database.alert_records() as records:
+                await records.add_rule(
+                    NewRule("discord", DISCORD_GUILD, DISCORD_CHANNEL, "handoff", "600"),
+                    datetime.now(UTC),
+                )
+        finally:
+            await database.aclose()
+        discord.latency = 5.0  # every request from now on is made, and answered late
+        (delivery,) = await sandbox.emit_event(sandbox.site_a_id, "handoff")
+        assert delivery.receiver_status == 200
+        path = f"/channels/{DISCORD_CHANNEL}/messages"
+        await wait_until(lambda: discord.matching("POST", path), "the post to reach Discord")
+        await bot.kill()
+        discord.latency = 0.0
+        restarted = await start(
+            processes, sandbox, slack, database_url, tmp_path / "b.log", port=port, key=key,
+            discord=discord,
+        )  # fmt: skip
+
+        async def posted() -> bool:
+            rows = await alert_rows(database_url)
+            return len(rows) == 2 and all(r.message_id for r in rows)
+
+        await wait_until(posted, "both alerts to be posted after the restart", within=90)
+        await wait_until(
+            lambda: all(r.status for r in discord.matching("POST", path)), "Discord's answers"
+        )
+        await asyncio.sleep(LEASE + 1)
+        assert len(discord.channel_messages(DISCORD_CHANNEL)) == 1
+        assert discord.repeats >= 1  # the second post repeated the nonce: no second message
+        assert len(posts(slack)) == 1
+        assert await restarted.stop() == 0

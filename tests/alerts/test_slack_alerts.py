@@ -148,3 +148,23 @@ async def test_feedback_alerts_follow_their_rule(
         shown = text_of(alert.blocks)
         assert "★☆☆☆☆ (1/5)" in shown and "Useless bot" in shown
         assert labels(alert) == ["Transcript"]  # nothing to claim in a rating
+
+
+async def test_alerts_test_posts_a_sample_and_help_says_a_claim_is_the_bots_own(
+    sandbox: SandboxServer, slack: FakeSlack, database: AlertDatabase
+) -> None:
+    async with web_bot(sandbox, slack, database) as bot:
+        await bot.command("alerts add handoff --sla 5m --mention <!subteam^S0SUPPORT>")
+        async with database.records() as records:
+            (rule,) = await records.rules(any_place=True)
+        reply = await bot.command(f"alerts test {rule.id}")
+        assert reply.text.startswith("Sample alert posted")
+        (sample,) = bot.posts()
+        assert "Sample Visitor needs a human" in text_of(sample.blocks)
+        assert "a real one has a Claim button" in text_of(sample.blocks)
+        assert "Claim" not in labels(sample)
+        listed = await bot.command("alerts list")
+        assert "reminder after 5 min to" in text_of(listed.blocks)
+        helped = await bot.command("help alerts claim")
+        assert "the bot's own record" in text_of(helped.blocks)
+        assert "assigned_to" in text_of(helped.blocks)
