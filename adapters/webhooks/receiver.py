@@ -71,6 +71,9 @@ def add_routes(app: web.Application, inbox: Inbox) -> None:
             return web.Response(status=503, headers={"Retry-After": "10"})
         except StorageUnavailable:  # logged where it happened, without the database's address
             return web.Response(status=503, headers={"Retry-After": "30"})
+        except Exception as exc:
+            log.error("a webhook delivery could not be kept (%s)", type(exc).__name__)
+            return web.Response(status=500)  # not kept: MyLiveChat sends it again
         if verdict in (Verdict.FORGED, Verdict.STALE):
             log.info("refused a webhook delivery: %s", verdict.value)
         return web.Response(status=_STATUS[verdict])

@@ -7,10 +7,14 @@ from datetime import datetime
 
 from commands.alerts.model import Alert, AlertEvent, NewRule, Rule
 from commands.alerts.store import Claim
+from commands.digests.store import StorageUnavailable
 
 from ..storage.lazy import LazyDatabase
 
 __all__ = ["AlertOutbox", "AlertTables"]
+
+_BATCH = 500
+"""Events kept in one transaction at most (one INSERT: its parameters stay within bounds)."""
 
 
 class AlertTables:
@@ -78,16 +82,33 @@ class AlertOutbox:
 
     async def _write(self) -> None:
         while self._waiting:
-            batch, self._waiting = self._waiting, []
+            batch, self._waiting = self._waiting[:_BATCH], self._waiting[_BATCH:]
             try:
                 async with self.database.alert_records() as records:
                     kept = await records.enqueue_many([e for e, _, _ in batch], batch[-1][1])
             except Exception as exc:
+                if len(batch) > 1 and not isinstance(exc, StorageUnavailable):
+                    await self._one_by_one(batch)  # one event refused: the others are kept
+                    continue
                 for _, _, future in batch:
                     if not future.done():
                         future.set_exception(exc)
                 continue
             for (_, _, future), new in zip(batch, kept, strict=True):
+                if not future.done():
+                    future.set_result(new)
+
+    async def _one_by_one(
+        self, batch: list[tuple[AlertEvent, datetime, asyncio.Future[bool]]]
+    ) -> None:
+        for event, now, future in batch:
+            try:
+                async with self.database.alert_records() as records:
+                    (new,) = await records.enqueue_many([event], now)
+            except Exception as exc:
+                if not future.done():
+                    future.set_exception(exc)
+            else:
                 if not future.done():
                     future.set_result(new)
 

@@ -64,7 +64,7 @@ class AlertEvent:
         return cls(
             event_id=event_id[:128],
             kind=kind,
-            site_id=site if isinstance(site, int) and not isinstance(site, bool) else None,
+            site_id=site if _is_id(site) else None,
             occurred_utc=parse_datetime(payload.get("occurred_utc")),
             data=data if isinstance(data, dict) else {},
         )
@@ -80,6 +80,11 @@ class AlertEvent:
     @property
     def session_id(self) -> str | None:
         return self.handoff.session_id if self.kind == "handoff" else self.feedback.session_id
+
+
+def _is_id(value: object) -> bool:
+    """A positive integer a database integer column holds."""
+    return isinstance(value, int) and not isinstance(value, bool) and 0 < value < 2**31
 
 
 @dataclass(frozen=True, slots=True)

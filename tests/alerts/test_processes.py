@@ -144,7 +144,7 @@ async def test_two_web_processes_receiving_the_same_deliveries_post_each_event_o
     )
     assert "Handoff alerts on" in await add_rule(first, slack)
     secret = subscription(sandbox).secret  # the sandbox signs with it; the bot keeps it
-    events = [event(n) for n in range(20)]
+    events = [event(n) for n in range(10)]
     async with httpx.AsyncClient(timeout=15) as client:
 
         async def deliver(process: WebProcess, payload: dict[str, Any]) -> int:

@@ -224,3 +224,24 @@ async def test_an_unreachable_database_is_answered_503_without_a_traceback(
     assert answer.status_code == 503
     assert "unavailable" in caplog.text and "Traceback" not in caplog.text
     assert "Error handling request" not in caplog.text
+
+
+async def test_an_event_the_database_refuses_does_not_take_its_neighbours_down(
+    bot: WebBot, database: AlertDatabase, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Deliveries arriving together are kept in one transaction; one the database refuses
+    (PostgreSQL refuses a NUL character in text) fails alone, without a traceback."""
+    secret = secret_of(bot)
+    good = [handoff_event() for _ in range(3)]
+    bad = handoff_event() | {"id": "evt_\u0000nul"}
+    huge_site = handoff_event() | {"site_id": 2**40}  # not an integer column's: kept as None
+    answers = await asyncio.gather(
+        *(bot.deliver(*signed(secret, event)) for event in [*good, bad, huge_site])
+    )
+    *fine, refused, kept = [a.status_code for a in answers]
+    assert fine == [200] * 3 and kept == 200
+    if database.kind == "postgresql":
+        assert refused == 500
+    await bot.settled()
+    assert len(bot.posts()) == 4 + (database.kind == "sqlite")
+    assert "Traceback" not in caplog.text
