@@ -127,10 +127,13 @@ class MessageEditor(Protocol):
 class PostFinder(Protocol):
     """A poster that can look in a channel for a post it made with a key."""
 
-    async def find(self, channel: ChannelRef, key: str, since: datetime) -> str | bool | None:
+    async def find(
+        self, channel: ChannelRef, key: str, since: datetime, *, thread: str | None = None
+    ) -> str | bool | None:
         """The id of the message made with ``key`` at or after ``since`` when the channel
-        shows one (True when found without an id), False when it does not, None when the
-        platform cannot tell (no permission to read the channel, ...)."""
+        (or, with ``thread``, that message's thread) shows one (True when found without an
+        id), False when it does not, None when the platform cannot tell (no permission to
+        read the channel, ...)."""
         ...
 
 

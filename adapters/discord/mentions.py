@@ -40,7 +40,9 @@ def mentions_of(reply: Reply) -> tuple[str, discord.AllowedMentions]:
             parts.append(discord.utils.escape_mentions(discord.utils.escape_markdown(text)))
     if not parts:
         return "", discord.AllowedMentions.none()
+    # False rather than an empty list: Discord is then told to ping no one of that kind
+    # (``{"parse": []}``), and a reply does not ping the author of what it answers.
     allowed = discord.AllowedMentions(
-        everyone=everyone, users=users, roles=roles, replied_user=False
+        everyone=everyone, users=users or False, roles=roles or False, replied_user=False
     )
     return " ".join(parts), allowed

@@ -110,7 +110,9 @@ class DiscordPoster:
             with _parameters(
                 reply,
                 nonce=nonce_for(key) if key is not None else None,
-                message_reference=reference,
+                # The payload's dict: the object itself does not serialize (discord.py's own
+                # send() converts it the same way).
+                message_reference=reference.to_message_reference_dict(),
             ) as params:
                 message = await self.http.send_message(int(channel.channel_id), params=params)
         return str(message["id"])

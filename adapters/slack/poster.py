@@ -145,19 +145,32 @@ class SlackPoster:
                 raise PostRefused(channel, error) from None
             raise  # a 5xx: Slack may have done it
 
-    async def find(self, channel: ChannelRef, key: str, since: datetime) -> str | bool | None:
+    async def find(
+        self, channel: ChannelRef, key: str, since: datetime, *, thread: str | None = None
+    ) -> str | bool | None:
         """The ``ts`` of a post made with ``key`` since ``since`` (one
-        ``conversations.history`` call), False when there is none; None when Slack does not
-        let the bot read the channel (``missing_scope``, ``not_in_channel``, ...) or there
-        were too many messages since to look through."""
-        oldest = (since - FIND_MARGIN).timestamp()
+        ``conversations.history`` call, or ``conversations.replies`` for a reply in the
+        ``thread`` of that message: the history does not list thread replies), False when
+        there is none; None when Slack does not let the bot read the channel
+        (``missing_scope``, ``not_in_channel``, ...) or there were too many messages since
+        to look through."""
+        oldest = f"{(since - FIND_MARGIN).timestamp():.6f}"
         try:
-            response = await self.client.conversations_history(
-                channel=channel.channel_id,
-                oldest=f"{oldest:.6f}",
-                include_all_metadata=True,
-                limit=FIND_LIMIT,
-            )
+            if thread is not None:
+                response = await self.client.conversations_replies(
+                    channel=channel.channel_id,
+                    ts=thread,
+                    oldest=oldest,
+                    include_all_metadata=True,
+                    limit=FIND_LIMIT,
+                )
+            else:
+                response = await self.client.conversations_history(
+                    channel=channel.channel_id,
+                    oldest=oldest,
+                    include_all_metadata=True,
+                    limit=FIND_LIMIT,
+                )
         except SlackApiError:
             return None
         messages: list[dict[str, Any]] = response.get("messages") or []

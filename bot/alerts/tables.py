@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import datetime
 
 from commands.alerts.model import Alert, AlertEvent, NewRule, Rule
 from commands.alerts.store import Claim
+from commands.digests.store import StorageUnavailable
 
 from ..storage.lazy import LazyDatabase
 
 __all__ = ["AlertOutbox", "AlertTables"]
+
+_BATCH = 500
+"""Events kept in one transaction at most (one INSERT: its parameters stay within bounds)."""
 
 
 class AlertTables:
@@ -51,14 +56,61 @@ class AlertTables:
 
 
 class AlertOutbox:
-    """:class:`~commands.alerts.store.AlertStore` on one lazy database."""
+    """:class:`~commands.alerts.store.AlertStore` on one lazy database.
+
+    Events received at the same time are kept in one transaction (a group commit): each
+    :meth:`enqueue` returns once the transaction holding its event has committed, and
+    while one commits, the next ones gather for the one after. A burst of deliveries then
+    costs a few transactions instead of one each, which is what bounds the receiver's
+    answer time on SQLite (one writer at a time).
+    """
 
     def __init__(self, database: LazyDatabase) -> None:
         self.database = database
+        self._waiting: list[tuple[AlertEvent, datetime, asyncio.Future[bool]]] = []
+        self._writer: asyncio.Task[None] | None = None
 
     async def enqueue(self, event: AlertEvent, now: datetime) -> bool:
-        async with self.database.alert_records() as records:
-            return await records.enqueue(event, now)
+        kept: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
+        kept.add_done_callback(_retrieved)
+        self._waiting.append((event, now, kept))
+        if self._writer is None or self._writer.done():
+            self._writer = asyncio.create_task(self._write(), name="alert outbox writer")
+        # Shielded: a delivery whose sender hung up is still kept (it may be retried:
+        # then it is a duplicate), and the others in its transaction are not disturbed.
+        return await asyncio.shield(kept)
+
+    async def _write(self) -> None:
+        while self._waiting:
+            batch, self._waiting = self._waiting[:_BATCH], self._waiting[_BATCH:]
+            try:
+                async with self.database.alert_records() as records:
+                    kept = await records.enqueue_many([e for e, _, _ in batch], batch[-1][1])
+            except Exception as exc:
+                if len(batch) > 1 and not isinstance(exc, StorageUnavailable):
+                    await self._one_by_one(batch)  # one event refused: the others are kept
+                    continue
+                for _, _, future in batch:
+                    if not future.done():
+                        future.set_exception(exc)
+                continue
+            for (_, _, future), new in zip(batch, kept, strict=True):
+                if not future.done():
+                    future.set_result(new)
+
+    async def _one_by_one(
+        self, batch: list[tuple[AlertEvent, datetime, asyncio.Future[bool]]]
+    ) -> None:
+        for event, now, future in batch:
+            try:
+                async with self.database.alert_records() as records:
+                    (new,) = await records.enqueue_many([event], now)
+            except Exception as exc:
+                if not future.done():
+                    future.set_exception(exc)
+            else:
+                if not future.done():
+                    future.set_result(new)
 
     async def get(self, alert_id: int) -> Alert | None:
         async with self.database.alert_records() as records:
@@ -71,3 +123,9 @@ class AlertOutbox:
     async def release(self, alert_id: int, user_id: str) -> Alert | None:
         async with self.database.alert_records() as records:
             return await records.release(alert_id, user_id)
+
+
+def _retrieved(future: asyncio.Future[bool]) -> None:
+    """Take the outcome even when the delivery's handler is gone (no "never retrieved")."""
+    if not future.cancelled():
+        future.exception()

@@ -21,11 +21,12 @@ import logging
 import os
 import socket
 import uuid
-from collections.abc import Mapping
+from collections import deque
+from collections.abc import AsyncIterator, Mapping
 from datetime import UTC, timedelta, tzinfo
 
 from commands.alerts.content import alert_reply, reminder_reply
-from commands.alerts.model import matches
+from commands.alerts.model import matching
 from commands.ports import ChannelGone, MessageEditor, Poster, PostFinder, PostRefused
 
 from ..metrics import Metrics
@@ -99,14 +100,15 @@ class AlertWorker:
     async def _run(self) -> None:
         while True:
             self._wake.clear()
+            failed = False
             try:
                 busy = await self.run_once()
             except Exception as exc:
                 log.error("an alert worker round failed (%s); it goes on", type(exc).__name__)
-                busy = 0
+                busy, failed = 0, True
             async with self._round_done:
                 self._rounds += 1
-                if not busy:
+                if not busy and not failed:  # a failed round may have left work undone
                     self._quiet_round = self._rounds
                 self._round_done.notify_all()
             if not busy:
@@ -127,42 +129,109 @@ class AlertWorker:
         if not taken:
             return 0
         rules = await records.rules(any_place=True)
-        for row, event in taken:
-            matching = [rule for rule in rules if matches(rule, event)]
-            await records.route(row, matching, self.clock())
-            log.info("event %s (%s): %d alert(s)", event.event_id, event.kind, len(matching))
+        routes = [(row, matching(rules, event)) for row, event in taken]
+        await records.route(routes, self.clock())
+        for (_, event), (_, alerted) in zip(taken, routes, strict=True):
+            log.info("event %s (%s): %d alert(s)", event.event_id, event.kind, len(alerted))
         return len(taken)
 
     # -- post ------------------------------------------------------------------------------
 
     async def _post(self, records: AlertRecords) -> int:
         postings = await records.take_postings(self.instance, self.clock(), self.lease)
-        await asyncio.gather(*(self._post_one(records, posting) for posting in postings))
+        # In waves: the oldest alert of every channel at once, then the next of each, so
+        # a channel shows its alerts in the order they happened (and the poster keeps each
+        # channel's pace anyway). Each wave's leases are marked, renewed and settled in one
+        # transaction each: a burst's posts do not crowd out the receiver's writes.
+        queues: dict[tuple[str, str | None, str], deque[Posting]] = {}
+        for posting in postings:
+            alert = posting.alert
+            queues.setdefault((alert.platform, alert.workspace_id, alert.channel_id), deque())
+            queues[alert.platform, alert.workspace_id, alert.channel_id].append(posting)
+        while queues:
+            await self._post_wave(records, [queue.popleft() for queue in queues.values()])
+            queues = {place: queue for place, queue in queues.items() if queue}
         return len(postings)
 
-    async def _post_one(self, records: AlertRecords, posting: Posting) -> None:
-        alert = posting.alert
-        poster = self.posters.get(alert.platform)
-        if poster is None:
-            self._cannot(alert.platform)
-            return  # the lease runs out; a process that can post there takes it
-        channel, key = channel_of(alert), post_key(alert.id)
-        if posting.started_before is not None and isinstance(poster, PostFinder):
-            found = await _quietly(poster.find(channel, key, posting.started_before))
-            if isinstance(found, str):
-                log.warning("alert #%d: its post was there already; not posted again", alert.id)
-                await records.posted(alert.id, self.instance, found, self.clock())
-                self._count("found")
-                return
-        if not await records.posting(alert.id, self.instance, self.clock(), self.lease):
-            return  # another worker took it over meanwhile
+    async def _post_wave(self, records: AlertRecords, wave: list[Posting]) -> None:
+        postable = []
+        for posting in wave:
+            if posting.alert.platform in self.posters:
+                postable.append(posting)
+            else:  # the lease runs out; a process that can post there takes it
+                self._cannot(posting.alert.platform)
+        found = await asyncio.gather(*(self._already_there(records, p) for p in postable))
+        ready = [p for p, there in zip(postable, found, strict=True) if not there]
+        ids = [p.alert.id for p in ready]
+        mine = await records.posting_many(ids, self.instance, self.clock(), self.lease)
+        going = [p for p in ready if p.alert.id in mine]  # the others were taken over
+        async with self._holding(records, [p.alert.id for p in going]):
+            sent = await asyncio.gather(*(self._post_one(p) for p in going))
+        done = [
+            (p.alert, message_id) for p, (ok, message_id) in zip(going, sent, strict=True) if ok
+        ]
+        await records.posted_many(
+            [(alert.id, message_id, alert.sla_seconds) for alert, message_id in done],
+            self.instance,
+            self.clock(),
+        )
+        for alert, message_id in done:
+            if message_id is not None:
+                log.info("alert #%d posted to %s %s", alert.id, alert.platform, alert.channel_id)
+
+    async def _already_there(self, records: AlertRecords, posting: Posting) -> bool:
+        """For an alert whose earlier holder began posting it: whether the channel shows
+        it (then it is recorded as posted)."""
+        alert, poster = posting.alert, self.posters[posting.alert.platform]
+        if posting.started_before is None or not isinstance(poster, PostFinder):
+            return False  # Discord: posted again under the same nonce, which it drops
+        found = await _quietly(
+            poster.find(channel_of(alert), post_key(alert.id), posting.started_before)
+        )
+        if not isinstance(found, str):
+            return False
+        log.warning("alert #%d: its post was there already; not posted again", alert.id)
+        self._count("found")
+        await records.posted_many(
+            [(alert.id, found, alert.sla_seconds)], self.instance, self.clock()
+        )
+        return True
+
+    @contextlib.asynccontextmanager
+    async def _holding(self, records: AlertRecords, alert_ids: list[int]) -> AsyncIterator[None]:
+        """Renew the alerts' leases every third of a lease while the block runs (a slow
+        answer, a rate limit's wait), so no other worker takes over a post still going."""
+
+        async def renew() -> None:
+            held = list(alert_ids)
+            while held:
+                await asyncio.sleep(self.lease.total_seconds() / 3)
+                mine = await records.renew_many(held, self.instance, self.clock(), self.lease)
+                for lost in set(held) - mine:
+                    log.warning("alert #%d: another worker took it over meanwhile", lost)
+                held = [alert_id for alert_id in held if alert_id in mine]
+
+        renewing = asyncio.create_task(renew(), name="renew alert leases")
         try:
-            message_id = await poster.post(channel, alert_reply(alert, self.zone), key=key)
+            yield
+        finally:
+            renewing.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await renewing
+
+    async def _post_one(self, posting: Posting) -> tuple[bool, str | None]:
+        """Post the alert: (settled, the message's id). Not settled when the answer was
+        lost: the post may have been made, which a later holder finds out."""
+        alert = posting.alert
+        poster = self.posters[alert.platform]
+        try:
+            message_id = await poster.post(
+                channel_of(alert), alert_reply(alert, self.zone), key=post_key(alert.id)
+            )
         except (ChannelGone, PostRefused) as refused:
             log.warning("alert #%d could not be posted: %s", alert.id, refused)
-            await records.posted(alert.id, self.instance, None, self.clock())
             self._count("failed")
-            return
+            return True, None
         except Exception as exc:
             log.warning(
                 "alert #%d: the answer to its post was lost (%s); it is settled when its "
@@ -171,17 +240,17 @@ class AlertWorker:
                 type(exc).__name__,
             )
             self._count("unknown")
-            return
+            return False, None
         self._count("posted")
-        await records.posted(alert.id, self.instance, message_id, self.clock())
-        log.info("alert #%d posted to %s %s", alert.id, alert.platform, alert.channel_id)
+        return True, message_id
 
     # -- remind ----------------------------------------------------------------------------
 
     async def _remind(self, records: AlertRecords) -> int:
         due = await records.take_reminders(self.instance, self.clock(), self.lease)
         for posting in due:
-            await self._remind_one(records, posting)
+            async with self._holding(records, [posting.alert.id]):
+                await self._remind_one(records, posting)
         return len(due)
 
     async def _remind_one(self, records: AlertRecords, posting: Posting) -> None:
@@ -192,7 +261,9 @@ class AlertWorker:
             return
         channel, key = channel_of(alert), reminder_key(alert.id)
         if posting.started_before is not None and isinstance(poster, PostFinder):
-            found = await _quietly(poster.find(channel, key, posting.started_before))
+            found = await _quietly(
+                poster.find(channel, key, posting.started_before, thread=alert.message_id)
+            )
             if found:
                 await records.reminded(alert.id, self.instance, self.clock())
                 return

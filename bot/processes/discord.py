@@ -57,9 +57,16 @@ class DiscordPart:
     """The Discord bot as part of a process: started, run in the background, stopped."""
 
     def __init__(
-        self, core: Core, settings: Settings, *, database: LazyDatabase | None = None
+        self,
+        core: Core,
+        settings: Settings,
+        *,
+        database: LazyDatabase | None = None,
+        posters: dict[str, Poster] | None = None,
     ) -> None:
-        """``database`` keeps the last command sync's hash (no repeated sync on restart)."""
+        """``database`` keeps the last command sync's hash (no repeated sync on restart);
+        ``posters`` (the mapping the core's alerts post through) gets this bot's own Discord
+        poster once logged in, so a Claim clicked here updates the alert's message."""
         settings.require("DISCORD_TOKEN")
         assert settings.discord_token is not None
         self._token = settings.discord_token.reveal()
@@ -70,6 +77,7 @@ class DiscordPart:
             guild_ids=settings.discord_guild_ids,
             sync_state=DiscordSyncState(database) if database is not None else None,
         )
+        self._posters = posters
         self._running: asyncio.Task[None] | None = None
         self._started = False
         # discord.py logs each failed gateway connection with its traceback, then retries.
@@ -102,6 +110,8 @@ class DiscordPart:
             raise ConfigError(
                 f"Could not reach Discord ({type(exc).__name__}); check the network."
             ) from None
+        if self._posters is not None:
+            self._posters.setdefault("discord", DiscordPoster(self.client.http))
         self._running = asyncio.create_task(self._connect(), name="discord gateway")
         failure = await self._attempts.first(self._ready())
         if failure is not None:
@@ -180,7 +190,7 @@ async def run(settings: Settings) -> int:
     metrics = Metrics()
     metrics.instrument(core)
     try:
-        part = DiscordPart(core, settings, database=database)
+        part = DiscordPart(core, settings, database=database, posters=posters)
         # Installed before the start: a SIGTERM while connecting stops as cleanly.
         with stop_requested() as stopping:
             try:
@@ -188,8 +198,6 @@ async def run(settings: Settings) -> int:
                 if metrics_web is not None:
                     core.close_with(metrics_web.stop)
                 await part.start()
-                # A claimed alert's message is changed over the bot's own logged-in client.
-                posters["discord"] = DiscordPoster(part.client.http)
                 ended = asyncio.ensure_future(part.wait())
                 stop = asyncio.ensure_future(stopping.wait())
                 await asyncio.wait({ended, stop}, return_when=asyncio.FIRST_COMPLETED)

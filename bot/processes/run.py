@@ -78,7 +78,9 @@ async def run_all(settings: Settings, *, poll_interval: float = POLL_INTERVAL) -
         try:
             await web.start()
             if settings.discord_token is not None:
-                discord = DiscordPart(web.core, settings, database=web.database)
+                discord = DiscordPart(
+                    web.core, settings, database=web.database, posters=web.posters
+                )
                 await discord.start()
             if web.posters:
                 store = await web.database.store()

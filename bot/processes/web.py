@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 from adapters.slack.app import SlackBot
 from adapters.slack.server import (
@@ -31,7 +32,7 @@ from commands.core import Core
 from commands.ports import Poster
 from commands.timefmt import zone
 
-from ..alerts.worker import AlertWorker
+from ..alerts.worker import DEFAULT_LEASE, POLL_SECONDS, AlertWorker
 from ..compose import build_core, build_inbox, build_posters, close_posters
 from ..config import ConfigError, Problem, Settings
 from ..metrics import Metrics
@@ -61,10 +62,22 @@ class WebParts:
     socket: SocketMode | None = None
     worker: AlertWorker | None = None
     running: list[str] = field(default_factory=list)
+    alert_lease: timedelta = DEFAULT_LEASE
+    """How long the alert worker holds a row it posts (the crash tests shorten it)."""
+    alert_poll: float = POLL_SECONDS
 
     @classmethod
-    def build(cls, settings: Settings, *, require_slack: bool = False) -> WebParts:
-        database = LazyDatabase(settings.database_url)
+    def build(
+        cls,
+        settings: Settings,
+        *,
+        require_slack: bool = False,
+        database: LazyDatabase | None = None,
+    ) -> WebParts:
+        """The parts on ``settings``; ``database`` instead of one on DATABASE_URL (tests give
+        one with engine options, e.g. a PostgreSQL schema)."""
+        if database is None:
+            database = LazyDatabase(settings.database_url)
         posters: dict[str, Poster] = {}
         core = build_core(settings, database=database, posters=posters)
         metrics = Metrics()
@@ -90,7 +103,12 @@ class WebParts:
                 self.running.append("Slack (HTTP, /slack/events)")
             self.web.report("replies_in_flight", lambda: len(self.slack.tasks) if self.slack else 0)
         self.worker = AlertWorker(
-            self.database, self.posters, zone=zone(settings.timezone), metrics=self.metrics
+            self.database,
+            self.posters,
+            zone=zone(settings.timezone),
+            lease=self.alert_lease,
+            poll=self.alert_poll,
+            metrics=self.metrics,
         )
         inbox = build_inbox(settings, self.database, wake=self.worker.wake)
         if inbox is not None:

@@ -8,13 +8,14 @@ when its lease runs out), and claims taken with a conditional UPDATE (the first 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Row, and_, delete, insert, or_, select, update
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy import Row, Table, and_, bindparam, delete, insert, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from commands.alerts.model import Alert, AlertEvent, NewRule, Rule
 from commands.alerts.store import Claim
@@ -121,10 +122,11 @@ class AlertRecords:
                 )
             )
 
-    async def secrets(self, now: datetime) -> list[tuple[int, str]]:
-        """(subscription id, token) of the secrets valid at ``now``, newest first."""
+    async def secrets(self, now: datetime) -> list[tuple[str, datetime | None]]:
+        """(token, valid until: None while current) of the secrets valid at ``now``, newest
+        first."""
         query = (
-            select(webhook_secrets.c.subscription_id, webhook_secrets.c.secret)
+            select(webhook_secrets.c.secret, webhook_secrets.c.valid_until_utc)
             .where(
                 or_(
                     webhook_secrets.c.retired_utc.is_(None),
@@ -134,7 +136,7 @@ class AlertRecords:
             .order_by(webhook_secrets.c.id.desc())
         )
         async with self.engine.begin() as conn:
-            return [(r.subscription_id, r.secret) for r in (await conn.execute(query)).all()]
+            return [(r.secret, r.valid_until_utc) for r in (await conn.execute(query)).all()]
 
     async def current_subscription(self) -> int | None:
         query = select(webhook_secrets.c.subscription_id).where(
@@ -151,21 +153,40 @@ class AlertRecords:
 
     async def enqueue(self, event: AlertEvent, now: datetime) -> bool:
         """Keep a received event; False when its id was kept before."""
-        try:
-            async with self.engine.begin() as conn:
-                await conn.execute(
-                    insert(alert_events).values(
-                        event_id=event.event_id,
-                        kind=event.kind,
-                        site_id=event.site_id,
-                        occurred_utc=event.occurred_utc,
-                        payload=event.data,
-                        received_utc=now,
-                    )
-                )
-        except IntegrityError:
-            return False
-        return True
+        (kept,) = await self.enqueue_many([event], now)
+        return kept
+
+    async def enqueue_many(self, events: Sequence[AlertEvent], now: datetime) -> list[bool]:
+        """Keep received events in one transaction; for each, False when its id was kept
+        before (or earlier in ``events``)."""
+        first: dict[str, AlertEvent] = {}
+        for event in events:
+            first.setdefault(event.event_id, event)
+        rows = [
+            {
+                "event_id": event.event_id,
+                "kind": event.kind,
+                "site_id": event.site_id,
+                "occurred_utc": event.occurred_utc,
+                "payload": event.data,
+                "received_utc": now,
+            }
+            for event in first.values()
+        ]
+        async with self.engine.begin() as conn:
+            dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
+            statement = (
+                dialect.insert(alert_events)
+                .values(rows)
+                .on_conflict_do_nothing(index_elements=[alert_events.c.event_id])
+                .returning(alert_events.c.event_id)
+            )
+            inserted = set((await conn.execute(statement)).scalars())
+        kept = []
+        for event in events:
+            kept.append(event.event_id in inserted)
+            inserted.discard(event.event_id)  # a second copy in this batch is a redelivery
+        return kept
 
     async def take_events(
         self, holder: str, now: datetime, lease: timedelta, *, limit: int = 50
@@ -175,51 +196,47 @@ class AlertRecords:
             alert_events.c.routed_utc.is_(None),
             or_(alert_events.c.lease_expires_utc.is_(None), alert_events.c.lease_expires_utc < now),
         )
-        taken: list[tuple[int, AlertEvent]] = []
+        query = select(alert_events).where(waiting).order_by(alert_events.c.id).limit(limit)
         async with self.engine.begin() as conn:
-            rows = (
-                await conn.execute(
-                    select(alert_events).where(waiting).order_by(alert_events.c.id).limit(limit)
-                )
-            ).all()
-            for row in rows:
-                won = await conn.execute(
-                    update(alert_events)
-                    .where(alert_events.c.id == row.id, waiting)
-                    .values(holder=holder, lease_expires_utc=now + lease)
-                )
-                if won.rowcount == 1:
-                    taken.append((row.id, _event(row)))
-        return taken
-
-    async def route(self, event_row: int, rules: list[Rule], now: datetime) -> None:
-        """One alert per matching rule (none twice), and the event marked routed."""
-        async with self.engine.begin() as conn:
-            existing = set(
-                (
-                    await conn.execute(
-                        select(alerts.c.rule_id).where(alerts.c.event_row_id == event_row)
-                    )
-                ).scalars()
+            rows = (await conn.execute(query.with_for_update(skip_locked=True))).all()
+            won = await _lease(
+                conn, alert_events, [r.id for r in rows], waiting, holder, now, lease
             )
-            for rule in rules:
-                if rule.id in existing:
-                    continue
-                await conn.execute(
-                    insert(alerts).values(
-                        event_row_id=event_row,
-                        rule_id=rule.id,
-                        platform=rule.platform,
-                        workspace_id=rule.workspace_id,
-                        channel_id=rule.channel_id,
-                        mention=rule.mention,
-                        sla_seconds=rule.sla_seconds,
-                        created_utc=now,
-                    )
+        return [(row.id, _event(row)) for row in rows if row.id in won]
+
+    async def route(self, routes: Sequence[tuple[int, Sequence[Rule]]], now: datetime) -> None:
+        """For each (event row, matching rules): one alert per rule (none twice), and the
+        event marked routed; all in one transaction."""
+        if not routes:
+            return
+        rows = [row for row, _ in routes]
+        async with self.engine.begin() as conn:
+            found = await conn.execute(
+                select(alerts.c.event_row_id, alerts.c.rule_id).where(
+                    alerts.c.event_row_id.in_(rows)
                 )
+            )
+            existing = {(row, rule) for row, rule in found}
+            new = [
+                {
+                    "event_row_id": row,
+                    "rule_id": rule.id,
+                    "platform": rule.platform,
+                    "workspace_id": rule.workspace_id,
+                    "channel_id": rule.channel_id,
+                    "mention": rule.mention,
+                    "sla_seconds": rule.sla_seconds,
+                    "created_utc": now,
+                }
+                for row, rules in routes
+                for rule in rules
+                if (row, rule.id) not in existing
+            ]
+            if new:
+                await conn.execute(insert(alerts), new)
             await conn.execute(
                 update(alert_events)
-                .where(alert_events.c.id == event_row)
+                .where(alert_events.c.id.in_(rows))
                 .values(routed_utc=now, holder=None, lease_expires_utc=None)
             )
 
@@ -233,47 +250,92 @@ class AlertRecords:
             alerts.c.posted_utc.is_(None),
             or_(alerts.c.lease_expires_utc.is_(None), alerts.c.lease_expires_utc < now),
         )
-        taken: list[Posting] = []
+        query = _alert_query().where(waiting).order_by(alerts.c.id).limit(limit)
         async with self.engine.begin() as conn:
-            rows = (
-                await conn.execute(_alert_query().where(waiting).order_by(alerts.c.id).limit(limit))
-            ).all()
-            for row in rows:
-                won = await conn.execute(
-                    update(alerts)
-                    .where(alerts.c.id == row.id, waiting)
-                    .values(holder=holder, lease_expires_utc=now + lease)
-                )
-                if won.rowcount == 1:
-                    taken.append(Posting(_alert(row), row.posting_started_utc))
-        return taken
+            rows = (await conn.execute(query.with_for_update(of=alerts, skip_locked=True))).all()
+            won = await _lease(conn, alerts, [r.id for r in rows], waiting, holder, now, lease)
+        return [Posting(_alert(row), row.posting_started_utc) for row in rows if row.id in won]
 
-    async def posting(self, alert_id: int, holder: str, now: datetime, lease: timedelta) -> bool:
-        """Mark the post as begun (from now on the message may be there); False: lost lease."""
-        return await self._held(
-            alerts.c.id == alert_id,
-            holder,
-            now,
-            posting_started_utc=now,
-            lease_expires_utc=now + lease,
+    async def posting_many(
+        self, alert_ids: Sequence[int], holder: str, now: datetime, lease: timedelta
+    ) -> set[int]:
+        """Mark the posts as begun (from now on the messages may be there) and hold the
+        alerts a lease from now, in one transaction; the ids still held (the others were
+        taken over by another worker)."""
+        return await self._mine_many(
+            alert_ids, holder, posting_started_utc=now, lease_expires_utc=now + lease
         )
 
-    async def posted(
-        self, alert_id: int, holder: str, message_id: str | None, now: datetime
-    ) -> bool:
-        """Record the posted message, and when its SLA reminder falls due."""
-        async with self.engine.begin() as conn:
-            sla = await conn.scalar(select(alerts.c.sla_seconds).where(alerts.c.id == alert_id))
-        return await self._held(
-            alerts.c.id == alert_id,
-            holder,
-            now,
-            message_id=message_id,
-            posted_utc=now,
-            holder=None,
-            lease_expires_utc=None,
-            sla_due_utc=now + timedelta(seconds=sla) if sla else None,
+    async def renew_many(
+        self, alert_ids: Sequence[int], holder: str, now: datetime, lease: timedelta
+    ) -> set[int]:
+        """Hold the alerts a lease from now (their posts are still going); the ids still
+        held."""
+        return await self._mine_many(alert_ids, holder, lease_expires_utc=now + lease)
+
+    async def renew(self, alert_id: int, holder: str, now: datetime, lease: timedelta) -> bool:
+        """Hold the alert a lease from now; False: another worker took it over."""
+        return alert_id in await self.renew_many([alert_id], holder, now, lease)
+
+    async def posted_many(
+        self, posted: Sequence[tuple[int, str | None, int | None]], holder: str, now: datetime
+    ) -> None:
+        """Record posted messages (alert id, message id, the alert's SLA in seconds), each
+        if ``holder`` still holds it, and when each one's SLA reminder falls due."""
+        if not posted:
+            return
+        statement = (
+            update(alerts)
+            .where(
+                alerts.c.id == bindparam("alert_id"),
+                alerts.c.holder == holder,
+                alerts.c.lease_expires_utc >= now,
+            )
+            .values(
+                message_id=bindparam("message"),
+                posted_utc=now,
+                holder=None,
+                lease_expires_utc=None,
+                sla_due_utc=bindparam("due"),
+            )
         )
+        rows = [
+            {
+                "alert_id": alert_id,
+                "message": message_id,
+                "due": now + timedelta(seconds=sla) if sla else None,
+            }
+            for alert_id, message_id, sla in posted
+        ]
+        async with self.engine.begin() as conn:
+            await conn.execute(statement, rows)
+
+    async def _mine_many(self, alert_ids: Sequence[int], by: str, **values: Any) -> set[int]:
+        """:meth:`_mine` for several alerts in one statement; the ids updated."""
+        if not alert_ids:
+            return set()
+        statement = (
+            update(alerts)
+            .where(alerts.c.id.in_(alert_ids), alerts.c.holder == by)
+            .values(**values)
+            .returning(alerts.c.id)
+        )
+        async with self.engine.begin() as conn:
+            return set((await conn.execute(statement)).scalars())
+
+    async def _mine(self, where: Any, by: str, **values: Any) -> bool:
+        """Update the alert ``where`` matches if no other worker took it over from ``by``.
+
+        Its lease may have run out: taking an alert over rewrites its holder in the same
+        UPDATE that checks the lease, so of this and a takeover exactly one happens.
+        (An alert waiting its turn behind others to the same channel may outlast the
+        lease without anyone wanting it.)
+        """
+        async with self.engine.begin() as conn:
+            result = await conn.execute(
+                update(alerts).where(where, alerts.c.holder == by).values(**values)
+            )
+        return result.rowcount == 1
 
     async def _held(self, where: Any, by: str, now: datetime, **values: Any) -> bool:
         """Update the alert ``where`` matches if ``by`` still holds its lease."""
@@ -327,27 +389,17 @@ class AlertRecords:
             alerts.c.message_id.is_not(None),
             or_(alerts.c.lease_expires_utc.is_(None), alerts.c.lease_expires_utc < now),
         )
-        taken: list[Posting] = []
+        query = _alert_query().where(due).order_by(alerts.c.id).limit(limit)
         async with self.engine.begin() as conn:
-            rows = (
-                await conn.execute(_alert_query().where(due).order_by(alerts.c.id).limit(limit))
-            ).all()
-            for row in rows:
-                won = await conn.execute(
-                    update(alerts)
-                    .where(alerts.c.id == row.id, due)
-                    .values(holder=holder, lease_expires_utc=now + lease)
-                )
-                if won.rowcount == 1:
-                    taken.append(Posting(_alert(row), row.reminder_started_utc))
-        return taken
+            rows = (await conn.execute(query.with_for_update(of=alerts, skip_locked=True))).all()
+            won = await _lease(conn, alerts, [r.id for r in rows], due, holder, now, lease)
+        return [Posting(_alert(row), row.reminder_started_utc) for row in rows if row.id in won]
 
     async def reminding(self, alert_id: int, holder: str, now: datetime, lease: timedelta) -> bool:
-        """Mark the reminder as begun, unless the alert was claimed meanwhile."""
-        return await self._held(
+        """Mark the reminder as begun, unless the alert was claimed or taken over meanwhile."""
+        return await self._mine(
             and_(alerts.c.id == alert_id, alerts.c.claimed_by.is_(None)),
             holder,
-            now,
             reminder_started_utc=now,
             lease_expires_utc=now + lease,
         )
@@ -370,6 +422,30 @@ class AlertRecords:
                 .where(alerts.c.id == alert_id, alerts.c.holder == holder)
                 .values(holder=None, lease_expires_utc=None)
             )
+
+
+async def _lease(
+    conn: AsyncConnection,
+    table: Table,
+    ids: Sequence[int],
+    free: Any,
+    holder: str,
+    now: datetime,
+    lease: timedelta,
+) -> set[int]:
+    """Lease the rows ``ids`` of ``table`` that are still ``free``; the ids leased.
+
+    One conditional UPDATE: of several workers leasing the same row exactly one matches
+    (on PostgreSQL the rows were also locked, skipping those another worker holds)."""
+    if not ids:
+        return set()
+    statement = (
+        update(table)
+        .where(table.c.id.in_(ids), free)
+        .values(holder=holder, lease_expires_utc=now + lease)
+        .returning(table.c.id)
+    )
+    return set((await conn.execute(statement)).scalars())
 
 
 def _rule(row: Row[Any]) -> Rule:

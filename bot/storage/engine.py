@@ -27,6 +27,10 @@ def create_engine(database_url: str, **options: Any) -> AsyncEngine:
     if url.startswith("sqlite"):
         connect_args = dict(options.pop("connect_args", {}))
         connect_args.setdefault("timeout", _SQLITE_BUSY_TIMEOUT)
+        if ":memory:" not in url and url.rstrip("/") != "sqlite+aiosqlite:":
+            options.setdefault("pool_size", 1)
+            options.setdefault("max_overflow", 0)
+            options.setdefault("pool_timeout", _SQLITE_BUSY_TIMEOUT)
         engine = create_async_engine(url, connect_args=connect_args, **options)
         _make_sqlite_transactional(engine)
         return engine

@@ -88,8 +88,13 @@ class Inbox:
 
     async def _signed(self, body: bytes, signature: str, now: datetime) -> bool:
         given = signature.strip().encode()
-        found = False
-        for secret in await self._secrets.valid(now):
-            # Compare with every secret (no early exit): the time taken says nothing.
-            found |= hmac.compare_digest(signature_of(secret, body).encode(), given)
-        return found
+        # A recent copy of the secrets first; before refusing, the stored ones (a secret
+        # issued a moment ago, by this process or another, must verify at once).
+        for fresh in (False, True):
+            found = False
+            for secret in await self._secrets.valid(now, fresh=fresh):
+                # Compare with every secret (no early exit): the time taken says nothing.
+                found |= hmac.compare_digest(signature_of(secret, body).encode(), given)
+            if found:
+                return True
+        return False

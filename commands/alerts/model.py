@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 from bot.mylivechat import EVENTS, Feedback, Handoff, parse_datetime
 
-__all__ = ["EVENT_KINDS", "Alert", "AlertEvent", "NewRule", "Rule", "matches"]
+__all__ = ["EVENT_KINDS", "Alert", "AlertEvent", "NewRule", "Rule", "matches", "matching"]
 
 EVENT_KINDS: tuple[str, ...] = EVENTS
 """The events alerts are made of (the API's webhook events)."""
@@ -63,7 +64,7 @@ class AlertEvent:
         return cls(
             event_id=event_id[:128],
             kind=kind,
-            site_id=site if isinstance(site, int) and not isinstance(site, bool) else None,
+            site_id=site if _is_id(site) else None,
             occurred_utc=parse_datetime(payload.get("occurred_utc")),
             data=data if isinstance(data, dict) else {},
         )
@@ -79,6 +80,11 @@ class AlertEvent:
     @property
     def session_id(self) -> str | None:
         return self.handoff.session_id if self.kind == "handoff" else self.feedback.session_id
+
+
+def _is_id(value: object) -> bool:
+    """A positive integer a database integer column holds."""
+    return isinstance(value, int) and not isinstance(value, bool) and 0 < value < 2**31
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,14 +114,28 @@ class Alert:
 
 def matches(rule: Rule, event: AlertEvent) -> bool:
     """Whether ``event`` should be alerted in ``rule``'s channel."""
-    if rule.paused or rule.event != event.kind:
-        return False
+    return bool(matching([rule], event))
+
+
+def matching(rules: Iterable[Rule], event: AlertEvent) -> list[Rule]:
+    """The rules whose channels should be alerted of ``event``.
+
+    The event's data is parsed once for all of them (parsing is what a match costs).
+    """
+    candidates = [rule for rule in rules if not rule.paused and rule.event == event.kind]
+    if not candidates:
+        return []
     if event.kind == "handoff":
         reason = (event.handoff.reason or "").casefold()
-        return rule.reason is None or rule.reason.casefold() in reason
+        return [r for r in candidates if r.reason is None or r.reason.casefold() in reason]
     feedback = event.feedback
-    if rule.max_rating is not None and (
-        feedback.rating is None or feedback.rating > rule.max_rating
-    ):
-        return False
-    return not rule.with_comment or bool((feedback.comment or "").strip())
+    commented = bool((feedback.comment or "").strip())
+    return [
+        r
+        for r in candidates
+        if (
+            r.max_rating is None
+            or (feedback.rating is not None and feedback.rating <= r.max_rating)
+        )
+        and (commented or not r.with_comment)
+    ]

@@ -41,8 +41,9 @@ class SecretStore(Protocol):
         """Keep ``secret``; the one it replaces still verifies for ``grace``, then never."""
         ...
 
-    async def valid(self, now: datetime) -> list[str]:
-        """The secrets a delivery may be signed with now (newest first)."""
+    async def valid(self, now: datetime, *, fresh: bool = False) -> list[str]:
+        """The secrets a delivery may be signed with now (newest first); the store may
+        answer from a copy a few seconds old unless ``fresh``."""
         ...
 
     async def forget(self) -> None:

@@ -4,8 +4,9 @@ It answers what discord.py calls when it logs in (``GET /users/@me``, ``GET
 /oauth2/applications/@me``), syncs commands (``PUT .../commands``), answers
 interactions (``POST /interactions/{id}/{token}/callback``, follow-ups on
 ``/webhooks/{app_id}/{token}``), opens DMs (``POST /users/@me/channels``),
-describes channels (``GET /channels/{id}``, a text channel named "support") and
-posts to channels (``POST /channels/{id}/messages``); and it runs a minimal
+describes channels (``GET /channels/{id}``, a text channel named "support"),
+posts to channels (``POST /channels/{id}/messages``, with ``message_reference`` for a reply)
+and edits those messages (``PATCH /channels/{id}/messages/{message_id}``); and it runs a minimal
 gateway (HELLO, heartbeat ACK, READY) that can push events such as
 ``INTERACTION_CREATE``. Bodies that break Discord's limits (embeds,
 components, command names, a nonce over 25 characters) get the 400 Discord would send.
@@ -108,6 +109,9 @@ class FakeDiscord:
         """(channel id, request body) of every channel message created, oldest first."""
         self.repeats = 0
         """Channel posts answered with an earlier message: they repeated an enforced nonce."""
+        self.edits: list[tuple[str, str, Any]] = []
+        """(channel id, message id, request body) of every channel message edit, oldest first."""
+        self._shown: dict[str, tuple[str, dict[str, Any]]] = {}
         self._nonces: dict[str, tuple[float, dict[str, Any]]] = {}
         self._ids = itertools.count(1_000_000_000_000_000_000)
         self._sockets: list[web.WebSocketResponse] = []
@@ -186,6 +190,14 @@ class FakeDiscord:
         """The bodies of the messages created in a channel, oldest first (a post that
         repeated an enforced nonce created none)."""
         return [body for channel, body in self.created if channel == str(channel_id)]
+
+    def shown(self, channel_id: int | str) -> dict[str, dict[str, Any]]:
+        """The channel's messages as it shows them now (edits applied): id -> body."""
+        return {
+            message_id: body
+            for message_id, (channel, body) in self._shown.items()
+            if channel == str(channel_id)
+        }
 
     def synced_commands(self, guild_id: int | str | None = None) -> list[Any] | None:
         """The last bulk-overwrite body, globally or for one guild; None if never synced."""
@@ -311,6 +323,8 @@ class FakeDiscord:
             if parts[1] in self.forbidden_channels:
                 return _error(403, 50001, "Missing Access")
             return _json(self._channel_message(parts[1], body or {}))
+        if method == "PATCH" and parts[0] == "channels" and parts[2:3] == ["messages"]:
+            return self._edit(parts[1], parts[3] if len(parts) > 3 else "", body or {})
         if method == "POST" and path == "/users/@me/channels":
             recipient = str((body or {}).get("recipient_id"))
             dm = {"id": str(next(self._ids)), "type": 1, "last_message_id": None}
@@ -365,9 +379,24 @@ class FakeDiscord:
                 return seen[1]  # the first message, and no second one
         message = self._message(channel_id, body)
         self.created.append((channel_id, body))
+        self._shown[message["id"]] = (channel_id, dict(body))
         if enforced:
             self._nonces[str(nonce)] = (now, message)
         return message
+
+    def _edit(self, channel_id: str, message_id: str, body: dict[str, Any]) -> web.Response:
+        """Edit a message: the fields sent replace the message's (Discord's PATCH)."""
+        if channel_id in self.gone_channels:
+            return _error(404, 10003, "Unknown Channel")
+        if channel_id in self.forbidden_channels:
+            return _error(403, 50001, "Missing Access")
+        shown = self._shown.get(message_id)
+        if shown is None or shown[0] != channel_id:
+            return _error(404, 10008, "Unknown Message")
+        self.edits.append((channel_id, message_id, body))
+        updated = {**shown[1], **body}
+        self._shown[message_id] = (channel_id, updated)
+        return _json({**self._message(channel_id, updated), "id": message_id})
 
     def _message(self, channel_id: str | None, body: dict[str, Any]) -> dict[str, Any]:
         return {

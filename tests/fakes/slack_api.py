@@ -5,8 +5,9 @@ Start it with ``async with FakeSlack() as slack:`` and point the code under test
 - ``slack.url`` is a Web API base URL (ends with ``/``) for
   ``AsyncWebClient(base_url=...)`` or ``SLACK_API_URL``. It serves ``auth.test``,
   ``users.info``, ``chat.postMessage``, ``chat.postEphemeral``, ``chat.update``,
-  ``conversations.history`` (as for an app granted the history scopes and in the channel;
-  ``reply_with`` makes it refuse) and ``apps.connections.open``;
+  ``conversations.history`` and ``conversations.replies`` (as for an app granted the
+  history scopes and in the channel; ``reply_with`` makes them refuse) and
+  ``apps.connections.open``;
   :meth:`FakeSlack.reply_with` adds any other method or replaces one.
 - ``slack.response_url()`` mints a response URL like the one Slack puts in slash-command and
   interaction payloads; what is posted there lands in ``slack.responses``.
@@ -175,6 +176,7 @@ class FakeSlack:
         self._failures: dict[str, list[int]] = {}
         self._late_answers: dict[str, list[float]] = {}
         self._held: dict[str, asyncio.Event] = {}
+        self._dropped: set[asyncio.Event] = set()
         self._canned: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {}
         self._ts = 1_700_000_000_000_100
         self._changed = asyncio.Condition()
@@ -210,6 +212,15 @@ class FakeSlack:
         event = self._held.pop(method, None)
         if event is not None:
             event.set()
+
+    def drop_held(self, method: str) -> None:
+        """End the calls of ``method`` held so far without doing them, as if they had never
+        reached Slack (their sender died before the request went out): they leave
+        :attr:`calls` and are answered 503 (nobody is listening any more)."""
+        event = self._held.get(method)
+        if event is not None:
+            self._dropped.add(event)
+            self.release(method)
 
     def delay_answer(self, method: str, seconds: float, *, times: int = 1) -> None:
         """Do the next ``times`` calls of ``method``, then wait ``seconds`` before answering
@@ -344,12 +355,16 @@ class FakeSlack:
         method = request.match_info["method"]
         args = await _arguments(request)
         token = _bearer(request) or args.pop("token", None)
-        self.calls.append(SlackCall(method, args, token, request.method, time.time()))
+        call = SlackCall(method, args, token, request.method, time.time())
+        self.calls.append(call)
         if self.latency:
             await asyncio.sleep(self.latency)
         held = self._held.get(method)
         if held is not None:
             await held.wait()
+            if held in self._dropped:
+                self.calls.remove(call)
+                return web.Response(status=503, text="dropped")
         limit = self._rate_limits.get(method)
         if limit is not None and limit.times > 0:
             limit.times -= 1
@@ -397,6 +412,8 @@ class FakeSlack:
             return self._chat(method, args)
         if method == "conversations.history":
             return self._history(args)
+        if method == "conversations.replies":
+            return self._replies(args)
         if method == "apps.connections.open":
             ws_url = self.base_url.replace("http://", "ws://") + "/link"
             return {"ok": True, "url": ws_url}
@@ -467,6 +484,37 @@ class FakeSlack:
                 item["metadata"] = m.metadata
             page.append(item)
         return {"ok": True, "messages": page, "has_more": len(shown) > limit}
+
+    def _replies(self, args: dict[str, Any]) -> dict[str, Any]:
+        """A thread: its parent message, then its replies, oldest first, from ``oldest``."""
+        channel, parent = str(args.get("channel") or ""), str(args.get("ts") or "")
+        if not channel:
+            return {"ok": False, "error": "channel_not_found"}
+        shown = [
+            m
+            for m in self.messages
+            if m.channel == channel and not m.ephemeral and parent in (m.ts, m.thread_ts)
+        ]
+        if not any(m.ts == parent for m in shown):
+            return {"ok": False, "error": "thread_not_found"}
+        oldest = float(args.get("oldest") or 0)
+        limit = int(args.get("limit") or 1000)
+        with_metadata = str(args.get("include_all_metadata", "")).lower() in ("1", "true")
+        thread = sorted((m for m in shown if float(m.ts) >= oldest), key=lambda m: float(m.ts))
+        page = []
+        for m in thread[:limit]:
+            item: dict[str, Any] = {
+                "type": "message",
+                "ts": m.ts,
+                "thread_ts": m.thread_ts or m.ts,
+                "text": m.text,
+                "blocks": m.blocks,
+                "bot_id": self.bot_id,
+            }
+            if with_metadata and m.metadata is not None:
+                item["metadata"] = m.metadata
+            page.append(item)
+        return {"ok": True, "messages": page, "has_more": len(thread) > limit}
 
     async def _response(self, request: web.Request) -> web.Response:
         try:
