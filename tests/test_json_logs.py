@@ -19,7 +19,7 @@ import pytest
 from bot.logs import QUIET_LOGGERS, configure_logging
 from bot.mylivechat import MyLiveChatClient, last_request_id
 from bot.sandbox import SandboxServer
-from bot.secrets import register_secret
+from bot.secrets import REGISTRY, register_secret
 from commands.dispatch import Dispatcher
 from tests.conftest import ContextFactory
 
@@ -105,6 +105,7 @@ async def test_no_secret_in_any_field_and_a_traceback_is_one_field(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     configure_logging("INFO", "json")
+    REGISTRY.forget_all()  # other tests' fake tokens (say xoxb-1) would mask part of this one
     register_secret(SECRET)
     log = logging.getLogger("mlc_bot.test")
     slack_token = "xoxb-1234567890-abcdefghijkl"
@@ -148,7 +149,8 @@ async def test_mlc_bot_exec_logs_json_lines_when_asked(
 
 
 async def test_an_unknown_log_format_is_one_line_and_exit_2(tmp_path: Path) -> None:
-    status, out, err = await _mlc_bot("exec", "help", env=_env(tmp_path, LOG_FORMAT="xml"))
+    env = _env(tmp_path, LOG_FORMAT="xml", MLC_API_TOKEN="mlc_test_token")
+    status, out, err = await _mlc_bot("exec", "help", env=env)
     assert status == 2 and out == ""
     assert err == (
         "mlc-bot: LOG_FORMAT must be text (one line per record) or json (one JSON object per"

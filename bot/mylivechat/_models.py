@@ -8,6 +8,7 @@ than trusted: the real service may differ from the shapes we assume.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import re
 import types
 import typing
@@ -124,14 +125,21 @@ class _Model:
     def from_api(cls, data: object) -> Self:
         if not isinstance(data, Mapping):
             data = {}
-        hints = typing.get_type_hints(cls)
         values: dict[str, object] = {}
-        for f in dataclasses.fields(cls):  # type: ignore[arg-type]
-            if f.name in data:
-                coerced = _coerce(data[f.name], hints[f.name])
+        for name, hint in _field_types(cls):
+            if name in data:
+                coerced = _coerce(data[name], hint)
                 if coerced is not None:
-                    values[f.name] = coerced
+                    values[name] = coerced
         return cls(**values)
+
+
+@functools.cache
+def _field_types(model: type) -> tuple[tuple[str, object], ...]:
+    """Each field of ``model`` with its resolved type (resolving them costs more than a
+    whole parse, and a list result parses one model per row)."""
+    hints = typing.get_type_hints(model)
+    return tuple((f.name, hints[f.name]) for f in dataclasses.fields(model))
 
 
 ModelT = typing.TypeVar("ModelT", bound=_Model)

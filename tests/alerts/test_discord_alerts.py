@@ -169,7 +169,9 @@ async def test_visitor_text_cannot_ping_in_discord_and_the_reminder_pings_only_i
             assert await bot.deliver(*signed(secret, event, sent=bot.clock())) == 200
             await bot.round()
             (alert,) = discord_api.channel_messages(CHANNEL)
-            assert "@everyone" in embed_text(alert)  # shown, as text in an embed
+            shown = embed_text(alert)
+            # Shown, as text in an embed, and escaped too: a zero-width space breaks the ping.
+            assert "@\u200beveryone" in shown and "@everyone" not in shown
             assert not alert.get("content")
             assert alert["allowed_mentions"] == {"parse": []}  # no one
             bot.clock.advance(seconds=61)
