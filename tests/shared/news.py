@@ -68,11 +68,13 @@ class Site:
 
 @contextlib.asynccontextmanager
 async def site_process(
-    sandbox: SandboxServer, redis_url: str | None, *, listen: bool = True
+    sandbox: SandboxServer, redis_url: str | None, *, listen: bool = True, **options: float
 ) -> AsyncIterator[Site]:
-    """A core as a long-running process builds it: announcing, and (``listen``) hearing."""
+    """A core as a long-running process builds it: announcing, and (``listen``) hearing;
+    ``options`` for its :class:`RedisNews`."""
     token = sandbox.tokens.site_a_write
-    news = RedisNews.from_url(redis_url, token, reconnect_pause=0.1) if redis_url else None
+    options.setdefault("reconnect_pause", 0.1)
+    news = RedisNews.from_url(redis_url, token, **options) if redis_url else None
     core = Core(MyLiveChatClient(token, base_url=sandbox.url), secrets=REGISTRY, news=news)
     heard = Heard()
     try:

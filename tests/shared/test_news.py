@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import signal
 import sys
 from pathlib import Path
 from typing import Any
@@ -178,3 +179,32 @@ async def test_a_tag_list_read_while_the_news_arrives_is_not_kept() -> None:
     assert len(reads) == 2  # but the next one reads again
     await cache.tags(api)
     assert len(reads) == 2  # and that answer is kept
+
+
+async def test_a_redis_that_stops_answering_is_noticed_and_news_flows_when_it_answers_again(
+    sandbox: SandboxServer, redis_server: RedisServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A hung Redis (or a connection a network dropped silently) sends no error: the
+    listener's pings find it out."""
+    caplog.set_level(logging.INFO, logger="mlc_bot.shared")
+    session = site_a_sessions(sandbox)[0]
+    async with (
+        site_process(sandbox, redis_server.url) as here,
+        site_process(sandbox, redis_server.url, ping_every=0.2) as there,
+    ):
+        assert there.news is not None and redis_server._process is not None
+        news, redis = there.news, redis_server._process
+        await there.heard.wait_for(None)
+        await asyncio.sleep(1.0)  # five pings answered: an idle subscription stays up
+        assert news.subscribed.is_set() and _lines(caplog, LOST) == 0
+        await there.ok(f"tag {session} vip")
+        redis.send_signal(signal.SIGSTOP)
+        try:
+            await wait_until(lambda: not news.subscribed.is_set(), "the silence noticed")
+            await here.ok("tags edit vip --name gold")  # its news may be lost in the pause
+        finally:
+            redis.send_signal(signal.SIGCONT)
+        await there.heard.wait_for(None, 2)
+        await _no_tag(there, session, "vip")
+        assert "gold" in await there.ok(f"tag {session} gold")
+    assert _lines(caplog, "Redis stopped answering") == 1
