@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING
 
 import httpx
 
@@ -28,13 +29,20 @@ from .secrets import REGISTRY
 from .storage import LazySubscriptionStore
 from .storage.lazy import LazyDatabase
 
+if TYPE_CHECKING:
+    from .shared.redis_news import RedisNews
+    from .shared.redis_seen import RedisSeen
+    from .shared.seen import DatabaseSeen
+
 __all__ = [
     "alert_secrets",
     "build_alerts",
     "build_api_client",
     "build_core",
     "build_inbox",
+    "build_news",
     "build_posters",
+    "build_seen",
     "close_posters",
 ]
 
@@ -74,22 +82,60 @@ def build_core(
     digests: DigestService | None = None,
     database: LazyDatabase | None = None,
     posters: Mapping[str, Poster] | None = None,
+    listen: bool = False,
 ) -> Core:
     """The core on ``settings``: its API client (``api`` when given), the digest
     subscriptions (unless ``digests`` is given) and the alerts, on ``DATABASE_URL`` (or
     ``database``), opened on first use. Alert messages go through ``posters`` (a mapping
-    the process may fill once its posters are logged in)."""
+    the process may fill once its posters are logged in).
+
+    With ``REDIS_URL`` the core tells the token's other processes when a cached list
+    changes (flushed when the core closes); with ``listen`` (the long-running processes;
+    call it on their event loop) it also hears theirs, from now until it closes."""
     if database is None:
         database = LazyDatabase(settings.database_url)
+    news = build_news(settings)
     core = Core(
         api or build_api_client(settings),
         secrets=REGISTRY,
         policy=build_policy(settings),
         digests=digests or DigestService(LazySubscriptionStore(database)),
         alerts=build_alerts(settings, database, posters if posters is not None else {}),
+        news=news,
     )
     core.close_with(database.aclose)
+    if news is not None:
+        core.close_with(news.aclose)
+        if listen:
+            news.listen(core.site.heard)
     return core
+
+
+def build_news(settings: Settings) -> RedisNews | None:
+    """With ``REDIS_URL``, the cache news of the token's processes (else None: the TTLs)."""
+    if not settings.redis_url or settings.api_token is None:
+        return None
+    from .shared.redis_news import RedisNews  # imports redis only when it is used
+
+    try:
+        return RedisNews.from_url(settings.redis_url, settings.api_token.reveal())
+    except ValueError as exc:
+        raise ConfigError(f"REDIS_URL is not a URL Redis accepts: {exc}") from None
+
+
+def build_seen(settings: Settings, database: LazyDatabase) -> RedisSeen | DatabaseSeen:
+    """Where every process records the Slack deliveries it ran (the Slack app's
+    ``SeenRequests``): Redis with ``REDIS_URL``, else the database (``mlc_bot_seen``)."""
+    if settings.redis_url:
+        from .shared.redis_seen import RedisSeen
+
+        try:
+            return RedisSeen.from_url(settings.redis_url)
+        except ValueError as exc:
+            raise ConfigError(f"REDIS_URL is not a URL Redis accepts: {exc}") from None
+    from .shared.seen import DatabaseSeen
+
+    return DatabaseSeen(database)
 
 
 def build_alerts(

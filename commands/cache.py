@@ -1,7 +1,8 @@
 """Per-site caches that save API calls: tags, whoami, recent handoffs, webhook subscriptions.
 
 Each value is fetched by one caller while concurrent callers wait for it
-(single flight), and kept for a short time. Tag writes drop the tag list.
+(single flight), and kept for a short time. Tag and webhook writes drop their list and,
+with :class:`~commands.ports.SiteNews`, tell the token's other processes to drop theirs.
 """
 
 from __future__ import annotations
@@ -14,10 +15,16 @@ from typing import Generic, TypeVar
 
 from bot.mylivechat import Handoff, MyLiveChatClient, Tag, WebhookSubscription, WhoAmI
 
-__all__ = ["WHOAMI_TTL", "CachedValue", "SiteCache"]
+from .ports import SiteNews
+
+__all__ = ["TAGS", "WEBHOOKS", "WHOAMI_TTL", "CachedValue", "SiteCache"]
 
 WHOAMI_TTL = 600.0
 """Seconds the token's scopes are trusted before writes ask ``whoami`` again."""
+
+TAGS = "tags"
+WEBHOOKS = "webhooks"
+"""What :class:`~commands.ports.SiteNews` says changed: the tag list, the subscriptions."""
 
 T = TypeVar("T")
 
@@ -31,6 +38,8 @@ class CachedValue(Generic[T]):
     _value: T | None = None
     _expires: float = 0.0
     _fetched_at: float = 0.0
+    _drops: int = 0
+    """How many times the value was dropped: a fetch a drop overtook is not kept."""
     _lock: asyncio.Lock = field(default_factory=asyncio.Lock)
 
     @property
@@ -49,8 +58,11 @@ class CachedValue(Generic[T]):
             # A fetch that finished while we waited is as new as ours would be.
             if self.fresh and (not refresh or self._fetched_at >= asked_at):
                 return self._value  # type: ignore[return-value]
+            drops = self._drops
             value = await fetch()
-            self.put(value)
+            # Dropped while we fetched (a write, or news of one): the answer may predate it.
+            if self._drops == drops:
+                self.put(value)
             return value
 
     def put(self, value: T) -> None:
@@ -61,6 +73,7 @@ class CachedValue(Generic[T]):
     def drop(self) -> None:
         self._value = None
         self._expires = 0.0
+        self._drops += 1
 
 
 class SiteCache:
@@ -69,12 +82,15 @@ class SiteCache:
     def __init__(
         self,
         *,
+        news: SiteNews | None = None,
         tags_ttl: float = 300.0,
         whoami_ttl: float = WHOAMI_TTL,
         handoffs_ttl: float = 30.0,
         webhooks_ttl: float = 60.0,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
+        """``news`` tells the token's other processes when this one drops a list."""
+        self._news = news
         self._tags: CachedValue[list[Tag]] = CachedValue(tags_ttl, clock)
         self._whoami: CachedValue[WhoAmI] = CachedValue(whoami_ttl, clock)
         self._handoffs: CachedValue[list[Handoff]] = CachedValue(handoffs_ttl, clock)
@@ -85,7 +101,9 @@ class SiteCache:
         return await self._tags.get(api.list_tags, refresh=refresh)
 
     def drop_tags(self) -> None:
+        """Forget the tag list (after a tag write), here and in the token's other processes."""
         self._tags.drop()
+        self._announce(TAGS)
 
     async def whoami(self, api: MyLiveChatClient) -> WhoAmI:
         return await self._whoami.get(api.whoami)
@@ -107,4 +125,18 @@ class SiteCache:
         return await self._webhooks.get(api.list_webhook_subscriptions)
 
     def drop_webhooks(self) -> None:
+        """Forget the subscriptions (after a webhook write), here and in the other processes."""
         self._webhooks.drop()
+        self._announce(WEBHOOKS)
+
+    def heard(self, what: str | None) -> None:
+        """Another process changed ``what`` (None: news may have been missed, so anything
+        may have changed): drop it, without announcing it again."""
+        if what in (TAGS, None):
+            self._tags.drop()
+        if what in (WEBHOOKS, None):
+            self._webhooks.drop()
+
+    def _announce(self, what: str) -> None:
+        if self._news is not None:
+            self._news.changed(what)

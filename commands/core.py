@@ -19,7 +19,7 @@ from .catalog import Catalog
 from .context import Caller, Context, Policy, Surface
 from .digests.service import DigestService
 from .dispatch import Dispatcher
-from .ports import ChannelChecker, SecretRegistry
+from .ports import ChannelChecker, SecretRegistry, SiteNews
 from .reply import Reply
 
 __all__ = ["Core"]
@@ -38,13 +38,16 @@ class Core:
         alerts: AlertService | None = None,
         catalog: Catalog | None = None,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        news: SiteNews | None = None,
     ) -> None:
+        """``news`` tells the token's other processes when a cached list changed here (the
+        application hands what it hears from them to ``site.heard``)."""
         self.api = api
         self.secrets = secrets
         self.policy = policy or Policy()
         self.digests = digests
         self.alerts = alerts
-        self.site = SiteCache()
+        self.site = SiteCache(news=news)
         self.dispatcher = Dispatcher(catalog)
         self.clock = clock
         self.channels: ChannelChecker | None = None

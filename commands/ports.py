@@ -1,10 +1,11 @@
 """What the core needs from outside, as protocols: the secret registry, the posters, the
-channel checker, and who is told how each command went.
+channel checker, who is told how each command went, and the site news.
 
 The application (``bot``) provides the implementations: the secret registry that also
 redacts the logs, a poster per platform (in ``adapters``) for digests and alerts, for
-``mlc-bot exec`` a checker that asks Slack or Discord about a channel named by id, and its
-metrics as the command observer.
+``mlc-bot exec`` a checker that asks Slack or Discord about a channel named by id, its
+metrics as the command observer, and (with ``REDIS_URL``) the news that tells the token's
+other processes which cached list changed.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ __all__ = [
     "PostRefused",
     "Poster",
     "SecretRegistry",
+    "SiteNews",
 ]
 
 
@@ -160,4 +162,20 @@ class ChannelChecker(Protocol):
     async def check(self, channel: ChannelRef) -> ChannelCheck:
         """Never raises for the platform's answer: a refusal is ``found=False``, a platform
         that cannot be asked is ``found=None`` with the reason in ``detail``."""
+        ...
+
+
+@runtime_checkable
+class SiteNews(Protocol):
+    """Tells the token's other processes that something they cache changed on the site.
+
+    After a write to a list the core caches (the tags, the webhook subscriptions) the core
+    announces it, and every other process drops its copy instead of waiting for its TTL.
+    The application passes what it hears from the others to
+    :meth:`~commands.cache.SiteCache.heard`.
+    """
+
+    def changed(self, what: str) -> None:
+        """Announce that ``what`` (``"tags"``, ``"webhooks"``) changed. Returns at once and
+        never raises: a lost announcement leaves the others on their TTL."""
         ...

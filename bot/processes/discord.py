@@ -186,7 +186,7 @@ async def run(settings: Settings) -> int:
     settings.require(*REQUIREMENTS["discord"])
     posters: dict[str, Poster] = {}
     database = LazyDatabase(settings.database_url)
-    core = build_core(settings, posters=posters, database=database)
+    core = build_core(settings, posters=posters, database=database, listen=True)
     metrics = Metrics()
     metrics.instrument(core)
     try:

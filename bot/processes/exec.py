@@ -25,7 +25,8 @@ async def run_exec(
     ``wait=False`` (``--no-wait``): a command that would wait for MyLiveChat's rate limit
     is refused at once instead (exit status 1). A missing token raises
     :class:`bot.config.ConfigError` (the CLI prints it, as JSON too with ``--json``;
-    status 2).
+    status 2). With REDIS_URL, a tag or webhook change is announced to the token's other
+    processes as the core closes (a second at most, however Redis is).
     """
     core = build_core(settings)
     channels = ExecChannels(settings)

@@ -33,7 +33,7 @@ from commands.ports import Poster
 from commands.timefmt import zone
 
 from ..alerts.worker import DEFAULT_LEASE, POLL_SECONDS, AlertWorker
-from ..compose import build_core, build_inbox, build_posters, close_posters
+from ..compose import build_core, build_inbox, build_posters, build_seen, close_posters
 from ..config import ConfigError, Problem, Settings
 from ..metrics import Metrics
 from ..storage.lazy import LazyDatabase
@@ -75,17 +75,23 @@ class WebParts:
         database: LazyDatabase | None = None,
     ) -> WebParts:
         """The parts on ``settings``; ``database`` instead of one on DATABASE_URL (tests give
-        one with engine options, e.g. a PostgreSQL schema)."""
+        one with engine options, e.g. a PostgreSQL schema). Called on the process's event
+        loop: with REDIS_URL the core starts hearing the other processes' cache news."""
         if database is None:
             database = LazyDatabase(settings.database_url)
+        slack = settings.slack_bot_token is not None or require_slack
+        credentials = slack_credentials(settings) if slack else None
         posters: dict[str, Poster] = {}
-        core = build_core(settings, database=database, posters=posters)
+        core = build_core(settings, database=database, posters=posters, listen=True)
         metrics = Metrics()
         metrics.instrument(core)
         web = WebServer(settings.port, metrics=None if _own_metrics_port(settings) else metrics)
         parts = cls(settings, core, database, posters, web, metrics)
-        if settings.slack_bot_token is not None or require_slack:
-            parts.slack = SlackBot(core, slack_credentials(settings))
+        if credentials is not None:
+            # Retries and replays are dropped in whichever process they reach.
+            seen = build_seen(settings, database)
+            core.close_with(seen.aclose)
+            parts.slack = SlackBot(core, credentials, seen=seen)
         return parts
 
     async def start(self) -> None:

@@ -50,9 +50,10 @@ class LazyDatabase:
             await store.aclose()
 
     @contextlib.asynccontextmanager
-    async def opened(self) -> AsyncIterator[DigestStore]:
+    async def opened(self, *, quiet: bool = False) -> AsyncIterator[DigestStore]:
         """The store, opened and migrated on first use; an unreachable database raises the
-        core's :class:`StorageUnavailable` (with one log line)."""
+        core's :class:`StorageUnavailable` (with one log line, none when ``quiet``: the
+        caller says it once for all its requests)."""
         try:
             async with self._lock:
                 if self._store is None:
@@ -67,16 +68,16 @@ class LazyDatabase:
             # not a database file) is the same to a user: it is not there.
             if cannot_open(exc) is None:
                 raise
-            raise self._unavailable(exc) from exc
+            raise self._unavailable(exc, quiet) from exc
         try:
             yield self._store
         except (OSError, TimeoutError) as exc:
-            raise self._unavailable(exc) from exc
+            raise self._unavailable(exc, quiet) from exc
         except Exception as exc:
             from sqlalchemy.exc import InterfaceError, OperationalError
 
             if isinstance(exc, OperationalError | InterfaceError):
-                raise self._unavailable(exc) from exc
+                raise self._unavailable(exc, quiet) from exc
             raise
 
     async def store(self) -> DigestStore:
@@ -92,15 +93,23 @@ class LazyDatabase:
 
             yield AlertRecords(store.engine)
 
-    def _unavailable(self, exc: BaseException) -> StorageUnavailable:
+    def _unavailable(self, exc: BaseException, quiet: bool = False) -> StorageUnavailable:
         from .urls import display_url
 
+        if quiet:
+            return StorageUnavailable()
         log.error(
             "digest database %s unavailable: %s",
             display_url(self._database_url),
             cannot_open(exc) or type(exc).__name__,
         )
         return StorageUnavailable()
+
+    def describe(self, exc: BaseException) -> str:
+        """The database and why it failed, for a log line (never its password)."""
+        from .urls import display_url
+
+        return f"{display_url(self._database_url)}: {cannot_open(exc) or type(exc).__name__}"
 
 
 class LazySubscriptionStore:

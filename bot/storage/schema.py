@@ -29,6 +29,7 @@ __all__ = [
     "deliveries",
     "metadata",
     "revisions",
+    "seen",
     "state",
     "subscriptions",
     "webhook_secrets",
@@ -201,4 +202,14 @@ state = Table(
     Column("name", String(64), primary_key=True),
     Column("value", Text, nullable=False),
     Column("updated_utc", UTCDateTime, nullable=False),
+)
+
+seen = Table(
+    "mlc_bot_seen",
+    metadata,
+    # A hash of the delivery key (Slack's event or trigger id): the first insert wins.
+    Column("key", String(64), primary_key=True),
+    # Past this the key may be offered again and taken over (a conditional update).
+    Column("expires_utc", UTCDateTime, nullable=False),
+    Index("ix_mlc_bot_seen_expires", "expires_utc"),
 )
