@@ -19,7 +19,7 @@ Separate processes, so that no event loop's work shows up in another's timings:
   request (its connection pool's bookkeeping at 50 requests in flight) lands on the app's
   only event loop, in front of its acks, so it acks 2-4x slower than bare Bolt; the bot
   pays that cost on its main loop, while its acks run on the front door's
-  (``adapters/slack/front.py``);
+  (``adapters/front.py``);
 - the sender (this script with ``--send``) posts 200 signed ``/mlc usage`` slash commands
   from 10 users, 50 in flight, and times each ack from sending the request to its HTTP 200.
 

@@ -1,7 +1,7 @@
 """The Bolt app: ``/mlc``, ``@mlc-bot`` mentions and reply buttons, translated to the core.
 
 Every listener acknowledges first and hands its work to a background task on the bot's main
-loop (listeners may run on the front thread, see :mod:`.front`), so Slack gets its answer
+loop (listeners may run on the front thread, see :mod:`adapters.front`), so Slack gets its answer
 before any Slack or MyLiveChat API call is made. Then the command runs through the core's
 dispatcher (which checks permission) and the reply goes back as Block Kit:
 

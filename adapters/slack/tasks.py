@@ -1,10 +1,11 @@
 """Reply work started by listeners after ``ack()``: run on the bot's main event loop.
 
-Listeners may run on another thread's loop (see :mod:`.front`); :meth:`BackgroundTasks.spawn`
-hands their work over to the loop the tasks were bound to. Tasks are kept referenced,
-logged when they fail, and waited for (then cancelled) when the bot stops. They all run at
-once: work that waits for MyLiveChat's budget waits in the API client's queue (in order, at
-no cost), so work that needs no API call (``help``) is never stuck behind it.
+Listeners run on the front door's loop (see :mod:`adapters.front`);
+:meth:`BackgroundTasks.spawn` hands their work over to the loop the tasks were bound to.
+Tasks are kept referenced, logged when they fail, and waited for (then cancelled) when the
+bot stops. They all run at once: work that waits for MyLiveChat's budget waits in the API
+client's queue (in order, at no cost), so work that needs no API call (``help``) is never
+stuck behind it.
 """
 
 from __future__ import annotations
@@ -14,6 +15,8 @@ import logging
 import threading
 from collections.abc import Coroutine
 from typing import Any
+
+from adapters.front import running_loop
 
 __all__ = ["BackgroundTasks"]
 
@@ -38,7 +41,7 @@ class BackgroundTasks:
         with self._lock:
             self._pending += 1
         loop = self._loop
-        if loop is None or _running_loop() is loop:
+        if loop is None or running_loop() is loop:
             self._start(work, name)
         else:
             loop.call_soon_threadsafe(self._start, work, name)
@@ -84,10 +87,3 @@ class BackgroundTasks:
             log.warning("cancelled %d Slack reply task(s) still running at shutdown", len(pending))
             if pending:
                 await asyncio.wait(pending, timeout=1.0)
-
-
-def _running_loop() -> asyncio.AbstractEventLoop | None:
-    try:
-        return asyncio.get_running_loop()
-    except RuntimeError:
-        return None

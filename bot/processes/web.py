@@ -1,12 +1,16 @@
 """``mlc-bot web`` (Procfile ``web:``): the HTTP side of the bot on ``$PORT``.
 
-It serves, on one port and one event loop:
+It serves, on one port:
 
 - Slack's request URL ``/slack/events`` when SLACK_BOT_TOKEN is set (or the Socket Mode
   connection, with SLACK_APP_TOKEN);
 - the alert receiver ``/mlc/webhooks`` when MLC_BOT_SECRET_KEY is set, and the alert worker
   that posts what it receives (to Slack and Discord, whichever tokens are set);
 - ``/healthz``, and ``/metrics`` (on METRICS_PORT instead, when that is set).
+
+The endpoints (and Socket Mode) run on the front door's thread and loop, so that every
+acknowledgement goes out while the main loop is busy with replies, API calls and database
+writes, which they hand over to it (:mod:`adapters.front`).
 
 ``mlc-bot slack`` is the same process with Slack required. :class:`WebParts` is what
 ``mlc-bot run`` starts too.
@@ -18,6 +22,7 @@ import logging
 from dataclasses import dataclass, field
 from datetime import timedelta
 
+from adapters.front import FrontDoor
 from adapters.slack.app import SlackBot
 from adapters.slack.server import (
     DRAIN_SECONDS,
@@ -56,6 +61,7 @@ class WebParts:
     posters: dict[str, Poster]
     web: WebServer
     metrics: Metrics
+    front: FrontDoor
     metrics_web: WebServer | None = None
     """The METRICS_PORT server, when that is set to a port of its own."""
     slack: SlackBot | None = None
@@ -85,8 +91,13 @@ class WebParts:
         core = build_core(settings, database=database, posters=posters, listen=True)
         metrics = Metrics()
         metrics.instrument(core)
-        web = WebServer(settings.port, metrics=None if _own_metrics_port(settings) else metrics)
-        parts = cls(settings, core, database, posters, web, metrics)
+        front = FrontDoor()
+        web = WebServer(
+            settings.port,
+            metrics=None if _own_metrics_port(settings) else metrics,
+            front=front,
+        )
+        parts = cls(settings, core, database, posters, web, metrics, front)
         if credentials is not None:
             # Retries and replays are dropped in whichever process they reach.
             seen = build_seen(settings, database)
@@ -98,6 +109,7 @@ class WebParts:
         """Log in where needed, then serve. A ConfigError says what went wrong, in one line."""
         settings = self.settings
         self.posters.update(await build_posters(settings))
+        await self.front.open()
         if self.slack is not None:
             quiet_sdk_logs()
             try:
@@ -128,19 +140,24 @@ class WebParts:
         else:
             self.running.append("/metrics")
         if self.slack is not None and settings.slack_app_token is not None:
-            self.socket = SocketMode(
-                self.slack, settings.slack_app_token.reveal(), api_url=settings.slack_api_url
-            )
-            try:
+            slack, app_token = self.slack, settings.slack_app_token.reveal()
+
+            async def connect() -> None:
+                # Made on the front loop: slack_sdk's session belongs to the loop it is made on.
+                self.socket = SocketMode(slack, app_token, api_url=settings.slack_api_url)
                 await self.socket.connect()
+
+            try:
+                await self.front.run(connect)
             except SlackUnavailable as exc:
                 raise ConfigError(Problem(str(exc), exc.variable)) from None
             self.running.append("Slack (Socket Mode)")
 
     async def stop(self) -> None:
         if self.socket is not None:
-            await self.socket.close()
+            await self.front.run(self.socket.close)
         await self.web.stop()
+        await self.front.close()
         if self.metrics_web is not None:
             await self.metrics_web.stop()
         if self.worker is not None:
