@@ -16,7 +16,6 @@ import logging
 
 from aiohttp import web
 
-from adapters.front import on_loop, running_loop
 from commands.alerts.inbox import Inbox, Verdict
 from commands.alerts.service import RECEIVER_PATH
 from commands.digests.store import StorageUnavailable
@@ -42,9 +41,7 @@ _STATUS = {
 
 
 def add_routes(app: web.Application, inbox: Inbox) -> None:
-    """The receiver's route on ``app``. Called on the loop that owns the inbox's database
-    connections: deliveries are kept there, whichever loop serves ``app``."""
-    home = running_loop()
+    """The receiver's route on ``app``."""
 
     async def receive(request: web.Request) -> web.Response:
         declared = request.content_length
@@ -53,8 +50,7 @@ def add_routes(app: web.Application, inbox: Inbox) -> None:
         body = await _read_at_most(request, MAX_BODY + 1)
         if len(body) > MAX_BODY:
             return web.Response(status=413)
-        accepting = on_loop(
-            home,
+        accepting = asyncio.ensure_future(
             inbox.accept(
                 body,
                 request.headers.get("X-MLC-Signature"),

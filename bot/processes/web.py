@@ -18,7 +18,9 @@ writes, which they hand over to it (:mod:`adapters.front`).
 
 from __future__ import annotations
 
+import asyncio
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
 
@@ -67,6 +69,8 @@ class WebParts:
     slack: SlackBot | None = None
     socket: SocketMode | None = None
     worker: AlertWorker | None = None
+    front_database: LazyDatabase | None = None
+    """The receiver's handle on the database, used on the front door's loop."""
     running: list[str] = field(default_factory=list)
     alert_lease: timedelta = DEFAULT_LEASE
     """How long the alert worker holds a row it posts (the crash tests shorten it)."""
@@ -128,8 +132,13 @@ class WebParts:
             poll=self.alert_poll,
             metrics=self.metrics,
         )
-        inbox = build_inbox(settings, self.database, wake=self.worker.wake)
+        # The receiver keeps each delivery from the front loop, before its answer, on
+        # connections of that loop's own; then the worker is woken on this one.
+        front_database = self.database.twin()
+        inbox = build_inbox(settings, front_database, wake=_from_any_thread(self.worker.wake))
         if inbox is not None:
+            self.front_database = front_database
+            await self.front.run(front_database.warm)
             receiver.add_routes(self.web.app, inbox)
             self.running.append(f"the alert receiver ({receiver.RECEIVER_PATH})")
             await self.worker.start()
@@ -157,6 +166,8 @@ class WebParts:
         if self.socket is not None:
             await self.front.run(self.socket.close)
         await self.web.stop()
+        if self.front_database is not None:
+            await self.front.run(self.front_database.aclose)
         await self.front.close()
         if self.metrics_web is not None:
             await self.metrics_web.stop()
@@ -166,6 +177,12 @@ class WebParts:
             await self.slack.aclose(DRAIN_SECONDS)
         await close_posters(self.posters)
         await self.core.aclose()
+
+
+def _from_any_thread(wake: Callable[[], None]) -> Callable[[], None]:
+    """``wake`` run on the calling loop (this one), whichever thread calls the result."""
+    loop = asyncio.get_running_loop()
+    return lambda: loop.call_soon_threadsafe(wake)
 
 
 def _own_metrics_port(settings: Settings) -> bool:
