@@ -205,24 +205,29 @@ class DigestStore:
         is finished, or the subscription was removed.
         """
         expires = now + lease
-        try:
-            async with self.engine.begin() as conn:
-                await conn.execute(
-                    insert(deliveries).values(
-                        subscription_id=subscription_id,
-                        period=period,
-                        status=DeliveryStatus.CLAIMED.value,
-                        claimed_by=claimed_by,
-                        claimed_utc=now,
-                        lease_expires_utc=expires,
-                        attempt=1,
-                    )
-                )
-        except IntegrityError:
+        inserted = await self._insert(
+            subscription_id=subscription_id,
+            period=period,
+            status=DeliveryStatus.CLAIMED.value,
+            claimed_by=claimed_by,
+            claimed_utc=now,
+            lease_expires_utc=expires,
+            attempt=1,
+        )
+        if not inserted:
             # The unique (subscription_id, period) row exists, or the subscription was
             # removed meanwhile (foreign key). Only an expired lease can be taken.
             return await self._take_over(subscription_id, period, now, claimed_by, expires)
         return Lease(subscription_id, period, claimed_by, 1, expires)
+
+    async def _insert(self, **values: Any) -> bool:
+        """Insert a deliveries row; False when its period has one (or its subscription is gone)."""
+        try:
+            async with self.engine.begin() as conn:
+                await conn.execute(insert(deliveries).values(**values))
+        except IntegrityError:
+            return False
+        return True
 
     async def _take_over(
         self, subscription_id: int, period: str, now: datetime, holder: str, expires: datetime
@@ -282,22 +287,17 @@ class DigestStore:
     async def record_skipped(
         self, subscription_id: int, period: str, now: datetime, *, detail: str
     ) -> bool:
-        """Record a run that will not be sent (missed while down and too old to matter)."""
-        try:
-            async with self.engine.begin() as conn:
-                await conn.execute(
-                    insert(deliveries).values(
-                        subscription_id=subscription_id,
-                        period=period,
-                        status=DeliveryStatus.SKIPPED.value,
-                        claimed_utc=now,
-                        finished_utc=now,
-                        detail=detail,
-                    )
-                )
-        except IntegrityError:
-            return False  # someone else has the period (or the subscription is gone)
-        return True
+        """Record a run that will not be sent (missed while down and too old to matter).
+
+        False: someone else has the period (or the subscription is gone)."""
+        return await self._insert(
+            subscription_id=subscription_id,
+            period=period,
+            status=DeliveryStatus.SKIPPED.value,
+            claimed_utc=now,
+            finished_utc=now,
+            detail=detail,
+        )
 
     async def finish(
         self,
