@@ -13,6 +13,8 @@ from bot.secrets import REGISTRY
 from commands.cache import SiteCache
 from commands.context import Caller, Context, Policy, Surface
 from commands.dispatch import Dispatcher
+from tests.databases import database_url  # noqa: F401  (a fixture)
+from tests.processes import processes  # noqa: F401  (a fixture)
 from tests.redis_server import RedisServer, need_redis, need_redis_server
 
 # `mlc-bot` reads .env from its working directory; a developer's own .env in the checkout

@@ -16,15 +16,14 @@ import asyncio
 import contextlib
 import json
 import os
-import signal
+import secrets
 import socket
-import sys
 import time
 from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 import httpx
 from aiohttp import web
@@ -52,6 +51,7 @@ from commands.ports import Poster
 from tests.discord import payloads
 from tests.fakes.discord_api import DiscordRequest, FakeDiscord
 from tests.fakes.slack_api import FakeSlack, FakeUser, PostedMessage, ResponsePost
+from tests.processes import ServingProcess, python_module
 from tests.slack.payloads import SlackSender
 
 __all__ = [
@@ -70,6 +70,7 @@ __all__ = [
     "clocked_bot",
     "discord_bot",
     "free_port",
+    "handoff_event",
     "signed",
     "subscription",
     "wait_until",
@@ -80,7 +81,6 @@ SIGNING_SECRET = "8f742231b10e8888abcd99e1c2d3f4a5"
 ALERTS = "C_ALERTS"
 """The Slack channel the tests' rules alert."""
 APPLICATION_ID = payloads.APPLICATION_ID
-REPO = Path(__file__).resolve().parents[2]
 
 USERS = (
     FakeUser("U_ADMIN", name="ana", role="admin"),
@@ -150,6 +150,25 @@ def subscription(sandbox: SandboxServer) -> Any:
 
 def stamp(when: datetime | None = None) -> str:
     return (when or datetime.now(UTC)).astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def handoff_event(at: datetime | None = None, **data: Any) -> dict[str, Any]:
+    """A ``handoff`` webhook event of site 1 that happened ``at`` (now); ``data`` replaces
+    its fields (the handoff's id, session, visitor, reason)."""
+    return {
+        "id": f"evt_{secrets.token_hex(12)}",
+        "event": "handoff",
+        "site_id": 1,
+        "occurred_utc": stamp(at),
+        "data": {
+            "id": 4242,
+            "session_id": "s_receiver",
+            "visitor_name": "Rui Costa",
+            "reason": "asked for a human",
+            "created_utc": stamp(at),
+            **data,
+        },
+    }
 
 
 def signed(
@@ -335,16 +354,14 @@ async def discord_bot(
         await core.aclose()
 
 
-class WebProcess:
+class WebProcess(ServingProcess):
     """``python -m tests.alerts.web_process`` (``mlc-bot web`` with short leases), its log
     in a file."""
 
+    name = "the web process"
+
     def __init__(self, env: Mapping[str, str], log_path: Path) -> None:
-        self.env = dict(env)
-        self.port = int(self.env["PORT"])
-        self.log_path = log_path
-        self.process: asyncio.subprocess.Process | None = None
-        self._log_file: IO[bytes] | None = None
+        super().__init__(python_module("tests.alerts.web_process"), env, log_path)
 
     @staticmethod
     def environment(
@@ -385,65 +402,6 @@ class WebProcess:
                 "MLC_TEST_DISCORD_API": discord.url,
             }
         return env
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    async def start(self) -> None:
-        self._log_file = self.log_path.open("ab")
-        self.process = await asyncio.create_subprocess_exec(
-            sys.executable,
-            "-m",
-            "tests.alerts.web_process",
-            cwd=REPO,
-            env=self.env,
-            stdin=asyncio.subprocess.DEVNULL,
-            stdout=self._log_file,
-            stderr=self._log_file,
-        )
-        async with httpx.AsyncClient(timeout=2) as client:
-            deadline = time.monotonic() + 30
-            while True:
-                if self.process.returncode is not None:
-                    raise AssertionError(f"the web process exited:\n{self.log()[-3000:]}")
-                with contextlib.suppress(httpx.TransportError):
-                    if (await client.get(self.url + "/healthz")).status_code == 200:
-                        return
-                if time.monotonic() > deadline:
-                    raise AssertionError(f"the web process never served:\n{self.log()[-3000:]}")
-                await asyncio.sleep(0.05)
-
-    @property
-    def running(self) -> bool:
-        return self.process is not None and self.process.returncode is None
-
-    def log(self) -> str:
-        return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
-
-    async def kill(self) -> None:
-        """SIGKILL: no handler, no cleanup, no last write: a crash."""
-        if self.running:
-            assert self.process is not None
-            self.process.send_signal(signal.SIGKILL)
-            await self.process.wait()
-        self._close()
-
-    async def stop(self, within: float = 20.0) -> int | None:
-        if self.running:
-            assert self.process is not None
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                await asyncio.wait_for(self.process.wait(), within)
-            except TimeoutError:
-                await self.kill()
-        self._close()
-        return self.process.returncode if self.process else None
-
-    def _close(self) -> None:
-        if self._log_file is not None:
-            self._log_file.close()
-            self._log_file = None
 
 
 class FakeClock:

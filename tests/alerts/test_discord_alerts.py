@@ -10,7 +10,6 @@ and edits the alert's message in place. On SQLite and on PostgreSQL.
 from __future__ import annotations
 
 import json
-import secrets
 from datetime import timedelta
 from typing import Any
 
@@ -25,8 +24,8 @@ from .harness import (
     DiscordBot,
     clocked_bot,
     discord_bot,
+    handoff_event,
     signed,
-    stamp,
     web_bot,
 )
 
@@ -153,19 +152,13 @@ async def test_visitor_text_cannot_ping_in_discord_and_the_reminder_pings_only_i
                 sla_seconds=60, mention=f"<@&{ROLE}>",
             )  # fmt: skip
             await bot.tables.add(rule, bot.clock())
-            event = {
-                "id": f"evt_{secrets.token_hex(12)}",
-                "event": "handoff",
-                "site_id": 1,
-                "occurred_utc": stamp(bot.clock()),
-                "data": {
-                    "id": 1,
-                    "session_id": "s_loud",
-                    "visitor_name": "@everyone",
-                    "reason": "@here <@&700000000000000001> <@600000000000000001> help",
-                    "created_utc": stamp(bot.clock()),
-                },
-            }
+            event = handoff_event(
+                bot.clock(),
+                id=1,
+                session_id="s_loud",
+                visitor_name="@everyone",
+                reason="@here <@&700000000000000001> <@600000000000000001> help",
+            )
             assert await bot.deliver(*signed(secret, event, sent=bot.clock())) == 200
             await bot.round()
             (alert,) = discord_api.channel_messages(CHANNEL)

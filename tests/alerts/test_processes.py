@@ -9,10 +9,6 @@ PostgreSQL (a scratch database: the processes get nothing but ``DATABASE_URL``).
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import os
-import secrets
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -25,7 +21,6 @@ from bot.sandbox import SandboxServer
 from bot.storage.lazy import LazyDatabase
 from commands.alerts.model import NewRule
 from commands.alerts.service import RECEIVER_PATH
-from tests.digests.crash import scratch_database
 from tests.fakes.discord_api import FakeDiscord
 from tests.fakes.slack_api import FakeSlack, PostedMessage
 from tests.slack.payloads import SlackSender
@@ -36,36 +31,14 @@ from .harness import (
     SIGNING_SECRET,
     WebProcess,
     free_port,
+    handoff_event,
     signed,
-    stamp,
     subscription,
     wait_until,
 )
 
 LEASE = 3.0
 DISCORD_GUILD, DISCORD_CHANNEL = "700000000000000001", "700000000000000002"
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-async def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[str]:
-    async with contextlib.AsyncExitStack() as stack:
-        try:
-            url = await stack.enter_async_context(scratch_database(request.param, tmp_path))
-        except Exception as exc:
-            reason = f"PostgreSQL not reachable: {exc!r}"
-            if os.environ.get("MLC_REQUIRE_POSTGRES") == "1":
-                pytest.fail(reason + " (MLC_REQUIRE_POSTGRES=1: it must run)")
-            pytest.skip(reason)
-        yield url
-
-
-@pytest.fixture
-async def processes() -> AsyncIterator[list[WebProcess]]:
-    """Every web process a test starts, killed at the end whatever happened."""
-    started: list[WebProcess] = []
-    yield started
-    for process in started:
-        await process.kill()
 
 
 async def start(
@@ -113,19 +86,9 @@ async def alert_rows(database_url: str) -> list[Any]:
 
 
 def event(n: int) -> dict[str, Any]:
-    return {
-        "id": f"evt_{secrets.token_hex(12)}",
-        "event": "handoff",
-        "site_id": 1,
-        "occurred_utc": stamp(),
-        "data": {
-            "id": 5000 + n,
-            "session_id": f"s_twice_{n:03d}",
-            "visitor_name": f"Visitor {n:03d}",
-            "reason": "asked for a human",
-            "created_utc": stamp(),
-        },
-    }
+    return handoff_event(
+        id=5000 + n, session_id=f"s_twice_{n:03d}", visitor_name=f"Visitor {n:03d}"
+    )
 
 
 async def test_two_web_processes_receiving_the_same_deliveries_post_each_event_once(

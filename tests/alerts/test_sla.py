@@ -6,9 +6,7 @@ the receiver and the fake Slack. On SQLite and on PostgreSQL."""
 from __future__ import annotations
 
 import asyncio
-import secrets
 from datetime import timedelta
-from typing import Any
 
 from bot.alerts.messages import channel_of
 from bot.alerts.worker import reminder_key
@@ -18,7 +16,7 @@ from commands.place import Place
 from tests.fakes.slack_api import FakeSlack, PostedMessage
 from tests.slack.views import text_of
 
-from .harness import ALERTS, AlertDatabase, ClockedBot, clocked_bot, signed, stamp
+from .harness import ALERTS, AlertDatabase, ClockedBot, clocked_bot, handoff_event, signed
 
 SECRET = "whsec-for-the-sla-tests"
 GROUP = "<!subteam^S0SUPPORT>"
@@ -42,19 +40,9 @@ async def with_rule(bot: ClockedBot, sla_seconds: int = 60) -> None:
 
 
 async def handoff(bot: ClockedBot, visitor: str) -> None:
-    payload: dict[str, Any] = {
-        "id": f"evt_{secrets.token_hex(12)}",
-        "event": "handoff",
-        "site_id": 1,
-        "occurred_utc": stamp(bot.clock()),
-        "data": {
-            "id": 1,
-            "session_id": f"s_{visitor.lower()}",
-            "visitor_name": visitor,
-            "reason": "asked for a human",
-            "created_utc": stamp(bot.clock()),
-        },
-    }
+    payload = handoff_event(
+        bot.clock(), id=1, session_id=f"s_{visitor.lower()}", visitor_name=visitor
+    )
     assert await bot.deliver(*signed(SECRET, payload, sent=bot.clock())) == 200
 
 

@@ -4,26 +4,24 @@ a sandbox whose clock starts where that clock does, and a console poster to read
 
 from __future__ import annotations
 
-import os
-import uuid
+import contextlib
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import text
 
 from adapters.console.poster import ConsolePoster
 from bot.mylivechat import MyLiveChatClient
 from bot.sandbox import SandboxServer
 from bot.scheduler.delivery import DigestSender
 from bot.scheduler.digest_scheduler import DigestScheduler
-from bot.storage import DigestStore, create_engine, display_url
+from bot.storage import DigestStore
 from commands.digests.store import NewSubscription, Subscription
 from commands.ports import Poster
+from tests.databases import POSTGRES_URL, postgres_schema
 
-POSTGRES_URL = os.environ.get("MLC_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
 # The sandbox's seeded data is stamped relative to this instant; the test clock starts here.
 SANDBOX_NOW = datetime(2026, 4, 22, 10, 0, tzinfo=UTC)  # a Wednesday
 
@@ -71,30 +69,15 @@ class Database:
 @pytest.fixture(params=["sqlite", "postgresql"])
 async def database(request: pytest.FixtureRequest, tmp_path: Any) -> AsyncIterator[Database]:
     """A fresh database: a SQLite file, or a PostgreSQL schema dropped afterwards."""
-    if request.param == "sqlite":
-        db = Database(f"sqlite:///{tmp_path / 'digests.db'}")
-        yield db
-        await db.close()
-        return
-    schema = f"mlc_test_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(POSTGRES_URL)
-    try:
-        async with admin.begin() as conn:
-            await conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    except Exception as exc:
-        await admin.dispose()
-        reason = f"PostgreSQL not reachable at {display_url(POSTGRES_URL)}: {exc!r}"
-        if os.environ.get("MLC_REQUIRE_POSTGRES") == "1":
-            pytest.fail(reason + " (MLC_REQUIRE_POSTGRES=1: it must run)")
-        pytest.skip(reason)
-    db = Database(POSTGRES_URL, {"connect_args": {"server_settings": {"search_path": schema}}})
-    try:
-        yield db
-    finally:
-        await db.close()
-        async with admin.begin() as conn:
-            await conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        await admin.dispose()
+    async with contextlib.AsyncExitStack() as stack:
+        if request.param == "sqlite":
+            db = Database(f"sqlite:///{tmp_path / 'digests.db'}")
+        else:
+            db = Database(POSTGRES_URL, await stack.enter_async_context(postgres_schema()))
+        try:
+            yield db
+        finally:
+            await db.close()
 
 
 @pytest.fixture

@@ -12,30 +12,11 @@ the counts.
 
 from __future__ import annotations
 
-import contextlib
-import os
-from collections.abc import AsyncIterator
 from pathlib import Path
 
-import pytest
-
-from .crash import CrashRun, Kill, Platform, run_crash, scratch_database
+from .crash import CrashRun, Kill, Platform, run_crash
 
 DIGESTS = 30
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-async def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[str]:
-    """An empty database the scheduler processes reach through ``DATABASE_URL`` alone."""
-    async with contextlib.AsyncExitStack() as stack:
-        try:
-            url = await stack.enter_async_context(scratch_database(request.param, tmp_path))
-        except Exception as exc:
-            reason = f"PostgreSQL not reachable: {exc!r}"
-            if os.environ.get("MLC_REQUIRE_POSTGRES") == "1":
-                pytest.fail(reason + " (MLC_REQUIRE_POSTGRES=1: it must run)")
-            pytest.skip(reason)
-        yield url
 
 
 async def crash(database_url: str, tmp_path: Path, platform: Platform, kill: Kill) -> CrashRun:

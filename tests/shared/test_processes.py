@@ -14,8 +14,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import os
-import secrets
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -34,12 +32,12 @@ from tests.alerts.harness import (
     WebProcess,
     button,
     free_port,
+    handoff_event,
     signed,
-    stamp,
     subscription,
     wait_until,
 )
-from tests.digests.crash import scratch_database
+from tests.databases import scratch_url
 from tests.fakes.slack_api import FakeSlack, PostedMessage
 from tests.redis_server import RedisServer
 from tests.slack.payloads import Sent, SlackSender
@@ -55,35 +53,10 @@ async def slack() -> AsyncIterator[FakeSlack]:
         yield fake
 
 
-async def _scratch(kind: str, folder: Path, stack: contextlib.AsyncExitStack) -> str:
-    try:
-        return await stack.enter_async_context(scratch_database(kind, folder))
-    except Exception as exc:
-        reason = f"PostgreSQL not reachable: {exc!r}"
-        if os.environ.get("MLC_REQUIRE_POSTGRES") == "1":
-            pytest.fail(reason + " (MLC_REQUIRE_POSTGRES=1: it must run)")
-        pytest.skip(reason)
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-async def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[str]:
-    async with contextlib.AsyncExitStack() as stack:
-        yield await _scratch(request.param, tmp_path, stack)
-
-
 @pytest.fixture
 async def postgres_url(tmp_path: Path) -> AsyncIterator[str]:
     async with contextlib.AsyncExitStack() as stack:
-        yield await _scratch("postgresql", tmp_path, stack)
-
-
-@pytest.fixture
-async def processes() -> AsyncIterator[list[BotProcess]]:
-    """Every process a test starts, killed at the end whatever happened."""
-    started: list[BotProcess] = []
-    yield started
-    for process in started:
-        await process.kill()
+        yield await scratch_url("postgresql", tmp_path, stack)
 
 
 class Bots:
@@ -141,19 +114,7 @@ def _retry(sender: SlackSender, first: Sent) -> Any:
 
 
 def _alert_event() -> dict[str, Any]:
-    return {
-        "id": f"evt_{secrets.token_hex(12)}",
-        "event": "handoff",
-        "site_id": 1,
-        "occurred_utc": stamp(),
-        "data": {
-            "id": 7001,
-            "session_id": "s_shared_0001",
-            "visitor_name": "Visitor Shared",
-            "reason": "asked for a human",
-            "created_utc": stamp(),
-        },
-    }
+    return handoff_event(id=7001, session_id="s_shared_0001", visitor_name="Visitor Shared")
 
 
 def _alert_posts(slack: FakeSlack) -> list[PostedMessage]:
