@@ -1,4 +1,4 @@
-"""The tests' databases: a PostgreSQL schema or a whole scratch database per test.
+"""The tests' databases: a SQLite file, or a PostgreSQL schema or whole database, per test.
 
 When PostgreSQL is not reachable its tests are skipped, unless ``MLC_REQUIRE_POSTGRES=1``
 says they must run (then they fail).
@@ -10,8 +10,9 @@ import contextlib
 import os
 import uuid
 from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import Any, NoReturn, TypeVar
 
 import pytest
 from sqlalchemy import text
@@ -21,7 +22,9 @@ from bot.storage import create_engine, display_url
 
 __all__ = [
     "POSTGRES_URL",
+    "FreshDatabase",
     "database_url",
+    "fresh_database",
     "postgres_schema",
     "postgres_unreachable",
     "scratch_database",
@@ -29,6 +32,39 @@ __all__ = [
 ]
 
 POSTGRES_URL = os.environ.get("MLC_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
+
+
+D = TypeVar("D", bound="FreshDatabase")
+
+
+@dataclass
+class FreshDatabase:
+    """One test's database: its URL and the engine options everything on it uses."""
+
+    url: str
+    options: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def kind(self) -> str:
+        return "postgresql" if self.url.startswith("postgres") else "sqlite"
+
+    async def close(self) -> None:
+        """Close what the test opened on it."""
+
+
+@contextlib.asynccontextmanager
+async def fresh_database(kind: str, sqlite_file: Path, database: type[D]) -> AsyncIterator[D]:
+    """A ``database`` of ``kind``: the SQLite file ``sqlite_file``, or a PostgreSQL schema
+    dropped afterwards; closed at the end."""
+    async with contextlib.AsyncExitStack() as stack:
+        if kind == "sqlite":
+            db = database(f"sqlite:///{sqlite_file}")
+        else:
+            db = database(POSTGRES_URL, await stack.enter_async_context(postgres_schema()))
+        try:
+            yield db
+        finally:
+            await db.close()
 
 
 def postgres_unreachable(exc: BaseException) -> NoReturn:

@@ -7,6 +7,7 @@ import asyncio
 import contextlib
 import os
 import signal
+import socket
 import sys
 import time
 from collections.abc import AsyncIterator, Mapping, Sequence
@@ -25,13 +26,33 @@ __all__ = [
     "REPO",
     "ChildProcess",
     "ServingProcess",
+    "child_env",
     "child_settings",
+    "free_port",
     "processes",
     "python_module",
 ]
 
 MLC_BOT = Path(sys.executable).with_name("mlc-bot")
 REPO = Path(__file__).resolve().parents[1]
+
+
+def free_port() -> int:
+    """A TCP port nothing listens on now, for a server the test starts."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def child_env(**values: str) -> dict[str, str]:
+    """This environment without the bot's settings (a developer's own must not leak into
+    a test's process), plus ``values``."""
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith(("SLACK_", "DISCORD_", "MLC_", "DATABASE_"))
+    }
+    return env | values
 
 
 def python_module(module: str) -> list[str]:

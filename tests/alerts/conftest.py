@@ -3,13 +3,12 @@ members, and the fake Discord."""
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
 
-from tests.databases import POSTGRES_URL, postgres_schema
+from tests.databases import fresh_database
 from tests.fakes.discord_api import FakeDiscord
 from tests.fakes.slack_api import FakeSlack
 
@@ -19,15 +18,8 @@ from .harness import APPLICATION_ID, USERS, AlertDatabase
 @pytest.fixture(params=["sqlite", "postgresql"])
 async def database(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[AlertDatabase]:
     """A fresh database: a SQLite file, or a PostgreSQL schema dropped afterwards."""
-    async with contextlib.AsyncExitStack() as stack:
-        if request.param == "sqlite":
-            db = AlertDatabase(f"sqlite:///{tmp_path / 'alerts.db'}")
-        else:
-            db = AlertDatabase(POSTGRES_URL, await stack.enter_async_context(postgres_schema()))
-        try:
-            yield db
-        finally:
-            await db.close()
+    async with fresh_database(request.param, tmp_path / "alerts.db", AlertDatabase) as db:
+        yield db
 
 
 @pytest.fixture

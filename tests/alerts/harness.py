@@ -15,9 +15,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-import os
 import secrets
-import socket
 import time
 from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import dataclass, field
@@ -48,10 +46,11 @@ from commands.alerts.inbox import Inbox, signature_of
 from commands.alerts.model import Alert
 from commands.alerts.service import RECEIVER_PATH, SUBSCRIPTION_LABEL, AlertService
 from commands.ports import Poster
+from tests.databases import FreshDatabase
 from tests.discord import payloads
 from tests.fakes.discord_api import DiscordRequest, FakeDiscord
 from tests.fakes.slack_api import FakeSlack, FakeUser, PostedMessage, ResponsePost
-from tests.processes import ServingProcess, python_module
+from tests.processes import ServingProcess, child_env, free_port, python_module
 from tests.slack.payloads import SlackSender
 
 __all__ = [
@@ -65,6 +64,7 @@ __all__ = [
     "FakeClock",
     "WebBot",
     "WebProcess",
+    "alert_rows",
     "button",
     "buttons",
     "clocked_bot",
@@ -72,6 +72,7 @@ __all__ = [
     "free_port",
     "handoff_event",
     "signed",
+    "slack_sender",
     "subscription",
     "wait_until",
     "web_bot",
@@ -91,16 +92,10 @@ USERS = (
 
 
 @dataclass
-class AlertDatabase:
-    """One test's database: its URL and the engine options every process on it uses."""
+class AlertDatabase(FreshDatabase):
+    """One test's database, and the handles on it a test opened (one per process)."""
 
-    url: str
-    options: dict[str, Any] = field(default_factory=dict)
     opened: list[LazyDatabase] = field(default_factory=list)
-
-    @property
-    def kind(self) -> str:
-        return "postgresql" if self.url.startswith("postgres") else "sqlite"
 
     def lazy(self) -> LazyDatabase:
         """A new handle with its own engine, as another process would have."""
@@ -117,12 +112,6 @@ class AlertDatabase:
     async def close(self) -> None:
         for database in self.opened:
             await database.aclose()
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 async def wait_until(
@@ -150,6 +139,22 @@ def subscription(sandbox: SandboxServer) -> Any:
 
 def stamp(when: datetime | None = None) -> str:
     return (when or datetime.now(UTC)).astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+async def alert_rows(database_url: str) -> list[Alert]:
+    """Every alert in the database at ``database_url``, read from outside the bot."""
+    database = LazyDatabase(database_url)
+    try:
+        async with database.alert_records() as records:
+            return await records.all_alerts()
+    finally:
+        await database.aclose()
+
+
+def slack_sender(client: httpx.AsyncClient, port: int, slack: FakeSlack) -> SlackSender:
+    """Signed Slack requests to the bot's ``/slack/events`` on ``port``."""
+    events_url = f"http://127.0.0.1:{port}/slack/events"
+    return SlackSender(client, events_url, SIGNING_SECRET, slack.response_url)
 
 
 def handoff_event(at: datetime | None = None, **data: Any) -> dict[str, Any]:
@@ -242,12 +247,7 @@ class WebBot:
     @property
     def sender(self) -> SlackSender:
         assert self.slack is not None
-        return SlackSender(
-            self.http,
-            f"http://127.0.0.1:{self.port}/slack/events",
-            SIGNING_SECRET,
-            self.slack.response_url,
-        )
+        return slack_sender(self.http, self.port, self.slack)
 
     async def command(
         self, text: str, *, user: str = "U_ADMIN", channel: str = ALERTS
@@ -281,6 +281,15 @@ class WebBot:
         """Until the alert worker has nothing left to do."""
         assert self.parts.worker is not None
         await asyncio.wait_for(self.parts.worker.settled(), 30)
+
+    async def handoff_alert(self, data: dict[str, Any] | None = None) -> PostedMessage:
+        """``alerts add handoff`` here, then a handoff on site A (``data``: its fields, by
+        default the site's newest): the one alert posted."""
+        await self.command("alerts add handoff")
+        await self.sandbox.emit_event(self.sandbox.site_a_id, "handoff", data)
+        await self.settled()
+        (alert,) = self.posts()
+        return alert
 
     def posts(self, channel: str = ALERTS) -> list[PostedMessage]:
         """The channel's own messages (not ephemeral, not in a thread)."""
@@ -377,25 +386,20 @@ class WebProcess(ServingProcess):
         discord: FakeDiscord | None = None,
     ) -> dict[str, str]:
         """The process's environment; with ``discord``, it posts there too."""
-        env = {
-            k: v
-            for k, v in os.environ.items()
-            if not k.startswith(("SLACK_", "DISCORD_", "MLC_", "DATABASE_"))
-        }
-        env |= {
-            "MLC_API_URL": sandbox.url,
-            "MLC_API_TOKEN": sandbox.tokens.site_a_write,
-            "SLACK_BOT_TOKEN": slack.bot_token,
-            "SLACK_SIGNING_SECRET": SIGNING_SECRET,
-            "SLACK_API_URL": slack.url,
-            "MLC_BOT_PUBLIC_URL": f"http://127.0.0.1:{public_port or port}",
-            "MLC_BOT_SECRET_KEY": secret_key,
-            "DATABASE_URL": database_url,
-            "PORT": str(port),
-            "LOG_LEVEL": "INFO",
-            "MLC_TEST_LEASE": str(lease),
-            "MLC_TEST_POLL": str(poll),
-        }
+        env = child_env(
+            MLC_API_URL=sandbox.url,
+            MLC_API_TOKEN=sandbox.tokens.site_a_write,
+            SLACK_BOT_TOKEN=slack.bot_token,
+            SLACK_SIGNING_SECRET=SIGNING_SECRET,
+            SLACK_API_URL=slack.url,
+            MLC_BOT_PUBLIC_URL=f"http://127.0.0.1:{public_port or port}",
+            MLC_BOT_SECRET_KEY=secret_key,
+            DATABASE_URL=database_url,
+            PORT=str(port),
+            LOG_LEVEL="INFO",
+            MLC_TEST_LEASE=str(lease),
+            MLC_TEST_POLL=str(poll),
+        )
         if discord is not None:
             env |= {
                 "DISCORD_TOKEN": "fake-token.for-crash-tests",

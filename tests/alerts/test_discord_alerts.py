@@ -9,7 +9,9 @@ and edits the alert's message in place. On SQLite and on PostgreSQL.
 
 from __future__ import annotations
 
+import contextlib
 import json
+from collections.abc import AsyncIterator
 from datetime import timedelta
 from typing import Any
 
@@ -22,6 +24,7 @@ from tests.fakes.discord_api import FakeDiscord
 from .harness import (
     AlertDatabase,
     DiscordBot,
+    WebBot,
     clocked_bot,
     discord_bot,
     handoff_event,
@@ -74,13 +77,22 @@ async def add_rule(bot: DiscordBot, **options: Any) -> str:
     return embed_text((await bot.interact(command)).json)
 
 
-async def test_a_handoff_is_alerted_in_discord_and_claimed_in_place(
+@contextlib.asynccontextmanager
+async def discord_alerts(
     sandbox: SandboxServer, discord_api: FakeDiscord, database: AlertDatabase
-) -> None:
+) -> AsyncIterator[tuple[WebBot, DiscordBot]]:
+    """The web process posting alerts to Discord, and the Discord process taking clicks."""
     async with (
         web_bot(sandbox, None, database, discord=True) as web,
         discord_bot(web.settings, discord_api, database) as bot,
     ):
+        yield web, bot
+
+
+async def test_a_handoff_is_alerted_in_discord_and_claimed_in_place(
+    sandbox: SandboxServer, discord_api: FakeDiscord, database: AlertDatabase
+) -> None:
+    async with discord_alerts(sandbox, discord_api, database) as (web, bot):
         added = await add_rule(bot)
         assert "Handoff alerts on" in added and "received (HTTP 200)" in added
         (delivery,) = await sandbox.emit_event(sandbox.site_a_id, "handoff")
@@ -119,10 +131,7 @@ async def test_a_handoff_is_alerted_in_discord_and_claimed_in_place(
 async def test_a_claim_from_another_guild_is_refused(
     sandbox: SandboxServer, discord_api: FakeDiscord, database: AlertDatabase
 ) -> None:
-    async with (
-        web_bot(sandbox, None, database, discord=True) as web,
-        discord_bot(web.settings, discord_api, database) as bot,
-    ):
+    async with discord_alerts(sandbox, discord_api, database) as (web, bot):
         await add_rule(bot)
         await sandbox.emit_event(sandbox.site_a_id, "handoff")
         await web.settled()

@@ -23,16 +23,16 @@ from commands.alerts.model import NewRule
 from commands.alerts.service import RECEIVER_PATH
 from tests.fakes.discord_api import FakeDiscord
 from tests.fakes.slack_api import FakeSlack, PostedMessage
-from tests.slack.payloads import SlackSender
 from tests.slack.views import text_of
 
 from .harness import (
     ALERTS,
-    SIGNING_SECRET,
     WebProcess,
+    alert_rows,
     free_port,
     handoff_event,
     signed,
+    slack_sender,
     subscription,
     wait_until,
 )
@@ -63,10 +63,9 @@ async def start(
 
 async def add_rule(process: WebProcess, slack: FakeSlack, text: str = "alerts add handoff") -> str:
     async with httpx.AsyncClient(timeout=15) as client:
-        sender = SlackSender(
-            client, process.url + "/slack/events", SIGNING_SECRET, slack.response_url
+        sent = await slack_sender(client, process.port, slack).command(
+            text, user="U_ADMIN", channel=ALERTS
         )
-        sent = await sender.command(text, user="U_ADMIN", channel=ALERTS)
     assert sent.response_url is not None
     (reply,) = await slack.wait_for_responses(1, within=15, response_url=sent.response_url)
     return reply.text
@@ -74,15 +73,6 @@ async def add_rule(process: WebProcess, slack: FakeSlack, text: str = "alerts ad
 
 def posts(slack: FakeSlack) -> list[PostedMessage]:
     return [m for m in slack.messages if m.channel == ALERTS and not m.ephemeral]
-
-
-async def alert_rows(database_url: str) -> list[Any]:
-    database = LazyDatabase(database_url)
-    try:
-        async with database.alert_records() as records:
-            return await records.all_alerts()
-    finally:
-        await database.aclose()
 
 
 def event(n: int) -> dict[str, Any]:

@@ -10,6 +10,7 @@ from datetime import timedelta
 
 from bot.alerts.messages import channel_of
 from bot.alerts.worker import reminder_key
+from bot.storage.alerts import Posting
 from commands.alerts.content import reminder_reply
 from commands.alerts.model import NewRule
 from commands.place import Place
@@ -101,6 +102,22 @@ async def test_a_claim_before_the_sla_means_no_reminder(
         assert replies(slack, claimed_alert) == []
 
 
+async def reminder_taken_by_a_dead_worker(
+    bot: ClockedBot, slack: FakeSlack
+) -> tuple[PostedMessage, Posting]:
+    """Jane's handoff alerted under a 60 s SLA; once due, a worker takes its reminder,
+    begins it and dies. The alert, and the reminder the dead worker took."""
+    await with_rule(bot, sla_seconds=60)
+    await handoff(bot, "Jane")
+    await bot.round()
+    (alert,) = top(slack)
+    bot.clock.advance(seconds=61)
+    async with bot.database.alert_records() as records:
+        (taken,) = await records.take_reminders("dead-worker", bot.clock(), bot.worker.lease)
+        assert await records.reminding(taken.alert.id, "dead-worker", bot.clock(), bot.worker.lease)
+    return alert, taken
+
+
 async def test_two_workers_remind_once(database: AlertDatabase, slack: FakeSlack) -> None:
     async with (
         clocked_bot(database, slack, instance="worker-a") as a,
@@ -121,16 +138,7 @@ async def test_a_reminder_whose_worker_died_is_sent_once_by_another(
     database: AlertDatabase, slack: FakeSlack
 ) -> None:
     async with clocked_bot(database, slack, lease=30) as bot:
-        await with_rule(bot, sla_seconds=60)
-        await handoff(bot, "Jane")
-        await bot.round()
-        (alert,) = top(slack)
-        bot.clock.advance(seconds=61)
-        async with bot.database.alert_records() as records:  # a worker takes it and dies
-            (taken,) = await records.take_reminders("dead-worker", bot.clock(), bot.worker.lease)
-            assert await records.reminding(
-                taken.alert.id, "dead-worker", bot.clock(), bot.worker.lease
-            )
+        alert, _ = await reminder_taken_by_a_dead_worker(bot, slack)
         await bot.round()
         assert replies(slack, alert) == []  # its lease still holds
         bot.clock.advance(seconds=31)
@@ -145,16 +153,7 @@ async def test_a_reminder_slack_took_before_its_worker_died_is_not_sent_again(
     database: AlertDatabase, slack: FakeSlack
 ) -> None:
     async with clocked_bot(database, slack, lease=30) as bot:
-        await with_rule(bot, sla_seconds=60)
-        await handoff(bot, "Jane")
-        await bot.round()
-        (alert,) = top(slack)
-        bot.clock.advance(seconds=61)
-        async with bot.database.alert_records() as records:
-            (taken,) = await records.take_reminders("dead-worker", bot.clock(), bot.worker.lease)
-            assert await records.reminding(
-                taken.alert.id, "dead-worker", bot.clock(), bot.worker.lease
-            )
+        alert, taken = await reminder_taken_by_a_dead_worker(bot, slack)
         # The dead worker's reminder reached Slack (as the worker sends it), then it died.
         poster = bot.worker.posters["slack"]
         await poster.reply_to(  # type: ignore[attr-defined]

@@ -17,7 +17,6 @@ Then it waits until every claim is finished and counts the messages each channel
 from __future__ import annotations
 
 import asyncio
-import os
 import time
 from collections import Counter
 from collections.abc import Callable, Sequence
@@ -33,7 +32,7 @@ from bot.storage import DeliveryRecord, DeliveryStatus, DigestStore
 from bot.storage.schema import revisions, subscriptions
 from tests.fakes.discord_api import FakeDiscord
 from tests.fakes.slack_api import FakeSlack
-from tests.processes import ChildProcess, python_module
+from tests.processes import ChildProcess, child_env, python_module
 
 __all__ = ["CrashRun", "Kill", "Platform", "run_crash"]
 
@@ -274,20 +273,15 @@ async def _run(
     lease: float,
     poll: float,
 ) -> CrashRun:
-    env = {
-        key: value
-        for key, value in os.environ.items()
-        if not key.startswith(("SLACK_", "DISCORD_", "MLC_", "DATABASE_"))
-    }
-    env |= {
-        "MLC_API_URL": sandbox.url,
-        "MLC_API_TOKEN": sandbox.tokens.site_a_read,
-        "DATABASE_URL": database_url,
-        "LOG_LEVEL": "INFO",
-        "MLC_TEST_LEASE": str(lease),
-        "MLC_TEST_POLL": str(poll),
+    env = child_env(
+        MLC_API_URL=sandbox.url,
+        MLC_API_TOKEN=sandbox.tokens.site_a_read,
+        DATABASE_URL=database_url,
+        LOG_LEVEL="INFO",
+        MLC_TEST_LEASE=str(lease),
+        MLC_TEST_POLL=str(poll),
         **fake.env(),
-    }
+    )
     schedulers = [SchedulerProcess(env, workdir / f"scheduler-{n}.log") for n in range(2)]
     try:
         for scheduler in schedulers:

@@ -23,17 +23,17 @@ import pytest
 
 from bot.alerts.secrets import new_key
 from bot.sandbox import SandboxServer
-from bot.storage.lazy import LazyDatabase
 from commands.alerts.service import RECEIVER_PATH
 from tests.alerts.harness import (
     ALERTS,
-    SIGNING_SECRET,
     USERS,
     WebProcess,
+    alert_rows,
     button,
     free_port,
     handoff_event,
     signed,
+    slack_sender,
     subscription,
     wait_until,
 )
@@ -94,9 +94,7 @@ class Bots:
         return process
 
     def sender(self, process: BotProcess, client: httpx.AsyncClient) -> SlackSender:
-        return SlackSender(
-            client, process.url + "/slack/events", SIGNING_SECRET, self.slack.response_url
-        )
+        return slack_sender(client, process.port, self.slack)
 
     def dropped(self) -> int:
         return sum(p.log().count(DROPPED) for p in self.processes)
@@ -121,15 +119,6 @@ def _alert_posts(slack: FakeSlack) -> list[PostedMessage]:
     return [
         m for m in slack.messages if m.channel == ALERTS and not m.ephemeral and not m.thread_ts
     ]
-
-
-async def _alert_rows(database_url: str) -> list[Any]:
-    database = LazyDatabase(database_url)
-    try:
-        async with database.alert_records() as records:
-            return await records.all_alerts()
-    finally:
-        await database.aclose()
 
 
 async def test_two_slack_processes_on_redis_run_a_retry_to_the_other_once(
@@ -169,7 +158,7 @@ async def test_two_slack_processes_on_redis_run_a_retry_to_the_other_once(
         assert {a.status_code for a in answers} == {200}
 
         async def posted() -> bool:
-            rows = await _alert_rows(postgres_url)
+            rows = await alert_rows(postgres_url)
             return len(rows) == 1 and rows[0].message_id is not None
 
         await wait_until(posted, "the alert to be posted")
