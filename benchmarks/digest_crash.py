@@ -29,7 +29,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from tests.digests.crash import CrashRun, Kill, Platform, run_crash, scratch_database
+from tests.databases import scratch_database
+from tests.digests.crash import CrashRun, Kill, Platform, run_crash
 
 
 @dataclass(frozen=True)

@@ -15,6 +15,7 @@ and the application counts the digests (:mod:`bot.scheduler.delivery`) and alert
 
 from __future__ import annotations
 
+from functools import partial
 from typing import TYPE_CHECKING
 
 from prometheus_client import (
@@ -52,56 +53,50 @@ class Metrics:
         ProcessCollector(registry=registry)
         PlatformCollector(registry=registry)
         GCCollector(registry=registry)
-        self.commands = Counter(
+        counter = partial(Counter, registry=registry)
+        histogram = partial(Histogram, registry=registry)
+        self.commands = counter(
             "mlc_bot_commands",
             "Commands run, by name and outcome (ok, usage, denied, api, unknown, input,"
             " internal, cancelled).",
             ["command", "outcome"],
-            registry=registry,
         )
-        self.api_requests = Counter(
+        self.api_requests = counter(
             "mlc_bot_api_requests",
             "MyLiveChat API attempts (retries count one each), by resource, method and HTTP"
             " status, or the error code when no answer came (timeout, connection_error, ...).",
             ["resource", "method", "status"],
-            registry=registry,
         )
-        self.api_seconds = Histogram(
+        self.api_seconds = histogram(
             "mlc_bot_api_request_seconds",
             "MyLiveChat API round trips, rate-limit waits excluded.",
             buckets=_API_BUCKETS,
-            registry=registry,
         )
-        self.rate_limited = Counter(
+        self.rate_limited = counter(
             "mlc_bot_api_rate_limited",
             "MyLiveChat answers 429: requests the server refused for the rate limit.",
-            registry=registry,
         )
-        self.budget_wait = Histogram(
+        self.budget_wait = histogram(
             "mlc_bot_budget_wait_seconds",
             "Seconds each API attempt waited for the token's rate limit before it was sent.",
             buckets=_WAIT_BUCKETS,
-            registry=registry,
         )
-        self.slack_ack = Histogram(
+        self.slack_ack = histogram(
             "mlc_bot_slack_ack_seconds",
             "Seconds from a Slack request's arrival to the bot's answer.",
             buckets=_ACK_BUCKETS,
-            registry=registry,
         )
-        self.digests = Counter(
+        self.digests = counter(
             "mlc_bot_digests",
             "Digest runs, by outcome (posted, failed, duplicate, lease-lost, channel-gone,"
             " skipped, no-poster, error).",
             ["outcome"],
-            registry=registry,
         )
-        self.alerts = Counter(
+        self.alerts = counter(
             "mlc_bot_alerts",
             "Alert posts and reminders, by outcome (posted, found, failed, unknown, reminded,"
             " reminder_failed, reminder_unknown).",
             ["outcome"],
-            registry=registry,
         )
 
     def instrument(self, core: Core) -> None:

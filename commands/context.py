@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, tzinfo
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
 from bot.mylivechat import MyLiveChatClient
 
@@ -19,7 +19,10 @@ if TYPE_CHECKING:
     from .ports import ChannelChecker, SecretRegistry
     from .reply import Reply
 
-__all__ = ["Caller", "Context", "Policy", "Surface"]
+__all__ = ["Caller", "Context", "Policy", "Role", "Surface"]
+
+Role = Literal["admin", "member", "guest", "not a member", "unconfirmed"]
+"""A caller's role in one word, as ``whoami --json`` gives it."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,10 +79,17 @@ class Policy:
 
     def role(self, caller: Caller) -> str:
         """The caller's role in words, as ``whoami`` shows it."""
+        word = self.role_word(caller)
+        if word == "unconfirmed":
+            return "unconfirmed (the platform did not say; read commands only)"
+        return word
+
+    def role_word(self, caller: Caller) -> Role:
+        """The caller's role as one word (:meth:`role` says it in a sentence)."""
         if self.is_admin(caller):
             return "admin"
         if not caller.known and not self.is_listed(caller):
-            return "unconfirmed (the platform did not say; read commands only)"
+            return "unconfirmed"
         if self.is_member(caller):
             return "member"
         return "guest" if caller.guest else "not a member"

@@ -10,7 +10,7 @@ from bot.mylivechat import MyLiveChatError
 
 from .markup import data
 
-__all__ = ["CommandError", "PermissionDenied", "UsageError", "unknown_session"]
+__all__ = ["CommandError", "PermissionDenied", "UsageError", "no_database", "unknown_session"]
 
 
 class CommandError(Exception):
@@ -45,6 +45,15 @@ class UsageError(CommandError):
 
 class PermissionDenied(CommandError):
     """The caller, or the site token, may not run this command."""
+
+
+def no_database(feature: str, command: str) -> CommandError:
+    """The one message for a command (``alerts``, ``digest``) that needs the bot's database
+    in a process started without it."""
+    return CommandError(
+        f"{feature} need the bot's database, and this process was started without it.",
+        hint=f"Run `{command}` commands in Slack, Discord or `mlc-bot demo`.",
+    )
 
 
 def unknown_session(session_id: str, answer: MyLiveChatError | None = None) -> CommandError:

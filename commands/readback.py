@@ -32,6 +32,8 @@ log = logging.getLogger("mlc_bot.commands")
 T = TypeVar("T")
 
 RUN_AGAIN = "You can run the command again."
+RUN_AGAIN_SAFELY = f"{RUN_AGAIN} Running it twice changes nothing more."
+"""For a write that sets a state (running it again cannot do it twice)."""
 
 
 async def settle(

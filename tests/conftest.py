@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import AsyncIterator, Callable, Iterator
 
 import pytest
 
+from bot.logs import QUIET_LOGGERS
 from bot.mylivechat import MyLiveChatClient
 from bot.sandbox import SandboxServer
 from bot.secrets import REGISTRY
 from commands.cache import SiteCache
 from commands.context import Caller, Context, Policy, Surface
 from commands.dispatch import Dispatcher
+from tests.databases import database_url  # noqa: F401  (a fixture)
+from tests.processes import processes  # noqa: F401  (a fixture)
 from tests.redis_server import RedisServer, need_redis, need_redis_server
 
 # `mlc-bot` reads .env from its working directory; a developer's own .env in the checkout
@@ -27,6 +31,19 @@ def _work_in_a_temporary_directory(
     """Relative paths (the default ``sqlite:///mlc-bot.db``, a ``.env``) land in a fresh
     directory, never in the checkout, and no test sees another's."""
     monkeypatch.chdir(tmp_path_factory.mktemp("cwd"))
+
+
+@pytest.fixture
+def restore_logging() -> Iterator[None]:
+    """configure_logging changes process-wide state; put it back for the next test."""
+    root = logging.getLogger()
+    handlers, level = root.handlers[:], root.level
+    levels = {name: logging.getLogger(name).level for name in QUIET_LOGGERS}
+    yield
+    root.handlers[:] = handlers
+    root.setLevel(level)
+    for name, saved in levels.items():
+        logging.getLogger(name).setLevel(saved)
 
 
 @pytest.fixture

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
+from bot.mylivechat import MyLiveChatClient
 from bot.sandbox import SandboxServer
 from bot.sandbox.state import Feedback, Handoff, Message, Starter, Transcript
 
@@ -298,3 +299,14 @@ def seed_hostile(sandbox: SandboxServer) -> Seeded:
             )
         )
     return Seeded(session)
+
+
+async def seed_hostile_via_api(api: MyLiveChatClient, sandbox: SandboxServer, plan: str) -> Seeded:
+    """:func:`seed_hostile`, and through the API tags (names and descriptions) and a
+    visitor (name, and ``plan``: a platform's own mention syntax) of hostile text."""
+    seeded = seed_hostile(sandbox)
+    for text in HOSTILE:
+        if len(text) <= 50:  # the API's bound on a tag name
+            await api.create_tag(text, description=ALL_IN_ONE[:500])
+    await api.upsert_visitor("v-hostile", name=ALL_IN_ONE[:200], plan=plan)
+    return seeded

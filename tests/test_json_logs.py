@@ -10,13 +10,12 @@ import os
 import re
 import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from bot.logs import QUIET_LOGGERS, configure_logging
+from bot.logs import configure_logging
 from bot.mylivechat import MyLiveChatClient, last_request_id
 from bot.sandbox import SandboxServer
 from bot.secrets import REGISTRY, register_secret
@@ -24,18 +23,6 @@ from commands.dispatch import Dispatcher
 from tests.conftest import ContextFactory
 
 SECRET = "correct-horse-battery-staple-42"
-
-
-@pytest.fixture
-def restore_logging() -> Iterator[None]:
-    root = logging.getLogger()
-    handlers, level = root.handlers[:], root.level
-    levels = {name: logging.getLogger(name).level for name in QUIET_LOGGERS}
-    yield
-    root.handlers[:] = handlers
-    root.setLevel(level)
-    for name, saved in levels.items():
-        logging.getLogger(name).setLevel(saved)
 
 
 def _env(home: Path, **settings: str) -> dict[str, str]:

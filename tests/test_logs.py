@@ -5,28 +5,13 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Iterator
 
 import pytest
 
-from bot.logs import QUIET_LOGGERS, configure_logging
+from bot.logs import configure_logging
 from bot.mylivechat import APIConnectionError, MyLiveChatClient, ServerError
 from bot.sandbox import SandboxServer
 from bot.secrets import RedactingFilter
-
-
-@pytest.fixture
-def restore_logging() -> Iterator[None]:
-    """configure_logging changes process-wide state; put it back for the next test."""
-    root = logging.getLogger()
-    handlers, level = root.handlers[:], root.level
-    levels = {name: logging.getLogger(name).level for name in QUIET_LOGGERS}
-    yield
-    root.handlers[:] = handlers
-    root.setLevel(level)
-    for name, saved in levels.items():
-        logging.getLogger(name).setLevel(saved)
-
 
 DEBUG_TABLE = [
     ("mlc_bot.api", logging.DEBUG, True),

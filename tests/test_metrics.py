@@ -14,7 +14,6 @@ import signal
 import socket
 import sys
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
@@ -30,14 +29,14 @@ from bot.processes.run import run_all
 from bot.processes.web import WebParts
 from bot.sandbox import SandboxServer
 from bot.secrets import Secret
-from bot.storage import DigestStore
-from commands.digests.store import NewSubscription
 from commands.dispatch import Dispatcher
 from tests.conftest import ContextFactory
+from tests.digests.conftest import due_digest
 from tests.discord import payloads
 from tests.fakes.discord_api import FakeDiscord
 from tests.fakes.slack_api import FakeSlack, FakeUser
 from tests.metrics_scrape import parse, scrape, value, wait_for_http
+from tests.processes import free_port
 from tests.slack.payloads import SlackSender
 
 SIGNING_SECRET = "metrics-signing-secret-0123456789"
@@ -45,28 +44,10 @@ WINDOW = 3.0
 """The sandbox's rate-limit window (seconds) in the web process test: 60 requests in it."""
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 @pytest.fixture
 async def slack() -> AsyncIterator[FakeSlack]:
     async with FakeSlack(users=(FakeUser("U_ADMIN", name="ana", role="admin"),)) as fake:
         yield fake
-
-
-async def _due_digest(database_url: str) -> None:
-    """A usage digest for Slack channel C_DIGEST whose run fell due a minute ago."""
-    store = DigestStore.from_url(database_url)
-    await store.migrate()
-    due = datetime.now(UTC) - timedelta(minutes=1)
-    new = NewSubscription(
-        "slack", "T0TEAM", "C_DIGEST", "usage", due.strftime("%H:%M"), "UTC", "daily", "U_ADMIN"
-    )
-    await store.add(new, due - timedelta(days=1))
-    await store.aclose()
 
 
 async def _spend_the_window(sandbox: SandboxServer) -> float:
@@ -89,7 +70,7 @@ async def _spend_the_window(sandbox: SandboxServer) -> float:
 async def test_the_web_process_counts_commands_api_calls_429s_waits_acks_digests_and_alerts(
     slack: FakeSlack, tmp_path: Path
 ) -> None:
-    port = _free_port()
+    port = free_port()
     async with SandboxServer(rate_limit=60, window=WINDOW) as sandbox:
         settings = Settings(
             api_url=sandbox.url,
@@ -102,7 +83,7 @@ async def test_the_web_process_counts_commands_api_calls_429s_waits_acks_digests
             database_url=f"sqlite:///{tmp_path / 'bot.db'}",
             port=port,
         )
-        await _due_digest(settings.database_url)
+        await due_digest(settings.database_url)
         metrics_url = f"http://127.0.0.1:{port}/metrics"
         serving = asyncio.create_task(run_all(settings, poll_interval=0.5))
         try:
@@ -172,7 +153,7 @@ async def test_the_web_process_counts_commands_api_calls_429s_waits_acks_digests
 
 
 async def test_metrics_port_takes_metrics_off_the_public_port(sandbox: SandboxServer) -> None:
-    port, metrics_port = _free_port(), _free_port()
+    port, metrics_port = free_port(), free_port()
     settings = Settings(
         api_url=sandbox.url,
         api_token=Secret(sandbox.tokens.site_a_write),
@@ -201,7 +182,7 @@ async def test_a_busy_metrics_port_is_one_clear_error(sandbox: SandboxServer) ->
         settings = Settings(
             api_url=sandbox.url,
             api_token=Secret(sandbox.tokens.site_a_write),
-            port=_free_port(),
+            port=free_port(),
             metrics_port=busy,
         )
         parts = WebParts.build(settings)
@@ -216,8 +197,8 @@ async def test_the_scheduler_serves_metrics_on_metrics_port(
     sandbox: SandboxServer, slack: FakeSlack, tmp_path: Path
 ) -> None:
     database_url = f"sqlite:///{tmp_path / 'bot.db'}"
-    await _due_digest(database_url)
-    metrics_port = _free_port()
+    await due_digest(database_url)
+    metrics_port = free_port()
     env = {
         **{k: v for k, v in os.environ.items() if not k.startswith(("MLC_", "LOG_", "SLACK_"))},
         "PYTHONUNBUFFERED": "1",
@@ -359,7 +340,7 @@ def _exposition(metrics: Metrics) -> str:
 async def test_the_discord_process_serves_metrics_on_metrics_port(
     sandbox: SandboxServer, tmp_path: Path
 ) -> None:
-    metrics_port = _free_port()
+    metrics_port = free_port()
     settings = Settings(
         api_url=sandbox.url,
         api_token=Secret(sandbox.tokens.site_a_write),

@@ -9,9 +9,7 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
-import socket
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
@@ -22,20 +20,15 @@ from bot.config import Settings
 from bot.processes.run import plan, run_all
 from bot.sandbox import SandboxServer
 from bot.secrets import Secret
-from bot.storage import DigestStore
-from commands.digests.store import NewSubscription
+from tests.digests.conftest import due_digest
 from tests.discord import payloads
 from tests.fakes.discord_api import FakeDiscord
 from tests.fakes.slack_api import FakeSlack, FakeUser
+from tests.metrics_scrape import wait_for_http
+from tests.processes import free_port
 from tests.slack.payloads import SlackSender
 
 SIGNING_SECRET = "run-all-signing-secret-0123456789"
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 @pytest.fixture
@@ -66,30 +59,6 @@ def _settings(sandbox: SandboxServer, slack: FakeSlack, tmp_path: Path, port: in
     )
 
 
-async def _due_digest(database_url: str) -> None:
-    """A usage digest for Slack channel C_DIGEST whose run fell due a minute ago."""
-    store = DigestStore.from_url(database_url)
-    await store.migrate()
-    due = datetime.now(UTC) - timedelta(minutes=1)
-    new = NewSubscription(
-        "slack", "T0TEAM", "C_DIGEST", "usage", due.strftime("%H:%M"), "UTC", "daily", "U_ADMIN"
-    )
-    await store.add(new, due - timedelta(days=1))
-    await store.aclose()
-
-
-async def _healthy(port: int) -> None:
-    async with httpx.AsyncClient() as client:
-        for _ in range(200):
-            try:
-                if (await client.get(f"http://127.0.0.1:{port}/healthz")).status_code == 200:
-                    return
-            except httpx.TransportError:
-                pass
-            await asyncio.sleep(0.05)
-    raise AssertionError("mlc-bot run never served /healthz")
-
-
 def test_the_plan_says_what_runs_and_why_the_rest_is_off() -> None:
     chosen = plan(Settings(slack_bot_token=Secret("xoxb-1"), slack_signing_secret=Secret("s")))
     assert any(part.startswith("Slack (HTTP") for part in chosen.on)
@@ -104,13 +73,13 @@ async def test_one_process_serves_slack_discord_a_digest_and_an_alert(
     discord_api: FakeDiscord,
     tmp_path: Path,
 ) -> None:
-    port = _free_port()
+    port = free_port()
     settings = _settings(sandbox, slack, tmp_path, port)
-    await _due_digest(settings.database_url)
+    await due_digest(settings.database_url)
     with discord_api.installed():
         serving = asyncio.create_task(run_all(settings, poll_interval=0.5))
         try:
-            await _healthy(port)
+            await wait_for_http(f"http://127.0.0.1:{port}/healthz")
             await asyncio.wait_for(discord_api.identified.wait(), 10)
             async with httpx.AsyncClient(timeout=10) as client:
                 sender = SlackSender(

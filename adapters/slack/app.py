@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from slack_bolt.async_app import AsyncApp
+from slack_bolt.kwargs_injection.async_args import AsyncArgs
 from slack_bolt.logger.messages import warning_client_prioritized_and_token_skipped
 from slack_sdk.web.async_client import AsyncWebClient
 
@@ -114,11 +115,12 @@ class SlackBot:
         self.app.use(OnlyHome(self.authorization.home))
         self.app.use(DropRepeats())
         # Any slash command of this app: the manifest declares /mlc, a team may rename it.
-        self.app.command(re.compile(r"^/"))(self._on_command)
-        self.app.event("app_mention")(self._on_mention)
-        self.app.action(re.compile(rf"^{re.escape(RUN_ACTION)}\."))(self._on_run)
-        self.app.action(re.compile(rf"^{re.escape(PICK_ACTION)}\."))(self._on_pick)
-        self.app.action(CHOOSE_ACTION)(self._on_choose)
+        self.app.command(re.compile(r"^/"))(self._listener("slack /mlc", self._on_command))
+        self.app.event("app_mention")(self._listener("slack mention", self._on_mention))
+        run, pick = (re.compile(rf"^{re.escape(prefix)}\.") for prefix in (RUN_ACTION, PICK_ACTION))
+        self.app.action(run)(self._listener("slack button", self._on_run))
+        self.app.action(pick)(self._listener("slack picker", self._on_pick))
+        self.app.action(CHOOSE_ACTION)(self._listener("slack choice", self._on_choose))
 
     async def start(self) -> None:
         """Open the shared HTTP session and learn the bot's identity (``auth.test``), so that
@@ -153,71 +155,46 @@ class SlackBot:
                 return
         await work
 
-    async def _on_command(
-        self, ack: Any, body: dict[str, Any], client: AsyncWebClient, context: Any
-    ) -> None:
-        received = time.monotonic()
-        await ack()
-        self._spawn(context, self._run_command(body, client, received), "slack /mlc")
+    def _listener(
+        self, name: str, work: Callable[[AsyncArgs, float], Coroutine[Any, Any, None] | None]
+    ) -> Callable[[AsyncArgs], Awaitable[None]]:
+        """A listener that acks, then runs ``work(args, received)`` as task ``name`` (None:
+        nothing to run)."""
 
-    async def _on_mention(
-        self,
-        ack: Any,
-        event: dict[str, Any],
-        body: dict[str, Any],
-        client: AsyncWebClient,
-        context: Any,
-    ) -> None:
-        received = time.monotonic()
-        await ack()
-        team_id = body.get("team_id")
-        self._spawn(context, self._run_mention(event, team_id, client, received), "slack mention")
+        async def listener(args: AsyncArgs) -> None:
+            received = time.monotonic()
+            await args.ack()
+            started = work(args, received)
+            if started is not None:
+                self._spawn(args.context, started, name)
 
-    async def _on_run(
-        self,
-        ack: Any,
-        body: dict[str, Any],
-        action: dict[str, Any],
-        client: AsyncWebClient,
-        context: Any,
-    ) -> None:
-        received = time.monotonic()
-        await ack()
-        work = self._run_button(body, str(action.get("value", "")), client, received)
-        self._spawn(context, work, "slack button")
+        return listener
 
-    async def _on_pick(
-        self,
-        ack: Any,
-        body: dict[str, Any],
-        action: dict[str, Any],
-        client: AsyncWebClient,
-        context: Any,
-    ) -> None:
-        received = time.monotonic()
-        await ack()
+    def _on_command(self, args: AsyncArgs, received: float) -> Coroutine[Any, Any, None]:
+        return self._run_command(args.body, args.client, received)
+
+    def _on_mention(self, args: AsyncArgs, received: float) -> Coroutine[Any, Any, None]:
+        team_id = args.body.get("team_id")
+        return self._run_mention(args.event, team_id, args.client, received)
+
+    def _on_run(self, args: AsyncArgs, received: float) -> Coroutine[Any, Any, None]:
+        return self._run_button(args.body, str(args.action.get("value", "")), args.client, received)
+
+    def _on_pick(self, args: AsyncArgs, received: float) -> Coroutine[Any, Any, None]:
+        action = args.action
         source = str(action.get("action_id", "")).split(".")[2]
-        work = self._offer_choices(body, str(action.get("value", "")), source, client, received)
-        self._spawn(context, work, "slack picker")
+        value = str(action.get("value", ""))
+        return self._offer_choices(args.body, value, source, args.client, received)
 
-    async def _on_choose(
-        self,
-        ack: Any,
-        body: dict[str, Any],
-        action: dict[str, Any],
-        client: AsyncWebClient,
-        context: Any,
-    ) -> None:
-        received = time.monotonic()
-        await ack()
+    def _on_choose(self, args: AsyncArgs, received: float) -> Coroutine[Any, Any, None] | None:
+        action = args.action
         base = str(action.get("block_id", "")).removeprefix(f"{CHOOSE_ACTION}:")
         choice = (action.get("selected_option") or {}).get("value")
         if not base or not choice:
-            return
-        work = self._run_button(
-            body, base, client, received, picked=str(choice), replace_original=True
+            return None
+        return self._run_button(
+            args.body, base, args.client, received, picked=str(choice), replace_original=True
         )
-        self._spawn(context, work, "slack choice")
 
     # --- the work -----------------------------------------------------------------------------
 

@@ -89,14 +89,9 @@ async def start_bot(bot: SlackBot) -> None:
     """Warm the bot (``auth.test``); raises :class:`SlackUnavailable` when Slack says no."""
     try:
         await bot.start()
-    except (aiohttp.ClientError, OSError, TimeoutError, SlackClientError) as exc:
+    except _START_ERRORS as exc:
         await bot.aclose(0)
-        raise _unavailable(
-            exc,
-            "SLACK_BOT_TOKEN",
-            "copy the Bot User OAuth Token (xoxb-...) from your app's OAuth & Permissions page.",
-            unreachable="Could not reach Slack's Web API",
-        ) from None
+        raise _bot_token_unavailable(exc) from None
 
 
 async def check_bot_token(client: AsyncWebClient) -> None:
@@ -104,13 +99,8 @@ async def check_bot_token(client: AsyncWebClient) -> None:
     raises :class:`SlackUnavailable` when Slack says no."""
     try:
         await client.auth_test()
-    except (aiohttp.ClientError, OSError, TimeoutError, SlackClientError) as exc:
-        raise _unavailable(
-            exc,
-            "SLACK_BOT_TOKEN",
-            "copy the Bot User OAuth Token (xoxb-...) from your app's OAuth & Permissions page.",
-            unreachable="Could not reach Slack's Web API",
-        ) from None
+    except _START_ERRORS as exc:
+        raise _bot_token_unavailable(exc) from None
 
 
 class SocketMode:
@@ -136,7 +126,7 @@ class SocketMode:
         client = self._handler.client
         try:
             opened = await client.web_client.apps_connections_open(app_token=self._app_token)
-        except (aiohttp.ClientError, OSError, TimeoutError, SlackClientError) as exc:
+        except _START_ERRORS as exc:
             raise _unavailable(
                 exc,
                 "SLACK_APP_TOKEN",
@@ -156,6 +146,19 @@ class SocketMode:
     async def close(self) -> None:
         await self._handler.close_async()
         self._attempts.detach()
+
+
+_START_ERRORS = (aiohttp.ClientError, OSError, TimeoutError, SlackClientError)
+"""What a first call to Slack's Web API raises when the token is refused or Slack is not reached."""
+
+
+def _bot_token_unavailable(exc: Exception) -> SlackUnavailable:
+    return _unavailable(
+        exc,
+        "SLACK_BOT_TOKEN",
+        "copy the Bot User OAuth Token (xoxb-...) from your app's OAuth & Permissions page.",
+        unreachable="Could not reach Slack's Web API",
+    )
 
 
 def _unavailable(exc: Exception, token: str, advice: str, *, unreachable: str) -> SlackUnavailable:

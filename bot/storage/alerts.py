@@ -192,10 +192,7 @@ class AlertRecords:
         self, holder: str, now: datetime, lease: timedelta, *, limit: int = 50
     ) -> list[tuple[int, AlertEvent]]:
         """Lease events not routed yet (new, or whose holder's lease ran out)."""
-        waiting = and_(
-            alert_events.c.routed_utc.is_(None),
-            or_(alert_events.c.lease_expires_utc.is_(None), alert_events.c.lease_expires_utc < now),
-        )
+        waiting = and_(alert_events.c.routed_utc.is_(None), _unleased(alert_events, now))
         query = select(alert_events).where(waiting).order_by(alert_events.c.id).limit(limit)
         async with self.engine.begin() as conn:
             rows = (await conn.execute(query.with_for_update(skip_locked=True))).all()
@@ -246,15 +243,18 @@ class AlertRecords:
         self, holder: str, now: datetime, lease: timedelta, *, limit: int = 50
     ) -> list[Posting]:
         """Lease alerts not posted yet (new, or whose holder's lease ran out)."""
-        waiting = and_(
-            alerts.c.posted_utc.is_(None),
-            or_(alerts.c.lease_expires_utc.is_(None), alerts.c.lease_expires_utc < now),
-        )
-        query = _alert_query().where(waiting).order_by(alerts.c.id).limit(limit)
+        waiting = and_(alerts.c.posted_utc.is_(None), _unleased(alerts, now))
+        return await self._take(waiting, "posting_started_utc", holder, now, lease, limit)
+
+    async def _take(
+        self, free: Any, started: str, holder: str, now: datetime, lease: timedelta, limit: int
+    ) -> list[Posting]:
+        """Lease up to ``limit`` alerts that are ``free``, each with its ``started`` column."""
+        query = _alert_query().where(free).order_by(alerts.c.id).limit(limit)
         async with self.engine.begin() as conn:
             rows = (await conn.execute(query.with_for_update(of=alerts, skip_locked=True))).all()
-            won = await _lease(conn, alerts, [r.id for r in rows], waiting, holder, now, lease)
-        return [Posting(_alert(row), row.posting_started_utc) for row in rows if row.id in won]
+            won = await _lease(conn, alerts, [r.id for r in rows], free, holder, now, lease)
+        return [Posting(_alert(row), getattr(row, started)) for row in rows if row.id in won]
 
     async def posting_many(
         self, alert_ids: Sequence[int], holder: str, now: datetime, lease: timedelta
@@ -387,13 +387,9 @@ class AlertRecords:
             alerts.c.reminded_utc.is_(None),
             alerts.c.claimed_by.is_(None),
             alerts.c.message_id.is_not(None),
-            or_(alerts.c.lease_expires_utc.is_(None), alerts.c.lease_expires_utc < now),
+            _unleased(alerts, now),
         )
-        query = _alert_query().where(due).order_by(alerts.c.id).limit(limit)
-        async with self.engine.begin() as conn:
-            rows = (await conn.execute(query.with_for_update(of=alerts, skip_locked=True))).all()
-            won = await _lease(conn, alerts, [r.id for r in rows], due, holder, now, lease)
-        return [Posting(_alert(row), row.reminder_started_utc) for row in rows if row.id in won]
+        return await self._take(due, "reminder_started_utc", holder, now, lease, limit)
 
     async def reminding(self, alert_id: int, holder: str, now: datetime, lease: timedelta) -> bool:
         """Mark the reminder as begun, unless the alert was claimed or taken over meanwhile."""
@@ -422,6 +418,11 @@ class AlertRecords:
                 .where(alerts.c.id == alert_id, alerts.c.holder == holder)
                 .values(holder=None, lease_expires_utc=None)
             )
+
+
+def _unleased(table: Table, now: datetime) -> Any:
+    """The rows of ``table`` no worker holds: never leased, or their lease ran out."""
+    return or_(table.c.lease_expires_utc.is_(None), table.c.lease_expires_utc < now)
 
 
 async def _lease(

@@ -205,24 +205,27 @@ class DigestStore:
         is finished, or the subscription was removed.
         """
         expires = now + lease
-        try:
-            async with self.engine.begin() as conn:
-                await conn.execute(
-                    insert(deliveries).values(
-                        subscription_id=subscription_id,
-                        period=period,
-                        status=DeliveryStatus.CLAIMED.value,
-                        claimed_by=claimed_by,
-                        claimed_utc=now,
-                        lease_expires_utc=expires,
-                        attempt=1,
-                    )
-                )
-        except IntegrityError:
+        claimed = {"claimed_by": claimed_by, "lease_expires_utc": expires, "attempt": 1}
+        if not await self._insert(subscription_id, period, DeliveryStatus.CLAIMED, now, **claimed):
             # The unique (subscription_id, period) row exists, or the subscription was
             # removed meanwhile (foreign key). Only an expired lease can be taken.
             return await self._take_over(subscription_id, period, now, claimed_by, expires)
         return Lease(subscription_id, period, claimed_by, 1, expires)
+
+    async def _insert(
+        self, subscription_id: int, period: str, status: DeliveryStatus, now: datetime, **row: Any
+    ) -> bool:
+        """Insert the period's row, claimed ``now``; False when it has one (or its subscription
+        is gone)."""
+        statement = insert(deliveries).values(
+            subscription_id=subscription_id, period=period, status=status.value, claimed_utc=now
+        )
+        try:
+            async with self.engine.begin() as conn:
+                await conn.execute(statement.values(**row))
+        except IntegrityError:
+            return False
+        return True
 
     async def _take_over(
         self, subscription_id: int, period: str, now: datetime, holder: str, expires: datetime
@@ -282,22 +285,12 @@ class DigestStore:
     async def record_skipped(
         self, subscription_id: int, period: str, now: datetime, *, detail: str
     ) -> bool:
-        """Record a run that will not be sent (missed while down and too old to matter)."""
-        try:
-            async with self.engine.begin() as conn:
-                await conn.execute(
-                    insert(deliveries).values(
-                        subscription_id=subscription_id,
-                        period=period,
-                        status=DeliveryStatus.SKIPPED.value,
-                        claimed_utc=now,
-                        finished_utc=now,
-                        detail=detail,
-                    )
-                )
-        except IntegrityError:
-            return False  # someone else has the period (or the subscription is gone)
-        return True
+        """Record a run that will not be sent (missed while down and too old to matter).
+
+        False: someone else has the period (or the subscription is gone)."""
+        return await self._insert(
+            subscription_id, period, DeliveryStatus.SKIPPED, now, finished_utc=now, detail=detail
+        )
 
     async def finish(
         self,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
 from typing_extensions import TypedDict
@@ -20,11 +20,11 @@ from commands.alerts.store import Claim
 from commands.context import Context
 from commands.data import Timestamp, iso
 from commands.digests.store import StorageUnavailable
-from commands.errors import CommandError, UsageError
+from commands.errors import CommandError, UsageError, no_database
 from commands.params import id_param
 from commands.place import Place
 from commands.reply import Action, Field, Kind, Reply, Row, Table
-from commands.spec import Param, ParamType, Permission, command
+from commands.spec import Handler, Param, ParamType, Permission, command
 
 T = TypeVar("T")
 
@@ -112,6 +112,10 @@ def _claim_data(claim: Claim) -> ClaimData:
 
 
 _NO_CALL = "no API call (the bot's database only)"
+_ADD_COST = (
+    "the first rule: GET, POST webhook_subscriptions and POST test_webhook; "
+    "later ones: GET (+PATCH when the events change)"
+)
 _RULE_ID = id_param("the rule's number, from `alerts list`")
 _ALERT_ID = id_param("the alert's number, as its message shows it")
 _DURATION = re.compile(r"([0-9]{1,5})\s*(s|sec|m|min|h)?")
@@ -126,10 +130,7 @@ CLAIM_NOTE = (
 
 def _service(ctx: Context) -> AlertService:
     if ctx.alerts is None:
-        raise CommandError(
-            "Alerts need the bot's database, and this process was started without it.",
-            hint="Run `alerts` commands in Slack, Discord or `mlc-bot demo`.",
-        )
+        raise no_database("Alerts", "alerts")
     return ctx.alerts
 
 
@@ -139,6 +140,39 @@ def _place(ctx: Context) -> Place:
     if channel is None:
         raise CommandError("Run this in the channel that should get the alerts.")
     return Place(surface.platform, surface.workspace_id, channel)
+
+
+def _rule_command(
+    name: str, help: str, *, cost: str = _NO_CALL, data: object = OneRule
+) -> Callable[[Handler], Handler]:
+    """An admin's command on one rule of this channel's workspace, by ``id``."""
+    return _id_command(name, help, _RULE_ID, Permission.ADMIN, example=2, cost=cost, data=data)
+
+
+def _claim_command(name: str, help: str) -> Callable[[Handler], Handler]:
+    """A member's command on one alert's claim, by ``id``."""
+    return _id_command(name, help, _ALERT_ID, Permission.MEMBER_WRITE, example=12, data=ClaimData)
+
+
+def _id_command(
+    name: str,
+    help: str,
+    id: Param,
+    permission: Permission,
+    *,
+    example: int,
+    cost: str = _NO_CALL,
+    data: object,
+) -> Callable[[Handler], Handler]:
+    return command(
+        name,
+        help=help,
+        examples=[f"{name} {example}"],
+        params=[id],
+        permission=permission,
+        cost=cost,
+        data=data,
+    )
 
 
 async def _stored(call: Awaitable[T]) -> T:
@@ -160,9 +194,10 @@ def parse_sla(text: str) -> int:
     return seconds
 
 
-def _new_rule(ctx: Context, event: str, **rule: object) -> NewRule:
+async def _add(ctx: Context, event: str, **rule: object) -> Reply:
+    """Add a rule on ``event`` for this channel (provisioning the subscription) and say so."""
     place = _place(ctx)
-    return NewRule(
+    new = NewRule(
         platform=place.platform,
         workspace_id=place.workspace_id,
         channel_id=place.channel_id,
@@ -170,6 +205,8 @@ def _new_rule(ctx: Context, event: str, **rule: object) -> NewRule:
         created_by=ctx.caller.user_id,
         **rule,  # type: ignore[arg-type]
     )
+    added, provisioned = await _stored(_service(ctx).add(ctx.api, new))
+    return _added(added, provisioned)
 
 
 def _added(rule: Rule, provisioned: Provisioned) -> Reply:
@@ -230,8 +267,7 @@ With --sla, a handoff nobody claimed gets one reminder that mentions --mention.
         ),
     ],
     permission=Permission.ADMIN,
-    cost="the first rule: GET, POST webhook_subscriptions and POST test_webhook; "
-    "later ones: GET (+PATCH when the events change)",
+    cost=_ADD_COST,
     data=AddedRule,
 )
 async def alerts_add_handoff(
@@ -239,15 +275,8 @@ async def alerts_add_handoff(
 ) -> Reply:
     if mention is not None and sla is None:
         raise UsageError("--mention is for the reminder: give --sla too, e.g. --sla 5m.")
-    new = _new_rule(
-        ctx,
-        "handoff",
-        reason=reason,
-        sla_seconds=parse_sla(sla) if sla is not None else None,
-        mention=mention,
-    )
-    rule, provisioned = await _stored(_service(ctx).add(ctx.api, new))
-    return _added(rule, provisioned)
+    sla_seconds = parse_sla(sla) if sla is not None else None
+    return await _add(ctx, "handoff", reason=reason, sla_seconds=sla_seconds, mention=mention)
 
 
 @command(
@@ -266,16 +295,13 @@ async def alerts_add_handoff(
         Param("with_comment", ParamType.FLAG, "only ratings that come with a comment"),
     ],
     permission=Permission.ADMIN,
-    cost="the first rule: GET, POST webhook_subscriptions and POST test_webhook; "
-    "later ones: GET (+PATCH when the events change)",
+    cost=_ADD_COST,
     data=AddedRule,
 )
 async def alerts_add_feedback(
     ctx: Context, max_rating: int | None = None, with_comment: bool = False
 ) -> Reply:
-    new = _new_rule(ctx, "feedback", max_rating=max_rating, with_comment=with_comment)
-    rule, provisioned = await _stored(_service(ctx).add(ctx.api, new))
-    return _added(rule, provisioned)
+    return await _add(ctx, "feedback", max_rating=max_rating, with_comment=with_comment)
 
 
 @command(
@@ -333,38 +359,21 @@ async def _toggle(ctx: Context, rule_id: int, paused: bool) -> Reply:
     )
 
 
-@command(
-    "alerts pause",
-    help="Pause an alert rule: its channel gets no alerts until `alerts resume`.",
-    examples=["alerts pause 2"],
-    params=[_RULE_ID],
-    permission=Permission.ADMIN,
-    cost=_NO_CALL,
-    data=OneRule,
+@_rule_command(
+    "alerts pause", "Pause an alert rule: its channel gets no alerts until `alerts resume`."
 )
 async def alerts_pause(ctx: Context, id: int) -> Reply:
     return await _toggle(ctx, id, paused=True)
 
 
-@command(
-    "alerts resume",
-    help="Resume a paused alert rule.",
-    examples=["alerts resume 2"],
-    params=[_RULE_ID],
-    permission=Permission.ADMIN,
-    cost=_NO_CALL,
-    data=OneRule,
-)
+@_rule_command("alerts resume", "Resume a paused alert rule.")
 async def alerts_resume(ctx: Context, id: int) -> Reply:
     return await _toggle(ctx, id, paused=False)
 
 
-@command(
+@_rule_command(
     "alerts remove",
-    help="Remove an alert rule; the last one of an event narrows the webhook subscription.",
-    examples=["alerts remove 2"],
-    params=[_RULE_ID],
-    permission=Permission.ADMIN,
+    "Remove an alert rule; the last one of an event narrows the webhook subscription.",
     cost="1 GET webhook_subscriptions (+PATCH or DELETE when the events change)",
     data=RemovedRule,
 )
@@ -392,14 +401,8 @@ async def alerts_remove(ctx: Context, id: int) -> Reply:
     )
 
 
-@command(
-    "alerts test",
-    help="Post a sample alert of a rule into its channel, to see how alerts look.",
-    examples=["alerts test 2"],
-    params=[_RULE_ID],
-    permission=Permission.ADMIN,
-    cost=_NO_CALL,
-    data=OneRule,
+@_rule_command(
+    "alerts test", "Post a sample alert of a rule into its channel, to see how alerts look."
 )
 async def alerts_test(ctx: Context, id: int) -> Reply:
     rule = await _stored(_service(ctx).test(id, _place(ctx)))
@@ -435,14 +438,8 @@ async def alerts_rotate(ctx: Context) -> Reply:
     )
 
 
-@command(
-    "alerts claim",
-    help="Claim an alerted handoff: its message then shows who has it. " + CLAIM_NOTE,
-    examples=["alerts claim 12"],
-    params=[_ALERT_ID],
-    permission=Permission.MEMBER_WRITE,
-    cost=_NO_CALL,
-    data=ClaimData,
+@_claim_command(
+    "alerts claim", "Claim an alerted handoff: its message then shows who has it. " + CLAIM_NOTE
 )
 async def alerts_claim(ctx: Context, id: int) -> Reply:
     caller = ctx.caller
@@ -465,15 +462,7 @@ async def alerts_claim(ctx: Context, id: int) -> Reply:
     )
 
 
-@command(
-    "alerts release",
-    help="Give back a handoff you claimed, so someone else can take it.",
-    examples=["alerts release 12"],
-    params=[_ALERT_ID],
-    permission=Permission.MEMBER_WRITE,
-    cost=_NO_CALL,
-    data=ClaimData,
-)
+@_claim_command("alerts release", "Give back a handoff you claimed, so someone else can take it.")
 async def alerts_release(ctx: Context, id: int) -> Reply:
     claim = await _stored(_service(ctx).release(id, ctx.caller.user_id, _place(ctx)))
     if claim is None:

@@ -29,7 +29,7 @@ from commands.digests.schedule import (
 )
 from commands.digests.service import DigestService
 from commands.digests.store import StorageUnavailable, Subscription
-from commands.errors import CommandError, UsageError
+from commands.errors import CommandError, UsageError, no_database
 from commands.formatting import channel_ref
 from commands.outcomes import unchanged
 from commands.params import id_param
@@ -138,10 +138,7 @@ class OneDigest(TypedDict):
 
 def _service(ctx: Context) -> DigestService:
     if ctx.digests is None:
-        raise CommandError(
-            "Digests need the bot's database, and this process was started without it.",
-            hint="Run `digest` commands in Slack, Discord or `mlc-bot demo`.",
-        )
+        raise no_database("Digests", "digest")
     return ctx.digests
 
 

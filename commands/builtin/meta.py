@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import time
-from typing import Literal, NotRequired
+from typing import NotRequired
 
 from typing_extensions import TypedDict
 
-from commands.context import Context
+from commands.context import Context, Role
 from commands.data import Timestamp, iso
 from commands.errors import UsageError
 from commands.formatting import markup
@@ -163,21 +163,6 @@ async def ping(ctx: Context) -> Reply:
     return Reply(title="MyLiveChat is reachable", fields=tuple(fields), data=data)
 
 
-Role = Literal["admin", "member", "guest", "not a member", "unconfirmed"]
-
-
-def _role(ctx: Context) -> Role:
-    """The caller's role as one word (``Policy.role`` says it in a sentence)."""
-    policy, caller = ctx.policy, ctx.caller
-    if policy.is_admin(caller):
-        return "admin"
-    if not caller.known and not policy.is_listed(caller):
-        return "unconfirmed"
-    if policy.is_member(caller):
-        return "member"
-    return "guest" if caller.guest else "not a member"
-
-
 class WhoAmIData(TypedDict):
     site_id: int | None
     token_label: str | None
@@ -219,6 +204,6 @@ async def whoami(ctx: Context) -> Reply:
         request_count=me.request_count,
         created_utc=iso(me.created_utc),
         last_used_utc=iso(me.last_used_utc),
-        role=_role(ctx),
+        role=ctx.policy.role_word(ctx.caller),
     )
     return Reply(title="MyLiveChat connection", fields=fields, notes=notes, data=data)

@@ -25,7 +25,7 @@ from commands.notifier_rules import (
 )
 from commands.outcomes import unchanged
 from commands.params import URL_MAX_LENGTH
-from commands.readback import RUN_AGAIN, confirmed, not_applied, settle
+from commands.readback import RUN_AGAIN_SAFELY, confirmed, not_applied, settle
 from commands.reply import Kind, Reply, Table
 from commands.spec import Param, ParamType, Permission, command
 
@@ -280,7 +280,7 @@ async def _settle_settings(
                 lost,
                 f"{title} notifications not changed",
                 f"the settings still have {' and '.join(unlike)}",
-                again=f"{RUN_AGAIN} Running it twice changes nothing more.",
+                again=RUN_AGAIN_SAFELY,
             )
         if url == "":
             return confirmed(lost, _off_reply(platform, shown))

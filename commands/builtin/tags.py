@@ -15,7 +15,7 @@ from commands.failures import api_error_reply
 from commands.formatting import count, data, joined, na, tag_label, tag_row
 from commands.outcomes import unchanged
 from commands.params import SESSION_ID, TAG_NAME_MAX_LENGTH
-from commands.readback import RUN_AGAIN, confirmed, not_applied, settle
+from commands.readback import RUN_AGAIN_SAFELY, confirmed, not_applied, settle
 from commands.reply import Action, Failure, Field, Kind, Reply, Table
 from commands.spec import Param, ParamType, Permission, Source, command
 from commands.tagging import enabled_tags, find_tag, resolve_tag, resolve_tags
@@ -206,7 +206,7 @@ async def tag(ctx: Context, session_id: str, tag: str) -> Reply:
 
     added, already, error = await _each(ctx, session_id, found, apply)
     undo = (Action("Undo", f"untag {session_id} {' '.join(str(t.id) for t in added)}"),)
-    summary = _tagging_summary(session_id, added, already)
+    summary = _TAGGING.of(session_id, added, already)
     if error is not None:
         settled = len(added) + len(already)
         reply = _partial(summary, "applied", found[settled], found[settled + 1 :], error)
@@ -224,16 +224,30 @@ async def tag(ctx: Context, session_id: str, tag: str) -> Reply:
     )
 
 
-def _tagging_summary(session_id: str, added: list[Tag], already: list[Tag]) -> str:
-    """ "Session `s_1` is now tagged `vip`; it already had `bug`" (either part may be empty)."""
-    session = f"Session `{data(session_id)}`"
-    if added and already:
-        return f"{session} is now tagged {_names(added)}; it already had {_names(already)}"
-    if added:
-        return f"{session} is now tagged {_names(added)}"
-    if already:
-        return f"{session} already has {_names(already)}"
-    return f"{session} got no tag"
+@dataclasses.dataclass(frozen=True, slots=True)
+class _Summary:
+    """How a summary words the tags changed, those already so, and no change at all."""
+
+    changed: str
+    kept_too: str
+    kept: str
+    nothing: str
+
+    def of(self, session_id: str, changed: list[Tag], kept: list[Tag]) -> str:
+        session = f"Session `{data(session_id)}`"
+        if changed and kept:
+            return f"{session} {self.changed} {_names(changed)}; {self.kept_too} {_names(kept)}"
+        if changed:
+            return f"{session} {self.changed} {_names(changed)}"
+        if kept:
+            return f"{session} {self.kept} {_names(kept)}"
+        return f"{session} {self.nothing}"
+
+
+_TAGGING = _Summary("is now tagged", "it already had", "already has", "got no tag")
+""" "Session `s_1` is now tagged `vip`; it already had `bug`" (either part may be empty)."""
+_UNTAGGING = _Summary("no longer has", "it did not have", "does not have", "lost no tag")
+""" "Session `s_1` no longer has `vip`; it did not have `bug`" (either part may be empty)."""
 
 
 @command(
@@ -252,7 +266,7 @@ async def untag(ctx: Context, session_id: str, tag: str) -> Reply:
         return bool((await ctx.api.remove_tag(session, tag_id)).removed)
 
     removed, absent, error = await _each(ctx, session_id, found, remove)
-    summary = _untagging_summary(session_id, removed, absent)
+    summary = _UNTAGGING.of(session_id, removed, absent)
     if error is not None:
         settled = len(removed) + len(absent)
         return _partial(summary, "removed", found[settled], found[settled + 1 :], error)
@@ -267,18 +281,6 @@ async def untag(ctx: Context, session_id: str, tag: str) -> Reply:
         kind=Kind.SUCCESS,
         data=_session_tags(session_id, found, removed),
     )
-
-
-def _untagging_summary(session_id: str, removed: list[Tag], absent: list[Tag]) -> str:
-    """ "Session `s_1` no longer has `vip`; it did not have `bug`" (either part may be empty)."""
-    session = f"Session `{data(session_id)}`"
-    if removed and absent:
-        return f"{session} no longer has {_names(removed)}; it did not have {_names(absent)}"
-    if removed:
-        return f"{session} no longer has {_names(removed)}"
-    if absent:
-        return f"{session} does not have {_names(absent)}"
-    return f"{session} lost no tag"
 
 
 @command(
@@ -472,7 +474,7 @@ def _judge_edit(
             lost,
             f"Tag {tag_label(found)} not changed",
             f"its {joined(unlike)} as before",
-            again=f"{RUN_AGAIN} Running it twice changes nothing more.",
+            again=RUN_AGAIN_SAFELY,
             fields=_tag_fields(tag),
         )
     return confirmed(lost, _updated_reply(tag, found))

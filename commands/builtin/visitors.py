@@ -15,7 +15,7 @@ from commands.failures import outcome_unknown_reply
 from commands.formatting import clip, count, data, joined, na, number
 from commands.outcomes import unchanged
 from commands.params import limit_param
-from commands.readback import RUN_AGAIN, confirmed, not_applied, settle
+from commands.readback import RUN_AGAIN_SAFELY, confirmed, not_applied, settle
 from commands.reply import Field, Kind, Reply, Table
 from commands.spec import Param, ParamType, Permission, command
 from commands.timefmt import ago
@@ -238,7 +238,7 @@ def _judge_set(
             lost,
             f"Visitor {data(key)} not saved",
             f"its {joined(unlike)} as before",
-            again=f"{RUN_AGAIN} Running it twice changes nothing more.",
+            again=RUN_AGAIN_SAFELY,
             fields=_visitor_fields(visitor),
         )
     saved = Reply(

@@ -24,7 +24,7 @@ from commands.formatting import joined, na, subscription_row, url_hint
 from commands.notifier_rules import EVENTS, check_events, clean_url
 from commands.outcomes import unchanged
 from commands.params import URL_MAX_LENGTH, id_param
-from commands.readback import RUN_AGAIN, confirmed, not_applied, settle
+from commands.readback import RUN_AGAIN, RUN_AGAIN_SAFELY, confirmed, not_applied, settle
 from commands.reply import Action, Failure, Field, Kind, Reply, Row, Table
 from commands.spec import Param, ParamType, Permission, Source, command
 from commands.timefmt import ago
@@ -499,7 +499,7 @@ def _judge_edit(
         lost,
         f"Webhook {id} not changed",
         f"its {joined(unlike)} as before",
-        again=f"{RUN_AGAIN} Running it twice changes nothing more.",
+        again=RUN_AGAIN_SAFELY,
         table=_one_row(sub),
     )
 

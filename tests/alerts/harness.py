@@ -15,16 +15,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-import os
-import signal
-import socket
-import sys
+import secrets
 import time
 from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 import httpx
 from aiohttp import web
@@ -49,9 +46,11 @@ from commands.alerts.inbox import Inbox, signature_of
 from commands.alerts.model import Alert
 from commands.alerts.service import RECEIVER_PATH, SUBSCRIPTION_LABEL, AlertService
 from commands.ports import Poster
+from tests.databases import FreshDatabase
 from tests.discord import payloads
 from tests.fakes.discord_api import DiscordRequest, FakeDiscord
 from tests.fakes.slack_api import FakeSlack, FakeUser, PostedMessage, ResponsePost
+from tests.processes import ServingProcess, child_env, free_port, python_module
 from tests.slack.payloads import SlackSender
 
 __all__ = [
@@ -65,12 +64,15 @@ __all__ = [
     "FakeClock",
     "WebBot",
     "WebProcess",
+    "alert_rows",
     "button",
     "buttons",
     "clocked_bot",
     "discord_bot",
     "free_port",
+    "handoff_event",
     "signed",
+    "slack_sender",
     "subscription",
     "wait_until",
     "web_bot",
@@ -80,7 +82,6 @@ SIGNING_SECRET = "8f742231b10e8888abcd99e1c2d3f4a5"
 ALERTS = "C_ALERTS"
 """The Slack channel the tests' rules alert."""
 APPLICATION_ID = payloads.APPLICATION_ID
-REPO = Path(__file__).resolve().parents[2]
 
 USERS = (
     FakeUser("U_ADMIN", name="ana", role="admin"),
@@ -91,16 +92,10 @@ USERS = (
 
 
 @dataclass
-class AlertDatabase:
-    """One test's database: its URL and the engine options every process on it uses."""
+class AlertDatabase(FreshDatabase):
+    """One test's database, and the handles on it a test opened (one per process)."""
 
-    url: str
-    options: dict[str, Any] = field(default_factory=dict)
     opened: list[LazyDatabase] = field(default_factory=list)
-
-    @property
-    def kind(self) -> str:
-        return "postgresql" if self.url.startswith("postgres") else "sqlite"
 
     def lazy(self) -> LazyDatabase:
         """A new handle with its own engine, as another process would have."""
@@ -117,12 +112,6 @@ class AlertDatabase:
     async def close(self) -> None:
         for database in self.opened:
             await database.aclose()
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 async def wait_until(
@@ -150,6 +139,41 @@ def subscription(sandbox: SandboxServer) -> Any:
 
 def stamp(when: datetime | None = None) -> str:
     return (when or datetime.now(UTC)).astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+async def alert_rows(database_url: str) -> list[Alert]:
+    """Every alert in the database at ``database_url``, read from outside the bot."""
+    database = LazyDatabase(database_url)
+    try:
+        async with database.alert_records() as records:
+            return await records.all_alerts()
+    finally:
+        await database.aclose()
+
+
+def slack_sender(client: httpx.AsyncClient, port: int, slack: FakeSlack) -> SlackSender:
+    """Signed Slack requests to the bot's ``/slack/events`` on ``port``."""
+    events_url = f"http://127.0.0.1:{port}/slack/events"
+    return SlackSender(client, events_url, SIGNING_SECRET, slack.response_url)
+
+
+def handoff_event(at: datetime | None = None, **data: Any) -> dict[str, Any]:
+    """A ``handoff`` webhook event of site 1 that happened ``at`` (now); ``data`` replaces
+    its fields (the handoff's id, session, visitor, reason)."""
+    return {
+        "id": f"evt_{secrets.token_hex(12)}",
+        "event": "handoff",
+        "site_id": 1,
+        "occurred_utc": stamp(at),
+        "data": {
+            "id": 4242,
+            "session_id": "s_receiver",
+            "visitor_name": "Rui Costa",
+            "reason": "asked for a human",
+            "created_utc": stamp(at),
+            **data,
+        },
+    }
 
 
 def signed(
@@ -223,12 +247,7 @@ class WebBot:
     @property
     def sender(self) -> SlackSender:
         assert self.slack is not None
-        return SlackSender(
-            self.http,
-            f"http://127.0.0.1:{self.port}/slack/events",
-            SIGNING_SECRET,
-            self.slack.response_url,
-        )
+        return slack_sender(self.http, self.port, self.slack)
 
     async def command(
         self, text: str, *, user: str = "U_ADMIN", channel: str = ALERTS
@@ -262,6 +281,15 @@ class WebBot:
         """Until the alert worker has nothing left to do."""
         assert self.parts.worker is not None
         await asyncio.wait_for(self.parts.worker.settled(), 30)
+
+    async def handoff_alert(self, data: dict[str, Any] | None = None) -> PostedMessage:
+        """``alerts add handoff`` here, then a handoff on site A (``data``: its fields, by
+        default the site's newest): the one alert posted."""
+        await self.command("alerts add handoff")
+        await self.sandbox.emit_event(self.sandbox.site_a_id, "handoff", data)
+        await self.settled()
+        (alert,) = self.posts()
+        return alert
 
     def posts(self, channel: str = ALERTS) -> list[PostedMessage]:
         """The channel's own messages (not ephemeral, not in a thread)."""
@@ -335,16 +363,14 @@ async def discord_bot(
         await core.aclose()
 
 
-class WebProcess:
+class WebProcess(ServingProcess):
     """``python -m tests.alerts.web_process`` (``mlc-bot web`` with short leases), its log
     in a file."""
 
+    name = "the web process"
+
     def __init__(self, env: Mapping[str, str], log_path: Path) -> None:
-        self.env = dict(env)
-        self.port = int(self.env["PORT"])
-        self.log_path = log_path
-        self.process: asyncio.subprocess.Process | None = None
-        self._log_file: IO[bytes] | None = None
+        super().__init__(python_module("tests.alerts.web_process"), env, log_path)
 
     @staticmethod
     def environment(
@@ -360,90 +386,26 @@ class WebProcess:
         discord: FakeDiscord | None = None,
     ) -> dict[str, str]:
         """The process's environment; with ``discord``, it posts there too."""
-        env = {
-            k: v
-            for k, v in os.environ.items()
-            if not k.startswith(("SLACK_", "DISCORD_", "MLC_", "DATABASE_"))
-        }
-        env |= {
-            "MLC_API_URL": sandbox.url,
-            "MLC_API_TOKEN": sandbox.tokens.site_a_write,
-            "SLACK_BOT_TOKEN": slack.bot_token,
-            "SLACK_SIGNING_SECRET": SIGNING_SECRET,
-            "SLACK_API_URL": slack.url,
-            "MLC_BOT_PUBLIC_URL": f"http://127.0.0.1:{public_port or port}",
-            "MLC_BOT_SECRET_KEY": secret_key,
-            "DATABASE_URL": database_url,
-            "PORT": str(port),
-            "LOG_LEVEL": "INFO",
-            "MLC_TEST_LEASE": str(lease),
-            "MLC_TEST_POLL": str(poll),
-        }
+        env = child_env(
+            MLC_API_URL=sandbox.url,
+            MLC_API_TOKEN=sandbox.tokens.site_a_write,
+            SLACK_BOT_TOKEN=slack.bot_token,
+            SLACK_SIGNING_SECRET=SIGNING_SECRET,
+            SLACK_API_URL=slack.url,
+            MLC_BOT_PUBLIC_URL=f"http://127.0.0.1:{public_port or port}",
+            MLC_BOT_SECRET_KEY=secret_key,
+            DATABASE_URL=database_url,
+            PORT=str(port),
+            LOG_LEVEL="INFO",
+            MLC_TEST_LEASE=str(lease),
+            MLC_TEST_POLL=str(poll),
+        )
         if discord is not None:
             env |= {
                 "DISCORD_TOKEN": "fake-token.for-crash-tests",
                 "MLC_TEST_DISCORD_API": discord.url,
             }
         return env
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    async def start(self) -> None:
-        self._log_file = self.log_path.open("ab")
-        self.process = await asyncio.create_subprocess_exec(
-            sys.executable,
-            "-m",
-            "tests.alerts.web_process",
-            cwd=REPO,
-            env=self.env,
-            stdin=asyncio.subprocess.DEVNULL,
-            stdout=self._log_file,
-            stderr=self._log_file,
-        )
-        async with httpx.AsyncClient(timeout=2) as client:
-            deadline = time.monotonic() + 30
-            while True:
-                if self.process.returncode is not None:
-                    raise AssertionError(f"the web process exited:\n{self.log()[-3000:]}")
-                with contextlib.suppress(httpx.TransportError):
-                    if (await client.get(self.url + "/healthz")).status_code == 200:
-                        return
-                if time.monotonic() > deadline:
-                    raise AssertionError(f"the web process never served:\n{self.log()[-3000:]}")
-                await asyncio.sleep(0.05)
-
-    @property
-    def running(self) -> bool:
-        return self.process is not None and self.process.returncode is None
-
-    def log(self) -> str:
-        return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
-
-    async def kill(self) -> None:
-        """SIGKILL: no handler, no cleanup, no last write: a crash."""
-        if self.running:
-            assert self.process is not None
-            self.process.send_signal(signal.SIGKILL)
-            await self.process.wait()
-        self._close()
-
-    async def stop(self, within: float = 20.0) -> int | None:
-        if self.running:
-            assert self.process is not None
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                await asyncio.wait_for(self.process.wait(), within)
-            except TimeoutError:
-                await self.kill()
-        self._close()
-        return self.process.returncode if self.process else None
-
-    def _close(self) -> None:
-        if self._log_file is not None:
-            self._log_file.close()
-            self._log_file = None
 
 
 class FakeClock:

@@ -20,10 +20,7 @@ async def test_fifty_clicks_on_claim_at_once_make_one_claim(
     sandbox: SandboxServer, slack: FakeSlack, database: AlertDatabase
 ) -> None:
     async with web_bot(sandbox, slack, database) as bot:
-        await bot.command("alerts add handoff")
-        await sandbox.emit_event(sandbox.site_a_id, "handoff")
-        await bot.settled()
-        (alert,) = bot.posts()
+        alert = await bot.handoff_alert()
         claim = button(alert, "Claim")
         sent = await asyncio.gather(
             *(
@@ -53,9 +50,7 @@ async def test_fifty_claims_through_separate_connections_make_one_winner(
 ) -> None:
     """The same race in the database alone, from five engines (as five processes would)."""
     async with web_bot(sandbox, slack, database) as bot:
-        await bot.command("alerts add handoff")
-        await sandbox.emit_event(sandbox.site_a_id, "handoff")
-        await bot.settled()
+        await bot.handoff_alert()
     outboxes = [AlertOutbox(database.lazy()) for _ in range(5)]
     async with database.records() as records:
         (alert,) = await records.all_alerts()
@@ -77,10 +72,7 @@ async def test_a_claim_from_another_workspace_is_refused(
     sandbox: SandboxServer, slack: FakeSlack, database: AlertDatabase
 ) -> None:
     async with web_bot(sandbox, slack, database) as bot:
-        await bot.command("alerts add handoff")
-        await sandbox.emit_event(sandbox.site_a_id, "handoff")
-        await bot.settled()
-        (alert,) = bot.posts()
+        alert = await bot.handoff_alert()
         sent = await bot.sender.click(
             button(alert, "Claim"), user="U_MEMBER", channel=ALERTS, message_ts=alert.ts,
             ephemeral=False, team_id="T0OTHER",

@@ -9,8 +9,9 @@ and edits the alert's message in place. On SQLite and on PostgreSQL.
 
 from __future__ import annotations
 
+import contextlib
 import json
-import secrets
+from collections.abc import AsyncIterator
 from datetime import timedelta
 from typing import Any
 
@@ -23,10 +24,11 @@ from tests.fakes.discord_api import FakeDiscord
 from .harness import (
     AlertDatabase,
     DiscordBot,
+    WebBot,
     clocked_bot,
     discord_bot,
+    handoff_event,
     signed,
-    stamp,
     web_bot,
 )
 
@@ -75,13 +77,22 @@ async def add_rule(bot: DiscordBot, **options: Any) -> str:
     return embed_text((await bot.interact(command)).json)
 
 
-async def test_a_handoff_is_alerted_in_discord_and_claimed_in_place(
+@contextlib.asynccontextmanager
+async def discord_alerts(
     sandbox: SandboxServer, discord_api: FakeDiscord, database: AlertDatabase
-) -> None:
+) -> AsyncIterator[tuple[WebBot, DiscordBot]]:
+    """The web process posting alerts to Discord, and the Discord process taking clicks."""
     async with (
         web_bot(sandbox, None, database, discord=True) as web,
         discord_bot(web.settings, discord_api, database) as bot,
     ):
+        yield web, bot
+
+
+async def test_a_handoff_is_alerted_in_discord_and_claimed_in_place(
+    sandbox: SandboxServer, discord_api: FakeDiscord, database: AlertDatabase
+) -> None:
+    async with discord_alerts(sandbox, discord_api, database) as (web, bot):
         added = await add_rule(bot)
         assert "Handoff alerts on" in added and "received (HTTP 200)" in added
         (delivery,) = await sandbox.emit_event(sandbox.site_a_id, "handoff")
@@ -120,10 +131,7 @@ async def test_a_handoff_is_alerted_in_discord_and_claimed_in_place(
 async def test_a_claim_from_another_guild_is_refused(
     sandbox: SandboxServer, discord_api: FakeDiscord, database: AlertDatabase
 ) -> None:
-    async with (
-        web_bot(sandbox, None, database, discord=True) as web,
-        discord_bot(web.settings, discord_api, database) as bot,
-    ):
+    async with discord_alerts(sandbox, discord_api, database) as (web, bot):
         await add_rule(bot)
         await sandbox.emit_event(sandbox.site_a_id, "handoff")
         await web.settled()
@@ -153,19 +161,13 @@ async def test_visitor_text_cannot_ping_in_discord_and_the_reminder_pings_only_i
                 sla_seconds=60, mention=f"<@&{ROLE}>",
             )  # fmt: skip
             await bot.tables.add(rule, bot.clock())
-            event = {
-                "id": f"evt_{secrets.token_hex(12)}",
-                "event": "handoff",
-                "site_id": 1,
-                "occurred_utc": stamp(bot.clock()),
-                "data": {
-                    "id": 1,
-                    "session_id": "s_loud",
-                    "visitor_name": "@everyone",
-                    "reason": "@here <@&700000000000000001> <@600000000000000001> help",
-                    "created_utc": stamp(bot.clock()),
-                },
-            }
+            event = handoff_event(
+                bot.clock(),
+                id=1,
+                session_id="s_loud",
+                visitor_name="@everyone",
+                reason="@here <@&700000000000000001> <@600000000000000001> help",
+            )
             assert await bot.deliver(*signed(secret, event, sent=bot.clock())) == 200
             await bot.round()
             (alert,) = discord_api.channel_messages(CHANNEL)

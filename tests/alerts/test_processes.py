@@ -9,10 +9,6 @@ PostgreSQL (a scratch database: the processes get nothing but ``DATABASE_URL``).
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import os
-import secrets
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -25,47 +21,24 @@ from bot.sandbox import SandboxServer
 from bot.storage.lazy import LazyDatabase
 from commands.alerts.model import NewRule
 from commands.alerts.service import RECEIVER_PATH
-from tests.digests.crash import scratch_database
 from tests.fakes.discord_api import FakeDiscord
 from tests.fakes.slack_api import FakeSlack, PostedMessage
-from tests.slack.payloads import SlackSender
 from tests.slack.views import text_of
 
 from .harness import (
     ALERTS,
-    SIGNING_SECRET,
     WebProcess,
+    alert_rows,
     free_port,
+    handoff_event,
     signed,
-    stamp,
+    slack_sender,
     subscription,
     wait_until,
 )
 
 LEASE = 3.0
 DISCORD_GUILD, DISCORD_CHANNEL = "700000000000000001", "700000000000000002"
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-async def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[str]:
-    async with contextlib.AsyncExitStack() as stack:
-        try:
-            url = await stack.enter_async_context(scratch_database(request.param, tmp_path))
-        except Exception as exc:
-            reason = f"PostgreSQL not reachable: {exc!r}"
-            if os.environ.get("MLC_REQUIRE_POSTGRES") == "1":
-                pytest.fail(reason + " (MLC_REQUIRE_POSTGRES=1: it must run)")
-            pytest.skip(reason)
-        yield url
-
-
-@pytest.fixture
-async def processes() -> AsyncIterator[list[WebProcess]]:
-    """Every web process a test starts, killed at the end whatever happened."""
-    started: list[WebProcess] = []
-    yield started
-    for process in started:
-        await process.kill()
 
 
 async def start(
@@ -90,10 +63,9 @@ async def start(
 
 async def add_rule(process: WebProcess, slack: FakeSlack, text: str = "alerts add handoff") -> str:
     async with httpx.AsyncClient(timeout=15) as client:
-        sender = SlackSender(
-            client, process.url + "/slack/events", SIGNING_SECRET, slack.response_url
+        sent = await slack_sender(client, process.port, slack).command(
+            text, user="U_ADMIN", channel=ALERTS
         )
-        sent = await sender.command(text, user="U_ADMIN", channel=ALERTS)
     assert sent.response_url is not None
     (reply,) = await slack.wait_for_responses(1, within=15, response_url=sent.response_url)
     return reply.text
@@ -103,29 +75,10 @@ def posts(slack: FakeSlack) -> list[PostedMessage]:
     return [m for m in slack.messages if m.channel == ALERTS and not m.ephemeral]
 
 
-async def alert_rows(database_url: str) -> list[Any]:
-    database = LazyDatabase(database_url)
-    try:
-        async with database.alert_records() as records:
-            return await records.all_alerts()
-    finally:
-        await database.aclose()
-
-
 def event(n: int) -> dict[str, Any]:
-    return {
-        "id": f"evt_{secrets.token_hex(12)}",
-        "event": "handoff",
-        "site_id": 1,
-        "occurred_utc": stamp(),
-        "data": {
-            "id": 5000 + n,
-            "session_id": f"s_twice_{n:03d}",
-            "visitor_name": f"Visitor {n:03d}",
-            "reason": "asked for a human",
-            "created_utc": stamp(),
-        },
-    }
+    return handoff_event(
+        id=5000 + n, session_id=f"s_twice_{n:03d}", visitor_name=f"Visitor {n:03d}"
+    )
 
 
 async def test_two_web_processes_receiving_the_same_deliveries_post_each_event_once(

@@ -5,11 +5,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import secrets
 import sqlite3
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 import httpx
 import pytest
@@ -28,24 +26,15 @@ from commands.alerts.inbox import Inbox
 from commands.alerts.service import RECEIVER_PATH
 from tests.fakes.slack_api import FakeSlack
 
-from .harness import AlertDatabase, WebBot, signed, stamp, subscription, wait_until, web_bot
-
-
-def handoff_event(**data: Any) -> dict[str, Any]:
-    return {
-        "id": f"evt_{secrets.token_hex(12)}",
-        "event": "handoff",
-        "site_id": 1,
-        "occurred_utc": stamp(),
-        "data": {
-            "id": 4242,
-            "session_id": "s_receiver",
-            "visitor_name": "Rui Costa",
-            "reason": "asked for a human",
-            "created_utc": stamp(),
-            **data,
-        },
-    }
+from .harness import (
+    AlertDatabase,
+    WebBot,
+    handoff_event,
+    signed,
+    subscription,
+    wait_until,
+    web_bot,
+)
 
 
 @pytest.fixture

@@ -6,19 +6,18 @@ the receiver and the fake Slack. On SQLite and on PostgreSQL."""
 from __future__ import annotations
 
 import asyncio
-import secrets
 from datetime import timedelta
-from typing import Any
 
 from bot.alerts.messages import channel_of
 from bot.alerts.worker import reminder_key
+from bot.storage.alerts import Posting
 from commands.alerts.content import reminder_reply
 from commands.alerts.model import NewRule
 from commands.place import Place
 from tests.fakes.slack_api import FakeSlack, PostedMessage
 from tests.slack.views import text_of
 
-from .harness import ALERTS, AlertDatabase, ClockedBot, clocked_bot, signed, stamp
+from .harness import ALERTS, AlertDatabase, ClockedBot, clocked_bot, handoff_event, signed
 
 SECRET = "whsec-for-the-sla-tests"
 GROUP = "<!subteam^S0SUPPORT>"
@@ -42,19 +41,9 @@ async def with_rule(bot: ClockedBot, sla_seconds: int = 60) -> None:
 
 
 async def handoff(bot: ClockedBot, visitor: str) -> None:
-    payload: dict[str, Any] = {
-        "id": f"evt_{secrets.token_hex(12)}",
-        "event": "handoff",
-        "site_id": 1,
-        "occurred_utc": stamp(bot.clock()),
-        "data": {
-            "id": 1,
-            "session_id": f"s_{visitor.lower()}",
-            "visitor_name": visitor,
-            "reason": "asked for a human",
-            "created_utc": stamp(bot.clock()),
-        },
-    }
+    payload = handoff_event(
+        bot.clock(), id=1, session_id=f"s_{visitor.lower()}", visitor_name=visitor
+    )
     assert await bot.deliver(*signed(SECRET, payload, sent=bot.clock())) == 200
 
 
@@ -113,6 +102,22 @@ async def test_a_claim_before_the_sla_means_no_reminder(
         assert replies(slack, claimed_alert) == []
 
 
+async def reminder_taken_by_a_dead_worker(
+    bot: ClockedBot, slack: FakeSlack
+) -> tuple[PostedMessage, Posting]:
+    """Jane's handoff alerted under a 60 s SLA; once due, a worker takes its reminder,
+    begins it and dies. The alert, and the reminder the dead worker took."""
+    await with_rule(bot, sla_seconds=60)
+    await handoff(bot, "Jane")
+    await bot.round()
+    (alert,) = top(slack)
+    bot.clock.advance(seconds=61)
+    async with bot.database.alert_records() as records:
+        (taken,) = await records.take_reminders("dead-worker", bot.clock(), bot.worker.lease)
+        assert await records.reminding(taken.alert.id, "dead-worker", bot.clock(), bot.worker.lease)
+    return alert, taken
+
+
 async def test_two_workers_remind_once(database: AlertDatabase, slack: FakeSlack) -> None:
     async with (
         clocked_bot(database, slack, instance="worker-a") as a,
@@ -133,16 +138,7 @@ async def test_a_reminder_whose_worker_died_is_sent_once_by_another(
     database: AlertDatabase, slack: FakeSlack
 ) -> None:
     async with clocked_bot(database, slack, lease=30) as bot:
-        await with_rule(bot, sla_seconds=60)
-        await handoff(bot, "Jane")
-        await bot.round()
-        (alert,) = top(slack)
-        bot.clock.advance(seconds=61)
-        async with bot.database.alert_records() as records:  # a worker takes it and dies
-            (taken,) = await records.take_reminders("dead-worker", bot.clock(), bot.worker.lease)
-            assert await records.reminding(
-                taken.alert.id, "dead-worker", bot.clock(), bot.worker.lease
-            )
+        alert, _ = await reminder_taken_by_a_dead_worker(bot, slack)
         await bot.round()
         assert replies(slack, alert) == []  # its lease still holds
         bot.clock.advance(seconds=31)
@@ -157,16 +153,7 @@ async def test_a_reminder_slack_took_before_its_worker_died_is_not_sent_again(
     database: AlertDatabase, slack: FakeSlack
 ) -> None:
     async with clocked_bot(database, slack, lease=30) as bot:
-        await with_rule(bot, sla_seconds=60)
-        await handoff(bot, "Jane")
-        await bot.round()
-        (alert,) = top(slack)
-        bot.clock.advance(seconds=61)
-        async with bot.database.alert_records() as records:
-            (taken,) = await records.take_reminders("dead-worker", bot.clock(), bot.worker.lease)
-            assert await records.reminding(
-                taken.alert.id, "dead-worker", bot.clock(), bot.worker.lease
-            )
+        alert, taken = await reminder_taken_by_a_dead_worker(bot, slack)
         # The dead worker's reminder reached Slack (as the worker sends it), then it died.
         poster = bot.worker.posters["slack"]
         await poster.reply_to(  # type: ignore[attr-defined]

@@ -85,7 +85,6 @@ async def test_the_claim_shows_mylivechats_own_agent_beside_it(
     sandbox: SandboxServer, slack: FakeSlack, database: AlertDatabase
 ) -> None:
     async with web_bot(sandbox, slack, database) as bot:
-        await bot.command("alerts add handoff")
         data = {
             "id": 9001,
             "session_id": "s_assigned",
@@ -94,9 +93,7 @@ async def test_the_claim_shows_mylivechats_own_agent_beside_it(
             "assigned_to": "kim@acme.example",
             "created_utc": stamp(),
         }
-        await sandbox.emit_event(sandbox.site_a_id, "handoff", data)
-        await bot.settled()
-        (alert,) = bot.posts()
+        alert = await bot.handoff_alert(data)
         assert "Agent in MyLiveChat" in text_of(alert.blocks)
         assert "kim@acme.example" in text_of(alert.blocks)
         await bot.click(alert, "Claim", user="U_MEMBER")
@@ -109,7 +106,6 @@ async def test_visitor_text_cannot_ping_or_link_in_slack(
     sandbox: SandboxServer, slack: FakeSlack, database: AlertDatabase
 ) -> None:
     async with web_bot(sandbox, slack, database) as bot:
-        await bot.command("alerts add handoff")
         data = {
             "id": 9002,
             "session_id": "s_hostile",
@@ -117,9 +113,7 @@ async def test_visitor_text_cannot_ping_or_link_in_slack(
             "reason": "@here <!everyone> <@U_ADMIN> <https://evil.example|click> *bold*",
             "created_utc": stamp(),
         }
-        await sandbox.emit_event(sandbox.site_a_id, "handoff", data)
-        await bot.settled()
-        (alert,) = bot.posts()
+        alert = await bot.handoff_alert(data)
     everything = "\n".join([alert.text, *mrkdwn_of(alert.blocks)])
     assert "Eve" in everything and "evil.example" in everything
     for live in ("<!channel>", "<!here>", "<!everyone>", "<@U_ADMIN>", "<https://evil"):

@@ -12,14 +12,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
 import sys
 from datetime import timedelta
 
 from bot.config import Settings
-from bot.logs import configure_logging
 from bot.processes.signals import stop_requested
 from bot.processes.web import WebParts
+from tests.processes import child_settings
 
 log = logging.getLogger("mlc_bot.web")
 
@@ -38,16 +37,7 @@ async def serve(settings: Settings, lease: timedelta, poll: float) -> int:
 
 
 def main() -> int:
-    settings = Settings.from_env()
-    configure_logging(settings.log_level)
-    discord_api = os.environ.get("MLC_TEST_DISCORD_API")
-    if discord_api:
-        from discord.http import Route
-
-        Route.BASE = discord_api
-    lease = timedelta(seconds=float(os.environ["MLC_TEST_LEASE"]))
-    poll = float(os.environ["MLC_TEST_POLL"])
-    return asyncio.run(serve(settings, lease, poll))
+    return asyncio.run(serve(*child_settings()))
 
 
 if __name__ == "__main__":

@@ -4,26 +4,23 @@ a sandbox whose clock starts where that clock does, and a console poster to read
 
 from __future__ import annotations
 
-import os
-import uuid
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import text
 
 from adapters.console.poster import ConsolePoster
 from bot.mylivechat import MyLiveChatClient
 from bot.sandbox import SandboxServer
 from bot.scheduler.delivery import DigestSender
 from bot.scheduler.digest_scheduler import DigestScheduler
-from bot.storage import DigestStore, create_engine, display_url
+from bot.storage import DigestStore
 from commands.digests.store import NewSubscription, Subscription
 from commands.ports import Poster
+from tests.databases import FreshDatabase, fresh_database
 
-POSTGRES_URL = os.environ.get("MLC_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
 # The sandbox's seeded data is stamped relative to this instant; the test clock starts here.
 SANDBOX_NOW = datetime(2026, 4, 22, 10, 0, tzinfo=UTC)  # a Wednesday
 
@@ -45,16 +42,10 @@ class FakeClock:
 
 
 @dataclass
-class Database:
-    """One test's database: the URL and engine options every store on it must use."""
+class Database(FreshDatabase):
+    """One test's database, and the stores on it a test opened (one per process)."""
 
-    url: str
-    options: dict[str, Any] = field(default_factory=dict)
     stores: list[DigestStore] = field(default_factory=list)
-
-    @property
-    def kind(self) -> str:
-        return "postgresql" if self.url.startswith("postgres") else "sqlite"
 
     async def store(self) -> DigestStore:
         """A new store with its own engine (a second process would have its own too)."""
@@ -71,30 +62,8 @@ class Database:
 @pytest.fixture(params=["sqlite", "postgresql"])
 async def database(request: pytest.FixtureRequest, tmp_path: Any) -> AsyncIterator[Database]:
     """A fresh database: a SQLite file, or a PostgreSQL schema dropped afterwards."""
-    if request.param == "sqlite":
-        db = Database(f"sqlite:///{tmp_path / 'digests.db'}")
+    async with fresh_database(request.param, tmp_path / "digests.db", Database) as db:
         yield db
-        await db.close()
-        return
-    schema = f"mlc_test_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(POSTGRES_URL)
-    try:
-        async with admin.begin() as conn:
-            await conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    except Exception as exc:
-        await admin.dispose()
-        reason = f"PostgreSQL not reachable at {display_url(POSTGRES_URL)}: {exc!r}"
-        if os.environ.get("MLC_REQUIRE_POSTGRES") == "1":
-            pytest.fail(reason + " (MLC_REQUIRE_POSTGRES=1: it must run)")
-        pytest.skip(reason)
-    db = Database(POSTGRES_URL, {"connect_args": {"server_settings": {"search_path": schema}}})
-    try:
-        yield db
-    finally:
-        await db.close()
-        async with admin.begin() as conn:
-            await conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        await admin.dispose()
 
 
 @pytest.fixture
@@ -175,6 +144,18 @@ async def subscribe(
     """A subscription created at ``when`` (so runs before ``when`` are never sent)."""
     new = NewSubscription(platform, workspace, channel, kind, at, tz, days, created_by)
     return await store.add(new, when)
+
+
+async def due_digest(database_url: str) -> None:
+    """A usage digest for Slack channel C_DIGEST whose run fell due a minute ago."""
+    store = DigestStore.from_url(database_url)
+    await store.migrate()
+    due = datetime.now(UTC) - timedelta(minutes=1)
+    new = NewSubscription(
+        "slack", "T0TEAM", "C_DIGEST", "usage", due.strftime("%H:%M"), "UTC", "daily", "U_ADMIN"
+    )
+    await store.add(new, due - timedelta(days=1))
+    await store.aclose()
 
 
 def local(text_: str, zone: str) -> datetime:

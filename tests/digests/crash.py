@@ -17,32 +17,25 @@ Then it waits until every claim is finished and counts the messages each channel
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import os
-import signal
-import sys
 import time
-import uuid
 from collections import Counter
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import IO, Literal
+from typing import Literal
 
-from sqlalchemy import insert, text, update
-from sqlalchemy.engine import make_url
+from sqlalchemy import insert, update
 
 from bot.sandbox import SandboxServer
-from bot.storage import DeliveryRecord, DeliveryStatus, DigestStore, create_engine
+from bot.storage import DeliveryRecord, DeliveryStatus, DigestStore
 from bot.storage.schema import revisions, subscriptions
 from tests.fakes.discord_api import FakeDiscord
 from tests.fakes.slack_api import FakeSlack
+from tests.processes import ChildProcess, child_env, python_module
 
-__all__ = ["POSTGRES_URL", "CrashRun", "Kill", "Platform", "run_crash", "scratch_database"]
+__all__ = ["CrashRun", "Kill", "Platform", "run_crash"]
 
-POSTGRES_URL = os.environ.get("MLC_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
-REPO = Path(__file__).resolve().parents[2]
 
 Kill = Literal["build", "posting"]
 Platform = Literal["slack", "discord"]
@@ -91,62 +84,11 @@ class CrashRun:
         return sum(n - 1 for n in self.copies.values() if n > 1)
 
 
-class SchedulerProcess:
+class SchedulerProcess(ChildProcess):
     """``python -m tests.digests.scheduler_process`` with its log in a file."""
 
     def __init__(self, env: dict[str, str], log_path: Path) -> None:
-        self.env = env
-        self.log_path = log_path
-        self.process: asyncio.subprocess.Process | None = None
-        self._log_file: IO[bytes] | None = None
-
-    async def start(self) -> None:
-        self._log_file = self.log_path.open("wb")
-        self.process = await asyncio.create_subprocess_exec(
-            sys.executable,
-            "-m",
-            "tests.digests.scheduler_process",
-            cwd=REPO,
-            env=self.env,
-            stdin=asyncio.subprocess.DEVNULL,
-            stdout=self._log_file,
-            stderr=self._log_file,
-        )
-
-    @property
-    def pid(self) -> int:
-        assert self.process is not None
-        return self.process.pid
-
-    @property
-    def running(self) -> bool:
-        return self.process is not None and self.process.returncode is None
-
-    def log(self) -> str:
-        return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
-
-    async def kill(self) -> None:
-        """SIGKILL: no handler, no cleanup, no last write: a crash."""
-        if self.running:
-            assert self.process is not None
-            self.process.send_signal(signal.SIGKILL)
-            await self.process.wait()
-
-    async def stop(self, within: float = 30.0) -> int | None:
-        if self.running:
-            assert self.process is not None
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                await asyncio.wait_for(self.process.wait(), within)
-            except TimeoutError:
-                await self.kill()
-        self.close()
-        return self.process.returncode if self.process else None
-
-    def close(self) -> None:
-        if self._log_file is not None:
-            self._log_file.close()
-            self._log_file = None
+        super().__init__(python_module("tests.digests.scheduler_process"), env, log_path)
 
 
 def pid_of(instance: str | None) -> int | None:
@@ -155,31 +97,6 @@ def pid_of(instance: str | None) -> int | None:
         return None
     parts = instance.rsplit(":", 2)
     return int(parts[1]) if len(parts) == 3 and parts[1].isdigit() else None
-
-
-@contextlib.asynccontextmanager
-async def scratch_database(kind: str, folder: Path) -> AsyncIterator[str]:
-    """A new, empty database: a SQLite file, or a PostgreSQL database dropped afterwards.
-
-    (A database rather than a schema: the scheduler processes only get ``DATABASE_URL``.)
-    """
-    if kind == "sqlite":
-        yield f"sqlite:///{folder / 'crash.db'}"
-        return
-    name = f"mlc_crash_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
-    try:
-        async with admin.connect() as conn:
-            await conn.execute(text(f'CREATE DATABASE "{name}"'))
-    except Exception:
-        await admin.dispose()
-        raise
-    try:
-        yield make_url(POSTGRES_URL).set(database=name).render_as_string(hide_password=False)
-    finally:
-        async with admin.connect() as conn:
-            await conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        await admin.dispose()
 
 
 async def _wait_until(
@@ -356,20 +273,15 @@ async def _run(
     lease: float,
     poll: float,
 ) -> CrashRun:
-    env = {
-        key: value
-        for key, value in os.environ.items()
-        if not key.startswith(("SLACK_", "DISCORD_", "MLC_", "DATABASE_"))
-    }
-    env |= {
-        "MLC_API_URL": sandbox.url,
-        "MLC_API_TOKEN": sandbox.tokens.site_a_read,
-        "DATABASE_URL": database_url,
-        "LOG_LEVEL": "INFO",
-        "MLC_TEST_LEASE": str(lease),
-        "MLC_TEST_POLL": str(poll),
+    env = child_env(
+        MLC_API_URL=sandbox.url,
+        MLC_API_TOKEN=sandbox.tokens.site_a_read,
+        DATABASE_URL=database_url,
+        LOG_LEVEL="INFO",
+        MLC_TEST_LEASE=str(lease),
+        MLC_TEST_POLL=str(poll),
         **fake.env(),
-    }
+    )
     schedulers = [SchedulerProcess(env, workdir / f"scheduler-{n}.log") for n in range(2)]
     try:
         for scheduler in schedulers:
@@ -428,7 +340,7 @@ async def _run(
         recovery = time.monotonic() - killed_at
         await _wait_until(lambda: not fake.anything_in_flight(channels), "the last posts")
         await asyncio.sleep(poll * 2)  # one more sweep: it must find nothing to do
-        assert await survivor.stop() == 0, survivor.log()[-4000:]
+        assert await survivor.stop(within=30.0) == 0, survivor.log()[-4000:]
         log = survivor.log()
         final = await store.deliveries()
     finally:

@@ -12,25 +12,14 @@ scheduler`` plus:
 from __future__ import annotations
 
 import asyncio
-import os
 import sys
-from datetime import timedelta
 
-from bot.config import Settings
-from bot.logs import configure_logging
 from bot.processes.scheduler import run
+from tests.processes import child_settings
 
 
 def main() -> int:
-    settings = Settings.from_env()
-    configure_logging(settings.log_level)
-    discord_api = os.environ.get("MLC_TEST_DISCORD_API")
-    if discord_api:
-        from discord.http import Route
-
-        Route.BASE = discord_api
-    lease = timedelta(seconds=float(os.environ["MLC_TEST_LEASE"]))
-    poll = float(os.environ["MLC_TEST_POLL"])
+    settings, lease, poll = child_settings()
     return asyncio.run(run(settings, lease=lease, poll_interval=poll))
 
 

@@ -12,46 +12,32 @@ the counts.
 
 from __future__ import annotations
 
-import contextlib
-import os
-from collections.abc import AsyncIterator
 from pathlib import Path
 
-import pytest
-
-from .crash import CrashRun, Kill, Platform, run_crash, scratch_database
+from .crash import CrashRun, Kill, Platform, run_crash
 
 DIGESTS = 30
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-async def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[str]:
-    """An empty database the scheduler processes reach through ``DATABASE_URL`` alone."""
-    async with contextlib.AsyncExitStack() as stack:
-        try:
-            url = await stack.enter_async_context(scratch_database(request.param, tmp_path))
-        except Exception as exc:
-            reason = f"PostgreSQL not reachable: {exc!r}"
-            if os.environ.get("MLC_REQUIRE_POSTGRES") == "1":
-                pytest.fail(reason + " (MLC_REQUIRE_POSTGRES=1: it must run)")
-            pytest.skip(reason)
-        yield url
-
-
 async def crash(database_url: str, tmp_path: Path, platform: Platform, kill: Kill) -> CrashRun:
+    """The crash run; it lost and repeated nothing: every channel shows its digest once."""
     run = await run_crash(database_url, tmp_path, platform=platform, kill=kill, digests=DIGESTS)
     # The scenario happened as described: the dead scheduler held claims when it died,
     # and the survivor said, for each of them, that it took it over.
     assert run.held_at_kill >= 1, run
     assert run.retakes == run.held_at_kill, run.survivor_log
     assert run.statuses == {"posted": DIGESTS}, run.statuses
-    return run
-
-
-def assert_each_channel_shows_its_digest_once(run: CrashRun) -> None:
     lost = sorted(channel for channel, n in run.copies.items() if n == 0)
     twice = sorted(channel for channel, n in run.copies.items() if n > 1)
     assert (lost, twice) == ([], []), f"lost {lost}, shown more than once {twice}"
+    return run
+
+
+async def crash_while_posting(database_url: str, tmp_path: Path, platform: Platform) -> CrashRun:
+    """:func:`crash` with posts of the dead one's on the wire, each taken over again."""
+    run = await crash(database_url, tmp_path, platform, "posting")
+    assert run.posting_at_kill >= 1 and run.retakes_after_posting == run.posting_at_kill
+    return run
 
 
 async def test_a_scheduler_killed_while_building_loses_and_repeats_nothing(
@@ -59,26 +45,21 @@ async def test_a_scheduler_killed_while_building_loses_and_repeats_nothing(
 ) -> None:
     run = await crash(database_url, tmp_path, "slack", "build")
     assert run.posting_at_kill == 0  # nothing of the dead one's had gone out
-    assert_each_channel_shows_its_digest_once(run)
 
 
 async def test_a_scheduler_killed_while_posting_to_discord_loses_and_repeats_nothing(
     database_url: str, tmp_path: Path
 ) -> None:
-    run = await crash(database_url, tmp_path, "discord", "posting")
-    assert run.posting_at_kill >= 1 and run.retakes_after_posting == run.posting_at_kill
+    run = await crash_while_posting(database_url, tmp_path, "discord")
     # Discord had some of the dead one's posts: the survivor sent them again, with the
     # same nonce, and Discord answered with the first message instead of a second one.
     assert run.repeats_dropped >= 1
-    assert_each_channel_shows_its_digest_once(run)
 
 
 async def test_a_scheduler_killed_while_posting_to_slack_loses_and_repeats_nothing(
     database_url: str, tmp_path: Path
 ) -> None:
-    run = await crash(database_url, tmp_path, "slack", "posting")
-    assert run.posting_at_kill >= 1 and run.retakes_after_posting == run.posting_at_kill
+    run = await crash_while_posting(database_url, tmp_path, "slack")
     # Slack had some of the dead one's posts: the survivor found them in the channel's
     # history (by their metadata) and recorded them as posted instead of posting again.
     assert run.found_in_channel >= 1
-    assert_each_channel_shows_its_digest_once(run)

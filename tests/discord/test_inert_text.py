@@ -18,17 +18,12 @@ from bot.sandbox import SandboxServer
 from tests.discord import payloads
 from tests.discord.test_discord_http import interact
 from tests.fakes.discord_api import FakeDiscord
-from tests.inert import ALL_IN_ONE, HOSTILE, MARK, Seeded, discord_hostile, seed_hostile
+from tests.inert import MARK, Seeded, discord_hostile, seed_hostile_via_api
 
 
 @pytest.fixture
 async def hostile(sandbox: SandboxServer, api: MyLiveChatClient) -> Seeded:
-    seeded = seed_hostile(sandbox)
-    for text in HOSTILE:
-        if len(text) <= 50:  # the API's bound on a tag name
-            await api.create_tag(text, description=ALL_IN_ONE[:500])
-    await api.upsert_visitor("v-hostile", name=ALL_IN_ONE[:200], plan="**ZAP** @everyone")
-    return seeded
+    return await seed_hostile_via_api(api, sandbox, plan="**ZAP** @everyone")
 
 
 @pytest.mark.parametrize(

@@ -471,19 +471,7 @@ class FakeSlack:
             and oldest <= float(m.ts) <= latest
         ]
         shown.sort(key=lambda m: float(m.ts), reverse=True)
-        page = []
-        for m in shown[:limit]:
-            item: dict[str, Any] = {
-                "type": "message",
-                "ts": m.ts,
-                "text": m.text,
-                "blocks": m.blocks,
-                "bot_id": self.bot_id,
-            }
-            if with_metadata and m.metadata is not None:
-                item["metadata"] = m.metadata
-            page.append(item)
-        return {"ok": True, "messages": page, "has_more": len(shown) > limit}
+        return self._page(shown, limit, with_metadata, threaded=False)
 
     def _replies(self, args: dict[str, Any]) -> dict[str, Any]:
         """A thread: its parent message, then its replies, oldest first, from ``oldest``."""
@@ -501,20 +489,22 @@ class FakeSlack:
         limit = int(args.get("limit") or 1000)
         with_metadata = str(args.get("include_all_metadata", "")).lower() in ("1", "true")
         thread = sorted((m for m in shown if float(m.ts) >= oldest), key=lambda m: float(m.ts))
+        return self._page(thread, limit, with_metadata, threaded=True)
+
+    def _page(
+        self, shown: list[PostedMessage], limit: int, with_metadata: bool, *, threaded: bool
+    ) -> dict[str, Any]:
+        """The first ``limit`` of ``shown`` as Slack lists them (``thread_ts`` in a thread)."""
         page = []
-        for m in thread[:limit]:
-            item: dict[str, Any] = {
-                "type": "message",
-                "ts": m.ts,
-                "thread_ts": m.thread_ts or m.ts,
-                "text": m.text,
-                "blocks": m.blocks,
-                "bot_id": self.bot_id,
-            }
+        for m in shown[:limit]:
+            item: dict[str, Any] = {"type": "message", "ts": m.ts}
+            if threaded:
+                item["thread_ts"] = m.thread_ts or m.ts
+            item |= {"text": m.text, "blocks": m.blocks, "bot_id": self.bot_id}
             if with_metadata and m.metadata is not None:
                 item["metadata"] = m.metadata
             page.append(item)
-        return {"ok": True, "messages": page, "has_more": len(thread) > limit}
+        return {"ok": True, "messages": page, "has_more": len(shown) > limit}
 
     async def _response(self, request: web.Request) -> web.Response:
         try:

@@ -14,8 +14,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import os
-import secrets
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -25,21 +23,21 @@ import pytest
 
 from bot.alerts.secrets import new_key
 from bot.sandbox import SandboxServer
-from bot.storage.lazy import LazyDatabase
 from commands.alerts.service import RECEIVER_PATH
 from tests.alerts.harness import (
     ALERTS,
-    SIGNING_SECRET,
     USERS,
     WebProcess,
+    alert_rows,
     button,
     free_port,
+    handoff_event,
     signed,
-    stamp,
+    slack_sender,
     subscription,
     wait_until,
 )
-from tests.digests.crash import scratch_database
+from tests.databases import scratch_url
 from tests.fakes.slack_api import FakeSlack, PostedMessage
 from tests.redis_server import RedisServer
 from tests.slack.payloads import Sent, SlackSender
@@ -55,35 +53,10 @@ async def slack() -> AsyncIterator[FakeSlack]:
         yield fake
 
 
-async def _scratch(kind: str, folder: Path, stack: contextlib.AsyncExitStack) -> str:
-    try:
-        return await stack.enter_async_context(scratch_database(kind, folder))
-    except Exception as exc:
-        reason = f"PostgreSQL not reachable: {exc!r}"
-        if os.environ.get("MLC_REQUIRE_POSTGRES") == "1":
-            pytest.fail(reason + " (MLC_REQUIRE_POSTGRES=1: it must run)")
-        pytest.skip(reason)
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-async def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[str]:
-    async with contextlib.AsyncExitStack() as stack:
-        yield await _scratch(request.param, tmp_path, stack)
-
-
 @pytest.fixture
 async def postgres_url(tmp_path: Path) -> AsyncIterator[str]:
     async with contextlib.AsyncExitStack() as stack:
-        yield await _scratch("postgresql", tmp_path, stack)
-
-
-@pytest.fixture
-async def processes() -> AsyncIterator[list[BotProcess]]:
-    """Every process a test starts, killed at the end whatever happened."""
-    started: list[BotProcess] = []
-    yield started
-    for process in started:
-        await process.kill()
+        yield await scratch_url("postgresql", tmp_path, stack)
 
 
 class Bots:
@@ -121,9 +94,7 @@ class Bots:
         return process
 
     def sender(self, process: BotProcess, client: httpx.AsyncClient) -> SlackSender:
-        return SlackSender(
-            client, process.url + "/slack/events", SIGNING_SECRET, self.slack.response_url
-        )
+        return slack_sender(client, process.port, self.slack)
 
     def dropped(self) -> int:
         return sum(p.log().count(DROPPED) for p in self.processes)
@@ -141,34 +112,13 @@ def _retry(sender: SlackSender, first: Sent) -> Any:
 
 
 def _alert_event() -> dict[str, Any]:
-    return {
-        "id": f"evt_{secrets.token_hex(12)}",
-        "event": "handoff",
-        "site_id": 1,
-        "occurred_utc": stamp(),
-        "data": {
-            "id": 7001,
-            "session_id": "s_shared_0001",
-            "visitor_name": "Visitor Shared",
-            "reason": "asked for a human",
-            "created_utc": stamp(),
-        },
-    }
+    return handoff_event(id=7001, session_id="s_shared_0001", visitor_name="Visitor Shared")
 
 
 def _alert_posts(slack: FakeSlack) -> list[PostedMessage]:
     return [
         m for m in slack.messages if m.channel == ALERTS and not m.ephemeral and not m.thread_ts
     ]
-
-
-async def _alert_rows(database_url: str) -> list[Any]:
-    database = LazyDatabase(database_url)
-    try:
-        async with database.alert_records() as records:
-            return await records.all_alerts()
-    finally:
-        await database.aclose()
 
 
 async def test_two_slack_processes_on_redis_run_a_retry_to_the_other_once(
@@ -208,7 +158,7 @@ async def test_two_slack_processes_on_redis_run_a_retry_to_the_other_once(
         assert {a.status_code for a in answers} == {200}
 
         async def posted() -> bool:
-            rows = await _alert_rows(postgres_url)
+            rows = await alert_rows(postgres_url)
             return len(rows) == 1 and rows[0].message_id is not None
 
         await wait_until(posted, "the alert to be posted")

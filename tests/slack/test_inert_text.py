@@ -14,19 +14,14 @@ import pytest
 from bot.mylivechat import MyLiveChatClient
 from bot.sandbox import SandboxServer
 from tests.fakes.slack_api import FakeSlack, ResponsePost
-from tests.inert import ALL_IN_ONE, HOSTILE, MARK, Seeded, seed_hostile, slack_findings
+from tests.inert import MARK, Seeded, seed_hostile_via_api, slack_findings
 from tests.slack.payloads import SlackSender
 from tests.slack.views import check_limits, text_of
 
 
 @pytest.fixture
 async def hostile(sandbox: SandboxServer, api: MyLiveChatClient) -> Seeded:
-    seeded = seed_hostile(sandbox)
-    for text in HOSTILE:
-        if len(text) <= 50:  # the API's bound on a tag name
-            await api.create_tag(text, description=ALL_IN_ONE[:500])
-    await api.upsert_visitor("v-hostile", name=ALL_IN_ONE[:200], plan="**ZAP** <!here>")
-    return seeded
+    return await seed_hostile_via_api(api, sandbox, plan="**ZAP** <!here>")
 
 
 async def _answer(sender: SlackSender, slack: FakeSlack, text: str) -> ResponsePost:
