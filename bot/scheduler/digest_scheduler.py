@@ -102,11 +102,17 @@ class DigestScheduler:
         """Stop firing; let digests being posted right now finish (up to ``grace`` seconds)."""
         if self.scheduler.running:
             self.scheduler.shutdown(wait=False)
-        current = asyncio.current_task()
-        pending = {t for t in self._inflight if not t.done() and t is not current}
-        if pending:
-            await asyncio.wait(pending, timeout=grace)
         await asyncio.sleep(0)  # AsyncIOScheduler shuts down on the loop's next turn
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + grace
+        current = asyncio.current_task()
+        # Again until none is left: a job already handed to the loop starts after the
+        # shutdown, and one left running would be cancelled mid-query when the loop ends.
+        while pending := {t for t in self._inflight if not t.done() and t is not current}:
+            remaining = deadline - loop.time()
+            if remaining <= 0:
+                break
+            await asyncio.wait(pending, timeout=remaining)
 
     # -- jobs ------------------------------------------------------------------------------
 
