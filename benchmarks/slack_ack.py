@@ -16,10 +16,9 @@ Separate processes, so that no event loop's work shows up in another's timings:
   as ``ack()`` is called, so the work never holds the ack back;
 - "bare + httpx" (``--bare httpx``) is the same app making its ``GET usage`` with httpx, as
   the bot's API client does. It is printed for comparison only: httpx's own CPU cost per
-  request (its connection pool's bookkeeping at 50 requests in flight) lands on the app's
-  only event loop, in front of its acks, so it acks 2-4x slower than bare Bolt; the bot
-  pays that cost on its main loop, while its acks run on the front door's
-  (``adapters/front.py``);
+  request (a default ``httpx.AsyncClient`` at 50 requests in flight) lands on the app's
+  only event loop, in front of its acks, so it acks several times slower than bare Bolt;
+  the bot's own client, on the bot's one loop, does not hold its acks back that way;
 - the sender (this script with ``--send``) posts 200 signed ``/mlc usage`` slash commands
   from 10 users, 50 in flight, and times each ack from sending the request to its HTTP 200.
 

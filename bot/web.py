@@ -15,7 +15,6 @@ from typing import TYPE_CHECKING
 from aiohttp import web
 from prometheus_client.aiohttp import make_aiohttp_handler
 
-from adapters.front import FrontDoor
 from adapters.web import listen
 
 from .config import ConfigError, Problem
@@ -34,9 +33,7 @@ class WebServer:
 
     With ``metrics`` it serves them at ``/metrics`` in Prometheus' text format (or
     OpenMetrics, when the scraper asks for it). ``setting`` names the variable that chose
-    the port, for the message when it cannot be listened on. With ``front`` its endpoints
-    are served on that door's loop (which must be open by :meth:`start`), so that the
-    acknowledgements never wait behind the work of the loop that called :meth:`start`.
+    the port, for the message when it cannot be listened on.
     """
 
     def __init__(
@@ -46,13 +43,11 @@ class WebServer:
         *,
         metrics: Metrics | None = None,
         setting: str = "PORT",
-        front: FrontDoor | None = None,
     ) -> None:
         self.app = web.Application()
         self.host = host
         self.port = port
         self.setting = setting
-        self._front = front
         self._figures: dict[str, Callable[[], object]] = {}
         self._runner: web.AppRunner | None = None
         self.app.router.add_get(HEALTH_PATH, self._health)
@@ -69,10 +64,7 @@ class WebServer:
     async def start(self) -> None:
         """Listen; a port that cannot be had is a ConfigError naming the setting."""
         try:
-            if self._front is not None:
-                self._runner = await self._front.run(lambda: listen(self.app, self.host, self.port))
-            else:
-                self._runner = await listen(self.app, self.host, self.port)
+            self._runner = await listen(self.app, self.host, self.port)
         except OSError as exc:
             raise ConfigError(Problem(self._listen_failure(exc), self.setting)) from None
         self.port = self._runner.addresses[0][1]
@@ -92,11 +84,7 @@ class WebServer:
 
     async def stop(self) -> None:
         runner, self._runner = self._runner, None
-        if runner is None:
-            return
-        if self._front is not None:
-            await self._front.run(runner.cleanup)
-        else:
+        if runner is not None:
             await runner.cleanup()
 
 

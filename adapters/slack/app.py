@@ -1,8 +1,7 @@
 """The Bolt app: ``/mlc``, ``@mlc-bot`` mentions and reply buttons, translated to the core.
 
-Every listener acknowledges first and hands its work to a background task on the bot's main
-loop (listeners may run on the front thread, see :mod:`adapters.front`), so Slack gets its answer
-before any Slack or MyLiveChat API call is made. Then the command runs through the core's
+Every listener acknowledges first and hands its work to a background task, so Slack gets its
+answer before any Slack or MyLiveChat API call is made. Then the command runs through the core's
 dispatcher (which checks permission) and the reply goes back as Block Kit:
 
 - ``/mlc`` replies through the command's response URL, privately unless the command was
@@ -125,7 +124,6 @@ class SlackBot:
     async def start(self) -> None:
         """Open the shared HTTP session and learn the bot's identity (``auth.test``), so that
         no request waits for either."""
-        self.tasks.bind()
         self.client.session = await self.replies.open()
         await self.authorization.warm()
 

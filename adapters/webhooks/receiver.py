@@ -55,7 +55,7 @@ def add_routes(app: web.Application, inbox: Inbox) -> None:
                 body,
                 request.headers.get("X-MLC-Signature"),
                 request.headers.get("X-MLC-Timestamp"),
-            ),
+            )
         )
         try:
             # Shielded: past the deadline the delivery is still kept if it can be (then

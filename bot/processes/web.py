@@ -1,6 +1,6 @@
 """``mlc-bot web`` (Procfile ``web:``): the HTTP side of the bot on ``$PORT``.
 
-It serves, on one port:
+It serves, on one port and one event loop:
 
 - Slack's request URL ``/slack/events`` when SLACK_BOT_TOKEN is set (or the Socket Mode
   connection, with SLACK_APP_TOKEN);
@@ -8,23 +8,16 @@ It serves, on one port:
   that posts what it receives (to Slack and Discord, whichever tokens are set);
 - ``/healthz``, and ``/metrics`` (on METRICS_PORT instead, when that is set).
 
-The endpoints (and Socket Mode) run on the front door's thread and loop, so that every
-acknowledgement goes out while the main loop is busy with replies, API calls and database
-writes, which they hand over to it (:mod:`adapters.front`).
-
 ``mlc-bot slack`` is the same process with Slack required. :class:`WebParts` is what
 ``mlc-bot run`` starts too.
 """
 
 from __future__ import annotations
 
-import asyncio
 import logging
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
 
-from adapters.front import FrontDoor
 from adapters.slack.app import SlackBot
 from adapters.slack.server import (
     DRAIN_SECONDS,
@@ -63,14 +56,11 @@ class WebParts:
     posters: dict[str, Poster]
     web: WebServer
     metrics: Metrics
-    front: FrontDoor
     metrics_web: WebServer | None = None
     """The METRICS_PORT server, when that is set to a port of its own."""
     slack: SlackBot | None = None
     socket: SocketMode | None = None
     worker: AlertWorker | None = None
-    front_database: LazyDatabase | None = None
-    """The receiver's handle on the database, used on the front door's loop."""
     running: list[str] = field(default_factory=list)
     alert_lease: timedelta = DEFAULT_LEASE
     """How long the alert worker holds a row it posts (the crash tests shorten it)."""
@@ -95,13 +85,8 @@ class WebParts:
         core = build_core(settings, database=database, posters=posters, listen=True)
         metrics = Metrics()
         metrics.instrument(core)
-        front = FrontDoor()
-        web = WebServer(
-            settings.port,
-            metrics=None if _own_metrics_port(settings) else metrics,
-            front=front,
-        )
-        parts = cls(settings, core, database, posters, web, metrics, front)
+        web = WebServer(settings.port, metrics=None if _own_metrics_port(settings) else metrics)
+        parts = cls(settings, core, database, posters, web, metrics)
         if credentials is not None:
             # Retries and replays are dropped in whichever process they reach.
             seen = build_seen(settings, database)
@@ -113,7 +98,6 @@ class WebParts:
         """Log in where needed, then serve. A ConfigError says what went wrong, in one line."""
         settings = self.settings
         self.posters.update(await build_posters(settings))
-        await self.front.open()
         if self.slack is not None:
             quiet_sdk_logs()
             try:
@@ -132,13 +116,8 @@ class WebParts:
             poll=self.alert_poll,
             metrics=self.metrics,
         )
-        # The receiver keeps each delivery from the front loop, before its answer, on
-        # connections of that loop's own; then the worker is woken on this one.
-        front_database = self.database.twin()
-        inbox = build_inbox(settings, front_database, wake=_from_any_thread(self.worker.wake))
+        inbox = build_inbox(settings, self.database, wake=self.worker.wake)
         if inbox is not None:
-            self.front_database = front_database
-            await self.front.run(front_database.warm)
             receiver.add_routes(self.web.app, inbox)
             self.running.append(f"the alert receiver ({receiver.RECEIVER_PATH})")
             await self.worker.start()
@@ -149,26 +128,19 @@ class WebParts:
         else:
             self.running.append("/metrics")
         if self.slack is not None and settings.slack_app_token is not None:
-            slack, app_token = self.slack, settings.slack_app_token.reveal()
-
-            async def connect() -> None:
-                # Made on the front loop: slack_sdk's session belongs to the loop it is made on.
-                self.socket = SocketMode(slack, app_token, api_url=settings.slack_api_url)
-                await self.socket.connect()
-
+            self.socket = SocketMode(
+                self.slack, settings.slack_app_token.reveal(), api_url=settings.slack_api_url
+            )
             try:
-                await self.front.run(connect)
+                await self.socket.connect()
             except SlackUnavailable as exc:
                 raise ConfigError(Problem(str(exc), exc.variable)) from None
             self.running.append("Slack (Socket Mode)")
 
     async def stop(self) -> None:
         if self.socket is not None:
-            await self.front.run(self.socket.close)
+            await self.socket.close()
         await self.web.stop()
-        if self.front_database is not None:
-            await self.front.run(self.front_database.aclose)
-        await self.front.close()
         if self.metrics_web is not None:
             await self.metrics_web.stop()
         if self.worker is not None:
@@ -177,12 +149,6 @@ class WebParts:
             await self.slack.aclose(DRAIN_SECONDS)
         await close_posters(self.posters)
         await self.core.aclose()
-
-
-def _from_any_thread(wake: Callable[[], None]) -> Callable[[], None]:
-    """``wake`` run on the calling loop (this one), whichever thread calls the result."""
-    loop = asyncio.get_running_loop()
-    return lambda: loop.call_soon_threadsafe(wake)
 
 
 def _own_metrics_port(settings: Settings) -> bool:

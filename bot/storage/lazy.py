@@ -38,11 +38,6 @@ class LazyDatabase:
         self._migrated = False
         self._lock = asyncio.Lock()
 
-    def twin(self) -> LazyDatabase:
-        """Another handle on the same database with an engine of its own, for another event
-        loop (connections belong to the loop they were opened on)."""
-        return LazyDatabase(self._database_url, **self._engine_options)
-
     async def aclose(self) -> None:
         """Dispose of the engine; safe to call twice. A later call opens it again.
 
@@ -84,13 +79,6 @@ class LazyDatabase:
             if isinstance(exc, OperationalError | InterfaceError):
                 raise self._unavailable(exc, quiet) from exc
             raise
-
-    async def warm(self) -> None:
-        """Open and migrate now, so that the first use does not wait for it. A database that
-        cannot be reached now is tried again (and reported) when first used."""
-        with contextlib.suppress(StorageUnavailable):
-            async with self.opened(quiet=True):
-                pass
 
     async def store(self) -> DigestStore:
         """The whole schema's store, opened and migrated (the scheduler works on it)."""

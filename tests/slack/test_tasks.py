@@ -1,41 +1,17 @@
-"""Reply work: handed from the front thread to the main loop, bounded, drained on stop."""
+"""Reply work: never held up by other work, drained on stop."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
-import threading
-from collections.abc import Callable, Coroutine
-from typing import Any
 
 import pytest
 
 from adapters.slack.tasks import BackgroundTasks
 
 
-async def test_work_spawned_on_another_thread_runs_on_the_bound_loop() -> None:
-    tasks = BackgroundTasks()
-    tasks.bind()
-    main_loop = asyncio.get_running_loop()
-    ran_on: list[asyncio.AbstractEventLoop] = []
-
-    async def work() -> None:
-        ran_on.append(asyncio.get_running_loop())
-
-    thread = threading.Thread(target=lambda: asyncio.run(_spawn(tasks, work)))
-    thread.start()
-    await asyncio.to_thread(thread.join)
-    await tasks.wait_idle()
-    assert ran_on == [main_loop] and len(tasks) == 0
-
-
-async def _spawn(tasks: BackgroundTasks, work: Callable[[], Coroutine[Any, Any, None]]) -> None:
-    tasks.spawn(work(), name="from the front thread")
-
-
 async def test_work_that_waits_never_holds_up_other_work() -> None:
     tasks = BackgroundTasks()
-    tasks.bind()
     release, quick_done = asyncio.Event(), asyncio.Event()
     finished: list[str] = []
 
@@ -61,7 +37,6 @@ async def test_drain_cancels_what_outlives_the_grace_and_says_so(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     tasks = BackgroundTasks()
-    tasks.bind()
     tasks.spawn(asyncio.sleep(30), name="stuck reply")
     tasks.spawn(asyncio.sleep(30), name="queued reply")
     await asyncio.sleep(0)
