@@ -45,6 +45,7 @@ from bot.storage.lazy import LazyDatabase
 from commands.alerts.inbox import Inbox, signature_of
 from commands.alerts.model import Alert
 from commands.alerts.service import RECEIVER_PATH, SUBSCRIPTION_LABEL, AlertService
+from commands.digests.store import StorageUnavailable
 from commands.ports import Poster
 from tests.databases import FreshDatabase
 from tests.discord import payloads
@@ -142,13 +143,25 @@ def stamp(when: datetime | None = None) -> str:
 
 
 async def alert_rows(database_url: str) -> list[Alert]:
-    """Every alert in the database at ``database_url``, read from outside the bot."""
-    database = LazyDatabase(database_url)
-    try:
-        async with database.alert_records() as records:
-            return await records.all_alerts()
-    finally:
-        await database.aclose()
+    """Every alert in the database at ``database_url``, read from outside the bot.
+
+    SQLite may refuse this outside reader at once ("database is locked") while the bot's
+    processes write, whatever its busy timeout; it reads again then: the test's eyes, not the
+    bot, were refused.
+    """
+    refused = 0
+    while True:
+        database = LazyDatabase(database_url)
+        try:
+            async with database.alert_records() as records:
+                return await records.all_alerts()
+        except StorageUnavailable:
+            refused += 1
+            if refused == 20:
+                raise
+        finally:
+            await database.aclose()
+        await asyncio.sleep(0.1)
 
 
 def slack_sender(client: httpx.AsyncClient, port: int, slack: FakeSlack) -> SlackSender:
