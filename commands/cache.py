@@ -41,6 +41,8 @@ class CachedValue(Generic[T]):
     _drops: int = 0
     """How many times the value was dropped: a fetch a drop overtook is not kept."""
     _lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    _waiting: int = 0
+    """Callers in line for the lock: a newcomer queues behind them rather than overtake."""
 
     @property
     def fresh(self) -> bool:
@@ -51,10 +53,17 @@ class CachedValue(Generic[T]):
         return self._value if self.fresh else None
 
     async def get(self, fetch: Callable[[], Awaitable[T]], *, refresh: bool = False) -> T:
-        if not refresh and self.fresh:
+        if not refresh and self.fresh and not self._waiting:
             return self._value  # type: ignore[return-value]
         asked_at = self.clock()
-        async with self._lock:
+        # Those who waited for a fetch go on in the order they came (the lock wakes them one
+        # turn of the loop at a time), so a command is not overtaken by one that came later.
+        self._waiting += 1
+        try:
+            await self._lock.acquire()
+        finally:
+            self._waiting -= 1
+        try:
             # A fetch that finished while we waited is as new as ours would be.
             if self.fresh and (not refresh or self._fetched_at >= asked_at):
                 return self._value  # type: ignore[return-value]
@@ -64,6 +73,8 @@ class CachedValue(Generic[T]):
             if self._drops == drops:
                 self.put(value)
             return value
+        finally:
+            self._lock.release()
 
     def put(self, value: T) -> None:
         self._value = value
