@@ -7,9 +7,11 @@ import random
 import time
 from collections.abc import AsyncIterator
 
+import httpx
 import pytest
 
 from bot.mylivechat import BudgetExhausted, MyLiveChatClient, request_budget
+from bot.mylivechat._send_order import SendOrder
 from bot.sandbox import SandboxServer
 
 LIMIT, WINDOW = 2, 1.5
@@ -99,3 +101,33 @@ async def test_a_cancelled_waiter_does_not_hold_up_the_queue(
     await second
     assert _limits(tight) == [2]
     assert first.cancelled()
+
+
+async def test_requests_let_go_together_reach_the_server_in_the_order_they_were_let_go(
+    sandbox: SandboxServer,
+) -> None:
+    # The race seen in CI: one pooled connection is past its keep-alive, another is fresh.
+    # The first request let go closes the stale one (an await); the second takes the fresh
+    # one meanwhile; the first must open a new connection and would arrive second.
+    expiry = 2.0
+    transport = httpx.AsyncHTTPTransport(limits=httpx.Limits(keepalive_expiry=expiry))
+    token = sandbox.tokens.site_a_write
+    async with MyLiveChatClient(token, base_url=sandbox.url, transport=transport) as api:
+        await api.ping()  # learn the budget: later requests go at once
+        await asyncio.gather(api.ping(), api.ping())  # two connections, idle from now
+        await asyncio.sleep(expiry / 2)
+        await api.ping()  # one of them is fresh again
+        await asyncio.sleep(expiry / 2 + 0.4)  # the other is past its keep-alive
+        sandbox.requests.clear()
+        await asyncio.gather(*(api.list_handoffs(limit=n) for n in (1, 2, 3)))
+
+    assert _limits(sandbox) == [1, 2, 3]
+
+
+async def test_a_request_that_never_starts_sending_holds_the_next_one_only_for_a_while() -> None:
+    order = SendOrder(patience=0.01)
+    stuck, later = order.take(), order.take()
+    started = later.trace("http11.send_request_headers.started", {})
+    await asyncio.wait_for(started, timeout=30)  # goes without the first (a hang fails)
+    later.close()
+    stuck.close()

@@ -52,6 +52,7 @@ from ._models import (
 )
 from ._observer import RequestObserver
 from ._ratelimit import RateLimiter, limiter_for_token
+from ._send_order import SendOrder
 from ._shared import SharedWindow
 
 __all__ = ["DEFAULT_API_URL", "MyLiveChatClient", "last_request_id"]
@@ -145,6 +146,7 @@ class MyLiveChatClient:
         self._shared_window = shared_window
         self.observer = observer
         """Told about every attempt (the application's metrics); may be set later."""
+        self._send_order = SendOrder()
         self._http = httpx.AsyncClient(
             timeout=timeout,
             transport=transport,
@@ -259,6 +261,7 @@ class MyLiveChatClient:
         slot = await limiter.acquire(
             priority=budget.priority, deadline=budget.deadline, on_wait=budget.on_wait
         )
+        turn = self._send_order.take()
         sent_at = time.perf_counter()
         self._observe(lambda observer: observer.budget_waited(sent_at - asked_at))
         try:
@@ -267,8 +270,10 @@ class MyLiveChatClient:
                 self.base_url,
                 params=query,
                 json=dict(body) if body is not None else None,
+                extensions={"trace": turn.trace},
             )
         except BaseException as exc:
+            turn.close()
             await limiter.abandon(slot)
             error = _transport_error(exc)
             if error is None:
@@ -276,6 +281,7 @@ class MyLiveChatClient:
             seconds = _since(sent_at)
             self._observe(lambda o: o.request_done(method, resource, error.code, seconds))
             raise error from exc
+        turn.close()
         round_trip = _since(sent_at)
         _round_trip.set(round_trip)
         request_id = response.headers.get("X-MLC-Request-Id")
