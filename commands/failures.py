@@ -269,3 +269,14 @@ def stale_command_reply() -> Reply:
         failure=Failure.USAGE,
         error_code="stale_command",
     )
+
+
+def not_set_up_here_reply(place: str) -> Reply:
+    """A request from a ``place`` (workspace, server) the bot does not serve: nothing ran."""
+    return Reply(
+        title="Not set up here",
+        text=f"This MyLiveChat bot is not set up for this {place}, so nothing was run.",
+        kind=Kind.WARNING,
+        failure=Failure.DENIED,
+        error_code="not_set_up_here",
+    )

@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Collection, Mapping
 from typing import Any
 
 import discord
@@ -20,6 +20,7 @@ from commands.completion import complete
 from commands.context import Context
 from commands.core import Core
 from commands.errors import UsageError
+from commands.failures import not_set_up_here_reply
 from commands.reply import Reply
 from commands.spec import PUBLIC_FLAG, Command, Param, ParamType
 
@@ -41,20 +42,43 @@ _PRIVATE_NOTE = "Answered privately: only the person who asked can see the answe
 
 
 class InteractionHandler:
-    """Runs core commands for Discord interactions. Holds no state of its own."""
+    """Runs core commands for Discord interactions. Holds no state of its own.
+
+    With ``guild_ids``, only those servers are served: an interaction from any other server
+    the bot was added to is answered "not set up here" and nothing runs (anyone may add a
+    public bot to their server; the bot acts with one MyLiveChat site's token).
+    """
 
     def __init__(
         self,
         core: Core,
         *,
+        guild_ids: Collection[int] = (),
         autocomplete_timeout: float = 2.0,
         reply_lifetime: float = INTERACTION_LIFETIME,
     ) -> None:
         """``reply_lifetime`` shortens the 15 minutes an interaction takes answers (tests)."""
         self.core = core
+        self.guild_ids = frozenset(guild_ids)
         self.reply_lifetime = reply_lifetime
         self.autocomplete_timeout = autocomplete_timeout
         self._background: set[asyncio.Future[Any]] = set()
+
+    def serves(self, interaction: discord.Interaction) -> bool:
+        """Whether ``interaction`` comes from a server this bot is set up for."""
+        return not self.guild_ids or interaction.guild_id in self.guild_ids
+
+    async def _refused(self, interaction: discord.Interaction) -> bool:
+        """Answer an interaction from a server the bot does not serve; True when refused."""
+        if self.serves(interaction):
+            return False
+        log.warning(
+            "refused a Discord interaction from server %s: the bot serves only its own",
+            interaction.guild_id or "none",
+        )
+        reply = not_set_up_here_reply("server")
+        await interaction.response.send_message(embeds=render_embeds(reply), ephemeral=True)
+        return True
 
     def context(
         self, interaction: discord.Interaction, *, received: float | None = None
@@ -80,6 +104,8 @@ class InteractionHandler:
     ) -> None:
         """``/mlc ...``: defer (public only when asked and allowed), run, follow up."""
         received = time.monotonic()
+        if await self._refused(interaction):
+            return
         public = command.public and bool(options.get(PUBLIC_FLAG.name))
         await interaction.response.defer(ephemeral=not public, thinking=True)
         raw = {name: value for name, value in options.items() if value is not None}
@@ -92,6 +118,8 @@ class InteractionHandler:
     async def run_action(self, interaction: discord.Interaction, text: str) -> None:
         """A button or menu: run its command text for whoever used it; answer privately."""
         received = time.monotonic()
+        if await self._refused(interaction):
+            return
         await interaction.response.defer(ephemeral=True, thinking=True)
         ctx = self.context(interaction, received=received)
         reply = await self.core.dispatcher.run_text(text, ctx)
@@ -100,6 +128,8 @@ class InteractionHandler:
     async def offer_pick(self, interaction: discord.Interaction, source: str, text: str) -> None:
         """A ``pick`` button: offer the source's choices; picking one runs ``text <choice>``."""
         received = time.monotonic()
+        if await self._refused(interaction):
+            return
         await interaction.response.defer(ephemeral=True, thinking=True)
         ctx = self.context(interaction, received=received)
         reply = await self.core.dispatcher.offer_pick(source, text, ctx, limit=SELECT_OPTIONS)
@@ -108,6 +138,8 @@ class InteractionHandler:
     async def run_picked(self, interaction: discord.Interaction, text: str, value: str) -> None:
         """A value chosen in a pick menu: run ``text`` completed with it, exactly."""
         received = time.monotonic()
+        if await self._refused(interaction):
+            return
         await interaction.response.defer(ephemeral=True, thinking=True)
         ctx = self.context(interaction, received=received)
         reply = await self.core.dispatcher.run_picked(text, value, ctx)
@@ -119,6 +151,8 @@ class InteractionHandler:
         self, interaction: discord.Interaction, command: Command, param: Param, current: str
     ) -> list[app_commands.Choice[Any]]:
         """Suggestions for ``param`` from cached data; empty rather than late."""
+        if not self.serves(interaction):
+            return []
         lookup = asyncio.ensure_future(self._suggest(interaction, param, current))
         # A slow first fetch keeps running (shielded) so the cache is warm for the next key.
         self._background.add(lookup)

@@ -17,11 +17,13 @@ from slack_bolt.middleware.async_middleware import AsyncMiddleware
 from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_bolt.response import BoltResponse
 
+from commands.failures import not_set_up_here_reply
+
 __all__ = ["NOT_SET_UP_HERE", "Home", "OnlyHome", "refusal_reason"]
 
 log = logging.getLogger("mlc_bot.slack")
 
-NOT_SET_UP_HERE = "This MyLiveChat bot is not set up for this workspace, so nothing was run."
+NOT_SET_UP_HERE = not_set_up_here_reply("workspace").text
 
 
 @dataclass(frozen=True, slots=True)

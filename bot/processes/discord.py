@@ -72,7 +72,7 @@ class DiscordPart:
         self._token = settings.discord_token.reveal()
         self._guild_ids = settings.discord_guild_ids
         self.client = MlcBot(
-            InteractionHandler(core),
+            InteractionHandler(core, guild_ids=settings.discord_guild_ids),
             core.catalog,
             guild_ids=settings.discord_guild_ids,
             sync_state=DiscordSyncState(database) if database is not None else None,
@@ -118,6 +118,11 @@ class DiscordPart:
             await self.stop()
             raise ConfigError(_gateway_failure(failure))
         self._started = True
+        if not self._guild_ids:
+            log.warning(
+                "DISCORD_GUILD_IDS is empty: every Discord server the bot is in is served;"
+                " set it to your server's id (or turn off Public Bot) so no other can use it"
+            )
 
     async def _ready(self) -> None:
         """Until Discord says READY; raises why the connection ended if it ends first."""

@@ -341,3 +341,30 @@ async def test_a_picked_tag_with_quotes_or_backslashes_is_applied_exactly(
     assert "is now tagged" in (first_embed(click).description or "")
     (applied,) = [r.body for r in sandbox.requests if r.resource == "apply_tag"]
     assert applied == {"session_id": session, "tag_id": created.id}
+
+
+async def test_an_interaction_from_a_server_the_bot_is_not_set_up_for_runs_nothing(
+    sandbox: SandboxServer, core: Any, mock_interaction: MockInteraction
+) -> None:
+    from tests.discord import payloads
+
+    handler = InteractionHandler(core, guild_ids=[payloads.GUILD_ID])
+    foreign = mock_interaction(guild_id=payloads.GUILD_ID + 1, manage_guild=True)
+    foreign.client.mlc_handlers = handler
+    await handler.run_command(foreign, cmd("tags add"), {"name": "x"})
+    await handler.run_action(foreign, "handoffs")
+    await handler.run_picked(foreign, "tag s_1", "vip")
+    await handler.offer_pick(foreign, "tags", "tag s_1")
+    suggested = await handler.autocomplete(foreign, cmd("tag"), cmd("tag").params[0], "")
+
+    assert sandbox.requests == [], "nothing reached MyLiveChat"
+    assert suggested == []
+    answers = [kwargs for name, _, kwargs in foreign.calls]
+    assert names(foreign) == ["send_message"] * 4
+    for answer in answers:
+        assert answer["ephemeral"] is True
+        assert "not set up for this server" in answer["embeds"][0].description
+
+    home = mock_interaction(guild_id=payloads.GUILD_ID)
+    await handler.run_command(home, cmd("handoffs"), {"limit": 3, "public": None})
+    assert first_embed(home).title == "Recent handoffs"
