@@ -14,8 +14,14 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from bot.mylivechat import MyLiveChatClient, WebhookSubscription, WebhookTestResult
+from bot.mylivechat import (
+    MyLiveChatClient,
+    MyLiveChatError,
+    WebhookSubscription,
+    WebhookTestResult,
+)
 
+from ..digests.store import StorageUnavailable
 from ..place import Place
 from ..ports import ChannelGone, PostRefused
 from .model import Alert, NewRule, Rule
@@ -28,6 +34,7 @@ __all__ = [
     "AlertService",
     "AlertsUnavailable",
     "Provisioned",
+    "Removal",
 ]
 
 RECEIVER_PATH = "/mlc/webhooks"
@@ -50,6 +57,16 @@ class Provisioned:
     rotated: bool = False
     """A new secret was issued (the bot did not know the existing subscription's)."""
     test: WebhookTestResult | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Removal:
+    """A rule removed from the bot's database, and what became of the subscription."""
+
+    rule: Rule
+    provisioned: Provisioned | None
+    """None when MyLiveChat did not take the subscription's change: see ``error``."""
+    error: MyLiveChatError | None = None
 
 
 class AlertService:
@@ -114,14 +131,18 @@ class AlertService:
             return None
         return rule
 
-    async def remove(
-        self, api: MyLiveChatClient, rule_id: int, place: Place
-    ) -> tuple[Rule, Provisioned] | None:
+    async def remove(self, api: MyLiveChatClient, rule_id: int, place: Place) -> Removal | None:
+        """Remove the rule, then narrow (or delete) the subscription. The rule is gone even
+        when MyLiveChat refuses the change or its answer is lost (no channel gets its alerts:
+        events no rule wants are dropped), and the next change of the rules settles it."""
         rule = await self.get(rule_id, place)
         if rule is None:
             return None
         await self.rules.remove(rule.id)
-        return rule, await self.provision(api)
+        try:
+            return Removal(rule, await self.provision(api))
+        except MyLiveChatError as exc:
+            return Removal(rule, None, exc)
 
     async def set_paused(
         self, rule_id: int, place: Place, paused: bool
@@ -195,7 +216,14 @@ class AlertService:
             raise AlertsUnavailable(
                 "MyLiveChat did not send the subscription's secret; try `alerts rotate`."
             )
-        await secrets.put(sub_id, secret, self.clock(), grace=ROTATION_GRACE)
+        try:
+            await secrets.put(sub_id, secret, self.clock(), grace=ROTATION_GRACE)
+        except StorageUnavailable as exc:
+            raise AlertsUnavailable(
+                f"MyLiveChat issued the subscription a new secret, but the bot could not keep "
+                f"it ({exc}). Run the same command again once the database answers: it takes "
+                "another secret. Until then MyLiveChat's deliveries are refused."
+            ) from None
 
     # -- claims ----------------------------------------------------------------------------
 

@@ -8,6 +8,7 @@ from typing import TypeVar
 
 from typing_extensions import TypedDict
 
+from bot.mylivechat import MyLiveChatError, OutcomeUnknown
 from commands.alerts.content import describe_rule
 from commands.alerts.model import NewRule, Rule
 from commands.alerts.service import (
@@ -21,6 +22,7 @@ from commands.context import Context
 from commands.data import Timestamp, iso
 from commands.digests.store import StorageUnavailable
 from commands.errors import CommandError, UsageError, no_database
+from commands.failures import lost_answer, outcome_unknown_reply
 from commands.params import id_param
 from commands.place import Place
 from commands.reply import Action, Field, Kind, Reply, Row, Table
@@ -67,8 +69,9 @@ class OneRule(TypedDict):
 
 class RemovedRule(TypedDict):
     rule: RuleData
-    subscription_events: list[str]
-    """What the subscription delivers now; empty when it was deleted."""
+    subscription_events: list[str] | None
+    """What the subscription delivers now; empty when it was deleted, null when MyLiveChat
+    did not confirm the change."""
 
 
 class RotatedData(TypedDict):
@@ -205,7 +208,16 @@ async def _add(ctx: Context, event: str, **rule: object) -> Reply:
         created_by=ctx.caller.user_id,
         **rule,  # type: ignore[arg-type]
     )
-    added, provisioned = await _stored(_service(ctx).add(ctx.api, new))
+    try:
+        added, provisioned = await _stored(_service(ctx).add(ctx.api, new))
+    except OutcomeUnknown as lost:  # the rule is not kept: nothing half set up is left
+        return outcome_unknown_reply(
+            lost,
+            check=(
+                f"No rule was kept. Running `alerts add {event}` again is safe: the bot finds "
+                "its subscription by its label, and takes a new secret if it must."
+            ),
+        )
     return _added(added, provisioned)
 
 
@@ -381,23 +393,44 @@ async def alerts_remove(ctx: Context, id: int) -> Reply:
     removed = await _stored(_service(ctx).remove(ctx.api, id, _place(ctx)))
     if removed is None:
         raise CommandError(f"There is no alert rule #{id} here.", hint="`alerts list` shows them.")
-    rule, provisioned = removed
-    note = (
-        "No rule is left, so the alert subscription was deleted from MyLiveChat."
-        if provisioned.subscription is None
-        else f"The subscription now delivers: {', '.join(provisioned.subscription.event_list)}."
-    )
+    rule, provisioned = removed.rule, removed.provisioned
+    kind, request_id = Kind.SUCCESS, None
+    if removed.error is not None:
+        kind, request_id = Kind.WARNING, removed.error.request_id
+        note = _unsettled_subscription(removed.error)
+    elif provisioned is None or provisioned.subscription is None:
+        note = "No rule is left, so the alert subscription was deleted from MyLiveChat."
+    else:
+        note = f"The subscription now delivers: {', '.join(provisioned.subscription.event_list)}."
+    subscription = provisioned.subscription if provisioned is not None else None
     return Reply(
         title=f"Alert rule #{id} removed",
         text=f"No more {describe_rule(rule)} alerts in channel {rule.channel_id}.",
         notes=(note,),
-        kind=Kind.SUCCESS,
+        kind=kind,
+        request_id=request_id,
         data=RemovedRule(
             rule=rule_data(rule),
             subscription_events=(
-                provisioned.subscription.event_list if provisioned.subscription else []
+                None
+                if removed.error is not None
+                else subscription.event_list
+                if subscription
+                else []
             ),
         ),
+    )
+
+
+def _unsettled_subscription(error: MyLiveChatError) -> str:
+    """The note of a removal whose subscription change MyLiveChat did not confirm."""
+    if isinstance(error, OutcomeUnknown):
+        what = f"{lost_answer(error)}, so the bot cannot tell whether the subscription changed"
+    else:
+        what = f"MyLiveChat did not change the subscription ({error.code}: {error.message})"
+    return (
+        f"{what}. Either way no channel gets this rule's alerts: events no rule wants are "
+        "dropped, and the next `alerts add` or `alerts remove` brings the subscription in line."
     )
 
 
@@ -426,7 +459,17 @@ async def alerts_test(ctx: Context, id: int) -> Reply:
     data=RotatedData,
 )
 async def alerts_rotate(ctx: Context) -> Reply:
-    sub = await _stored(_service(ctx).rotate(ctx.api))
+    try:
+        sub = await _stored(_service(ctx).rotate(ctx.api))
+    except OutcomeUnknown as lost:
+        return outcome_unknown_reply(
+            lost,
+            check=(
+                "Rotate again now (`alerts rotate`): if it was rotated, MyLiveChat signs with "
+                "a secret the bot never saw, and its deliveries are refused until then."
+            ),
+            actions=(Action("Rotate again", "alerts rotate"),),
+        )
     return Reply(
         title="Alert secret rotated",
         text=(

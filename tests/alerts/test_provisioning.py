@@ -5,6 +5,7 @@ keep one. Commands arrive as signed Slack slash commands. On SQLite and on Postg
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 from cryptography.fernet import Fernet
@@ -170,3 +171,79 @@ async def test_a_changed_key_is_logged_once_and_deliveries_are_refused_until_rot
         assert len(bot.posts()) == 1
     for key in (old_key, new):
         assert key not in caplog.text
+
+
+def _answer_lost(sandbox: SandboxServer, kind: str, *, after: int) -> None:
+    """MyLiveChat applies the next write and loses its answer; ``after`` requests go first."""
+    sandbox.clear_requests()
+    for _ in range(after):
+        sandbox.inject_fault("slow", delay=0)
+    sandbox.inject_fault(kind, delay=0)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("kind", ["apply-then-garbage", "apply-then-drop"])
+async def test_a_first_rule_whose_subscription_answer_was_lost_keeps_nothing_and_runs_again(
+    sandbox: SandboxServer, slack: FakeSlack, database: AlertDatabase, kind: str
+) -> None:
+    async with web_bot(sandbox, slack, database) as bot:
+        _answer_lost(sandbox, kind, after=1)  # the GET that looks for ours goes through
+        lost = text_of((await bot.command("alerts add handoff")).blocks)
+        assert "cannot tell whether the subscription was created" in lost
+        assert "No rule was kept" in lost and "`alerts add handoff` again is safe" in lost
+        assert "failed" not in lost.lower()
+        assert await rule_ids(database) == []
+        (made,) = sandbox.state.webhooks.values()  # it was created: its secret never seen
+
+        again = text_of((await bot.command("alerts add handoff")).blocks)
+        assert "received (HTTP 200)" in again  # the bot verifies MyLiveChat's deliveries
+        (sub,) = sandbox.state.webhooks.values()  # found by its label, not made twice
+        assert sub.id == made.id and calls(sandbox, "POST", "rotate_webhook_secret") == 1
+        assert len(await rule_ids(database)) == 1
+
+
+async def test_a_rotation_whose_answer_was_lost_says_rotate_again_and_that_works(
+    sandbox: SandboxServer, slack: FakeSlack, database: AlertDatabase
+) -> None:
+    async with web_bot(sandbox, slack, database) as bot:
+        await bot.command("alerts add handoff")
+        _answer_lost(sandbox, "apply-then-garbage", after=2)  # whoami, then ours looked up
+        reply = await bot.command("alerts rotate")
+        lost = text_of(reply.blocks)
+        assert "cannot tell whether the secret was rotated" in lost
+        assert "Rotate again now (`alerts rotate`)" in lost and "failed" not in lost.lower()
+        assert "Rotate again" in [b["text"]["text"] for b in _buttons(reply.blocks)]
+        (attempt,) = await sandbox.emit_event(sandbox.site_a_id, "handoff")
+        assert attempt.receiver_status == 401  # signed with a secret the bot never saw
+
+        assert "Alert secret rotated" in text_of((await bot.command("alerts rotate")).blocks)
+        (attempt,) = await sandbox.emit_event(sandbox.site_a_id, "handoff")
+        assert attempt.delivered and attempt.receiver_status == 200
+        await bot.settled()
+        assert len(bot.posts()) == 1
+
+
+async def test_a_removal_mylivechat_did_not_confirm_still_removes_the_rule_and_says_so(
+    sandbox: SandboxServer, slack: FakeSlack, database: AlertDatabase
+) -> None:
+    async with web_bot(sandbox, slack, database) as bot:
+        await bot.command("alerts add handoff")
+        (rule,) = await rule_ids(database)
+        _answer_lost(sandbox, "apply-then-drop", after=1)  # the DELETE of the last rule's
+        shown = text_of((await bot.command(f"alerts remove {rule}")).blocks)
+        assert f"Alert rule #{rule} removed" in shown
+        assert "cannot tell whether the subscription changed" in shown
+        assert "no channel gets this rule's alerts" in shown
+        assert await rule_ids(database) == []
+        await sandbox.emit_event(sandbox.site_a_id, "handoff")  # whatever MyLiveChat sends
+        await bot.settled()
+        assert bot.posts() == []
+
+
+def _buttons(blocks: list[dict[str, object]]) -> list[dict[str, Any]]:
+    return [
+        element
+        for block in blocks
+        if block.get("type") == "actions"
+        for element in block["elements"]  # type: ignore[attr-defined]
+        if element.get("type") == "button"
+    ]
