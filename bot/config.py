@@ -147,7 +147,7 @@ def _without_password(url: str) -> str:
         parts = urlsplit(url)
         password = parts.password
     except ValueError:
-        return "<unparseable DATABASE_URL>"
+        return "<unparseable URL>"
     if password is None:
         return url
     user = parts.username or ""
@@ -322,7 +322,8 @@ class _Reader:
             return default
 
 
-_URLS = ("database_url", "redis_url")  # may carry a password in plain text
+# Any URL may carry a password in plain text (user:password@host).
+_URLS = ("api_url", "database_url", "slack_api_url", "public_url", "redis_url")
 
 
 @dataclass(frozen=True)
@@ -366,7 +367,7 @@ class Settings:
             raise ConfigError(Problem(str(exc))) from None
 
     def __repr__(self) -> str:
-        # Tokens are Secrets already; the database URL may carry a password in plain text.
+        # Tokens are Secrets already; a URL may carry a password in plain text.
         shown = {
             f.name: _without_password(value) if f.name in _URLS and value else value
             for f in fields(self)

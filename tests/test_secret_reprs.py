@@ -60,3 +60,17 @@ async def test_piped_demo_echoes_no_webhook_url(tmp_path: Path) -> None:
     assert "XXXXSECRET" not in shown and "s3cr3t-path" not in shown
     assert "/mlc notify slack set https://hooks.slack.com/" in shown  # the echo is still there
     assert "/mlc webhooks add https://hooks.example.com/…" in shown
+
+
+def test_settings_repr_hides_a_password_in_any_url() -> None:
+    settings = Settings.from_env(
+        {
+            "MLC_API_URL": "https://api-user:apipw1@api.example.com/v1/api.ashx",
+            "MLC_BOT_PUBLIC_URL": "https://bot:pubpw2@bot.example.com",
+            "REDIS_URL": "redis://:redispw3@cache.internal:6379/0",
+        }
+    )
+    shown = repr(settings)
+    for password in ("apipw1", "pubpw2", "redispw3"):
+        assert password not in shown
+    assert "https://bot:***@bot.example.com" in shown
