@@ -234,3 +234,41 @@ async def test_an_event_the_database_refuses_does_not_take_its_neighbours_down(
     await bot.settled()
     assert len(bot.posts()) == 4 + (database.kind == "sqlite")
     assert "Traceback" not in caplog.text
+
+
+@pytest.mark.parametrize(
+    ("timestamp", "signature"),
+    [
+        ("abc", None),
+        ("1.5e9", None),
+        ("", None),
+        ("9999-12-31T23:59:59-12:00", None),
+        (None, "sha256=ünïcödé"),
+        (None, "sha256=" + "g" * 64),
+        (None, ""),
+    ],
+    ids=["letters", "epoch-float", "blank", "far-future", "non-ascii", "non-hex", "empty"],
+)
+async def test_malformed_signature_headers_get_401_and_one_short_log_line(
+    bot: WebBot,
+    database: AlertDatabase,
+    caplog: pytest.LogCaptureFixture,
+    timestamp: str | None,
+    signature: str | None,
+) -> None:
+    body, headers = signed(secret_of(bot), handoff_event())
+    if timestamp is not None:
+        headers["X-MLC-Timestamp"] = timestamp
+    if signature is not None:
+        headers["X-MLC-Signature"] = signature
+    caplog.clear()
+    caplog.set_level("DEBUG")
+    encoded = {name: value.encode() for name, value in headers.items()}
+    answer = await bot.http.post(bot.receiver_url, content=body, headers=encoded)
+
+    assert (answer.status_code, answer.content) == (401, b"")
+    await bot.settled()
+    assert await kept_events(database) == 0 and bot.posts() == []
+    ours = [r for r in caplog.records if r.name.startswith("mlc_bot")]
+    assert len(ours) <= 1 and all(r.exc_info is None for r in caplog.records)
+    assert all("\n" not in r.getMessage() for r in ours)
