@@ -34,9 +34,8 @@ class SendOrder:
         """The next turn; take it as the limiter grants the request, with no await between."""
         earlier = [future for future in self._unsent.values() if not future.done()]
         number = next(self._numbers)
-        sent = asyncio.get_running_loop().create_future()
-        self._unsent[number] = sent
-        return SendTurn(self, number, earlier, sent)
+        self._unsent[number] = asyncio.get_running_loop().create_future()
+        return SendTurn(self, number, earlier)
 
     def _done(self, number: int) -> None:
         sent = self._unsent.pop(number, None)
@@ -47,19 +46,12 @@ class SendOrder:
 class SendTurn:
     """One request's place in the sending order; pass :meth:`trace` to httpx, then close."""
 
-    __slots__ = ("_earlier", "_number", "_order", "_sent")
+    __slots__ = ("_earlier", "_number", "_order")
 
-    def __init__(
-        self,
-        order: SendOrder,
-        number: int,
-        earlier: list[asyncio.Future[None]],
-        sent: asyncio.Future[None],
-    ) -> None:
+    def __init__(self, order: SendOrder, number: int, earlier: list[asyncio.Future[None]]) -> None:
         self._order = order
         self._number = number
         self._earlier = earlier
-        self._sent = sent
 
     async def trace(self, event: str, info: dict[str, Any]) -> None:
         """httpx's ``trace`` callback: hold the headers back, then mark them written."""

@@ -393,32 +393,22 @@ async def alerts_remove(ctx: Context, id: int) -> Reply:
     removed = await _stored(_service(ctx).remove(ctx.api, id, _place(ctx)))
     if removed is None:
         raise CommandError(f"There is no alert rule #{id} here.", hint="`alerts list` shows them.")
-    rule, provisioned = removed.rule, removed.provisioned
-    kind, request_id = Kind.SUCCESS, None
-    if removed.error is not None:
-        kind, request_id = Kind.WARNING, removed.error.request_id
-        note = _unsettled_subscription(removed.error)
-    elif provisioned is None or provisioned.subscription is None:
-        note = "No rule is left, so the alert subscription was deleted from MyLiveChat."
+    rule, error = removed.rule, removed.error
+    events: list[str] | None = None
+    if error is not None:
+        note = _unsettled_subscription(error)
+    elif removed.provisioned is None or removed.provisioned.subscription is None:
+        events, note = [], "No rule is left, so the alert subscription was deleted from MyLiveChat."
     else:
-        note = f"The subscription now delivers: {', '.join(provisioned.subscription.event_list)}."
-    subscription = provisioned.subscription if provisioned is not None else None
+        events = removed.provisioned.subscription.event_list
+        note = f"The subscription now delivers: {', '.join(events)}."
     return Reply(
         title=f"Alert rule #{id} removed",
         text=f"No more {describe_rule(rule)} alerts in channel {rule.channel_id}.",
         notes=(note,),
-        kind=kind,
-        request_id=request_id,
-        data=RemovedRule(
-            rule=rule_data(rule),
-            subscription_events=(
-                None
-                if removed.error is not None
-                else subscription.event_list
-                if subscription
-                else []
-            ),
-        ),
+        kind=Kind.SUCCESS if error is None else Kind.WARNING,
+        request_id=error.request_id if error is not None else None,
+        data=RemovedRule(rule=rule_data(rule), subscription_events=events),
     )
 
 
