@@ -5,7 +5,6 @@ keep one. Commands arrive as signed Slack slash commands. On SQLite and on Postg
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 import pytest
 from cryptography.fernet import Fernet
@@ -16,7 +15,7 @@ from bot.sandbox import SandboxServer
 from bot.storage.schema import webhook_secrets
 from commands.alerts.service import SUBSCRIPTION_LABEL
 from tests.fakes.slack_api import FakeSlack
-from tests.slack.views import text_of
+from tests.slack.views import buttons_of, text_of
 
 from .harness import AlertDatabase, free_port, subscription, web_bot
 
@@ -211,7 +210,7 @@ async def test_a_rotation_whose_answer_was_lost_says_rotate_again_and_that_works
         lost = text_of(reply.blocks)
         assert "cannot tell whether the secret was rotated" in lost
         assert "Rotate again now (`alerts rotate`)" in lost and "failed" not in lost.lower()
-        assert "Rotate again" in [b["text"]["text"] for b in _buttons(reply.blocks)]
+        assert "Rotate again" in buttons_of(reply.blocks)
         (attempt,) = await sandbox.emit_event(sandbox.site_a_id, "handoff")
         assert attempt.receiver_status == 401  # signed with a secret the bot never saw
 
@@ -237,13 +236,3 @@ async def test_a_removal_mylivechat_did_not_confirm_still_removes_the_rule_and_s
         await sandbox.emit_event(sandbox.site_a_id, "handoff")  # whatever MyLiveChat sends
         await bot.settled()
         assert bot.posts() == []
-
-
-def _buttons(blocks: list[dict[str, object]]) -> list[dict[str, Any]]:
-    return [
-        element
-        for block in blocks
-        if block.get("type") == "actions"
-        for element in block["elements"]  # type: ignore[attr-defined]
-        if element.get("type") == "button"
-    ]
